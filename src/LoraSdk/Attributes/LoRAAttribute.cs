@@ -1,0 +1,28 @@
+namespace LoraSdk;
+
+/// <summary>
+/// Adds LoRA adapters to a TorchSharp module. On a class: every <c>Linear</c>, <c>Conv2d</c> and
+/// <c>Embedding</c> field or auto-property is a target (or only those named in <see cref="Targets"/>).
+/// On a field: overrides the class defaults for that field. The class must be <c>partial</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Field | AttributeTargets.Property, Inherited = false)]
+public sealed class LoRAAttribute(int rank) : Attribute
+{
+    /// <summary>The rank r of the update B·A.</summary>
+    public int Rank { get; } = rank;
+
+    /// <summary>lora_alpha; the update is scaled by alpha / r (alpha / √r with rsLoRA). Defaults to the rank.</summary>
+    public double Alpha { get; set; } = rank;
+
+    /// <summary>Dropout probability on the adapter input, in [0, 1).</summary>
+    public double Dropout { get; set; }
+
+    /// <summary>Field names to adapt; empty means every eligible field.</summary>
+    public string[] Targets { get; set; } = [];
+
+    /// <summary>Scale by alpha / √r instead of alpha / r.</summary>
+    public bool UseRsLoRA { get; set; }
+
+    /// <summary>How A and B are initialised.</summary>
+    public LoraInit Init { get; set; } = LoraInit.Kaiming;
+}

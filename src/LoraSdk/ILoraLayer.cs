@@ -1,0 +1,18 @@
+namespace LoraSdk;
+
+/// <summary>
+/// Implemented by the generated half of every <c>[LoRA]</c> class: its adapters, their static description
+/// and merge control for this module alone (model-wide operations are in <see cref="LoraModelExtensions"/>).
+/// </summary>
+public interface ILoraLayer
+{
+    /// <summary>This module's adapters, in declaration order.</summary>
+    IReadOnlyList<LoraAdapter> LoraAdapters { get; }
+
+    /// <summary>True when every adapter of this module is merged.</summary>
+    bool IsMerged { get; }
+
+    void Merge(bool safe = false);
+
+    void Unmerge();
+}

@@ -1,0 +1,88 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LoraSdk;
+
+/// <summary>
+/// LoRA for <see cref="Conv2d"/> (as PEFT): A is a Conv2d(in → r) with the target's kernel, stride, padding
+/// and dilation; B is a 1×1 Conv2d(r → out). Grouped and transposed convolutions are not supported.
+/// </summary>
+public sealed class Conv2dLoraAdapter : LoraAdapter
+{
+    private readonly Conv2d _target;
+    private readonly Conv2d _loraA;
+    private readonly Conv2d _loraB;
+
+    public Conv2dLoraAdapter(string targetName, Conv2d target, LoraOptions options)
+        : base(targetName, target, options)
+    {
+        if (target.groups != 1)
+            throw new NotSupportedException($"LoRA target '{targetName}': grouped convolutions (groups = {target.groups}) are not supported.");
+        _target = target;
+        var device = target.weight!.device;
+        var dtype = target.weight.dtype;
+        var k = target.kernel_size;
+        long[] stride = target.stride, padding = target.padding!, dilation = target.dilation;
+        _loraA = nn.Conv2d(target.in_channels, options.Rank, (k[0], k[1]),
+            stride: (stride[0], stride[1]), padding: (padding[0], padding[1]), dilation: (dilation[0], dilation[1]),
+            padding_mode: target.padding_mode, bias: false, device: device, dtype: dtype);
+        _loraB = nn.Conv2d(options.Rank, target.out_channels, (1, 1), bias: false, device: device, dtype: dtype);
+        register_module("lora_A", _loraA);
+        register_module("lora_B", _loraB);
+        ResetLoraParameters();
+    }
+
+    public override LoraLayerKind Kind => LoraLayerKind.Conv2d;
+    public override long InFeatures => _target.in_channels;
+    public override long OutFeatures => _target.out_channels;
+    public override Tensor BaseWeight => _target.weight!;
+
+    /// <summary>A, shape (r × in × kh × kw).</summary>
+    public Tensor LoraA => _loraA.weight!;
+
+    /// <summary>B, shape (out × r × 1 × 1).</summary>
+    public Tensor LoraB => _loraB.weight!;
+
+    public override IReadOnlyList<(string Name, Tensor Parameter)> ParameterNames =>
+        [("lora_A.weight", LoraA), ("lora_B.weight", LoraB)];
+
+    public override Tensor BaseForward(Tensor input) => _target.forward(input);
+
+    public override Tensor LowRankForward(Tensor input)
+    {
+        using var dropped = Dropout(input);
+        using var down = _loraA.forward(dropped);
+        return _loraB.forward(down);
+    }
+
+    /// <summary>B∘A as one kernel: convolve A's filters (as a batch) with B, then swap the channel axes.</summary>
+    public override Tensor DeltaWeight()
+    {
+        using var a = LoraA.permute(1, 0, 2, 3);
+        using var combined = nn.functional.conv2d(a, LoraB);
+        return combined.permute(1, 0, 2, 3).mul(Scaling);
+    }
+
+    public override void ResetLoraParameters()
+    {
+        switch (Options.Init)
+        {
+            case LoraInit.Gaussian:
+                LoraInitializer.Gaussian(LoraA, LoraB, Rank);
+                break;
+            case LoraInit.PiSSA:
+                using (no_grad())
+                {
+                    // W (out, in, kh, kw) viewed as out × (in·kh·kw); A's rows are reshaped into kernels.
+                    using var flat = BaseWeight.view(OutFeatures, -1);
+                    var (a, b) = LoraInitializer.PiSSA(flat, Rank, Scaling);
+                    using (a) using (b) { LoraA.copy_(a.view(LoraA.shape)); LoraB.copy_(b.view(LoraB.shape)); }
+                }
+                break;
+            default:
+                LoraInitializer.Kaiming(LoraA, LoraB);
+                break;
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LoraSdk;
+
+/// <summary>
+/// LoRA for <see cref="Embedding"/>, as PEFT: lora_embedding_A (r × num_embeddings) is looked up like an
+/// embedding table, lora_embedding_B (embedding_dim × r) projects it. PEFT starts A at zeros and B normal
+/// (the reverse of Linear), and applies no dropout to token ids.
+/// </summary>
+public sealed class EmbeddingLoraAdapter : LoraAdapter
+{
+    private const string AName = "lora_embedding_A";
+    private const string BName = "lora_embedding_B";
+    private readonly Embedding _target;
+
+    public EmbeddingLoraAdapter(string targetName, Embedding target, LoraOptions options)
+        : base(targetName, target, options)
+    {
+        _target = target;
+        var weight = target.weight!;
+        long count = weight.shape[0], dim = weight.shape[1];
+        register_parameter(AName, new Parameter(zeros(options.Rank, count, dtype: weight.dtype, device: weight.device)));
+        register_parameter(BName, new Parameter(zeros(dim, options.Rank, dtype: weight.dtype, device: weight.device)));
+        ResetLoraParameters();
+    }
+
+    public override LoraLayerKind Kind => LoraLayerKind.Embedding;
+    public override long InFeatures => _target.weight!.shape[0];
+    public override long OutFeatures => _target.weight!.shape[1];
+    public override Tensor BaseWeight => _target.weight!;
+
+    // Looked up by name each time: to(dtype) replaces registered parameters, so a captured tensor goes stale.
+    public Tensor LoraA => get_parameter(AName)!;
+    public Tensor LoraB => get_parameter(BName)!;
+
+    public override IReadOnlyList<(string Name, Tensor Parameter)> ParameterNames =>
+        [(AName, LoraA), (BName, LoraB)];
+
+    public override Tensor BaseForward(Tensor input) => _target.forward(input);
+
+    public override Tensor LowRankForward(Tensor input)
+    {
+        // Looks up A's columns for each id: F.embedding(x, Aᵀ) without materialising Aᵀ.
+        using var aT = LoraA.t();
+        using var ids = input.reshape(-1);
+        using var rows = aT.index_select(0, ids);
+        using var down = rows.reshape([.. input.shape, Rank]);
+        using var bT = LoraB.t();
+        return down.matmul(bT);
+    }
+
+    public override Tensor DeltaWeight()
+    {
+        using var product = LoraB.matmul(LoraA);
+        return product.t().mul(Scaling);
+    }
+
+    public override void ResetLoraParameters()
+    {
+        using var _ = no_grad();
+        switch (Options.Init)
+        {
+            case LoraInit.PiSSA:
+                // The table (num × dim) is the transpose of a Linear weight (dim × num).
+                using (var transposed = BaseWeight.t().contiguous())
+                {
+                    var (a, b) = LoraInitializer.PiSSA(transposed, Rank, Scaling);
+                    using (a) using (b) { LoraA.copy_(a); LoraB.copy_(b); BaseWeight.copy_(transposed.t()); }
+                }
+                break;
+            case LoraInit.Gaussian:
+                nn.init.normal_(LoraA, 0, 1.0 / Rank);
+                LoraB.zero_();
+                break;
+            default:
+                LoraA.zero_();
+                nn.init.normal_(LoraB);
+                break;
+        }
+    }
+}

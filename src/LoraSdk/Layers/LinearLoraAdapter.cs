@@ -1,0 +1,68 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LoraSdk;
+
+/// <summary>LoRA for <see cref="Linear"/>: A is Linear(in → r), B is Linear(r → out), both without bias.</summary>
+public sealed class LinearLoraAdapter : LoraAdapter
+{
+    private readonly Linear _target;
+    private readonly Linear _loraA;
+    private readonly Linear _loraB;
+
+    public LinearLoraAdapter(string targetName, Linear target, LoraOptions options)
+        : base(targetName, target, options)
+    {
+        _target = target;
+        var device = target.weight!.device;
+        var dtype = target.weight.dtype;
+        _loraA = nn.Linear(target.in_features, options.Rank, hasBias: false, device: device, dtype: dtype);
+        _loraB = nn.Linear(options.Rank, target.out_features, hasBias: false, device: device, dtype: dtype);
+        register_module("lora_A", _loraA);
+        register_module("lora_B", _loraB);
+        ResetLoraParameters();
+    }
+
+    public override LoraLayerKind Kind => LoraLayerKind.Linear;
+    public override long InFeatures => _target.in_features;
+    public override long OutFeatures => _target.out_features;
+    public override Tensor BaseWeight => _target.weight!;
+
+    /// <summary>A, shape (r × in).</summary>
+    public Tensor LoraA => _loraA.weight!;
+
+    /// <summary>B, shape (out × r).</summary>
+    public Tensor LoraB => _loraB.weight!;
+
+    public override IReadOnlyList<(string Name, Tensor Parameter)> ParameterNames =>
+        [("lora_A.weight", LoraA), ("lora_B.weight", LoraB)];
+
+    public override Tensor BaseForward(Tensor input) => _target.forward(input);
+
+    public override Tensor LowRankForward(Tensor input)
+    {
+        using var dropped = Dropout(input);
+        using var down = nn.functional.linear(dropped, LoraA);
+        return nn.functional.linear(down, LoraB);
+    }
+
+    public override Tensor DeltaWeight() => LoraB.matmul(LoraA).mul_(Scaling);
+
+    public override void ResetLoraParameters()
+    {
+        switch (Options.Init)
+        {
+            case LoraInit.Gaussian:
+                LoraInitializer.Gaussian(LoraA, LoraB, Rank);
+                break;
+            case LoraInit.PiSSA:
+                var (a, b) = LoraInitializer.PiSSA(BaseWeight, Rank, Scaling);
+                using (a) using (b) using (no_grad()) { LoraA.copy_(a); LoraB.copy_(b); }
+                break;
+            default:
+                LoraInitializer.Kaiming(LoraA, LoraB);
+                break;
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using static TorchSharp.torch;
+
+namespace LoraSdk;
+
+/// <summary>PEFT's initialisations of the low-rank factors, shared by every layer kind.</summary>
+internal static class LoraInitializer
+{
+    /// <summary>kaiming-uniform(a = √5) on A, zeros on B: nn.Linear's default, as PEFT does.</summary>
+    public static void Kaiming(Tensor a, Tensor b)
+    {
+        using var _ = no_grad();
+        nn.init.kaiming_uniform_(a, Math.Sqrt(5));
+        b.zero_();
+    }
+
+    /// <summary>normal(0, 1/r) on A, zeros on B.</summary>
+    public static void Gaussian(Tensor a, Tensor b, int rank)
+    {
+        using var _ = no_grad();
+        nn.init.normal_(a, 0, 1.0 / rank);
+        b.zero_();
+    }
+
+    /// <summary>
+    /// PiSSA: with W = U·S·Vᵀ (W as out × in), A = √(S_r/scaling)·V_rᵀ and B = U_r·√(S_r/scaling), so
+    /// scaling·B·A is W's best rank-r part; W keeps the residual and the output is unchanged. The SVD runs
+    /// in float64. <paramref name="weight2d"/> is the (out × in) view of the base weight; A and B receive
+    /// (r × in) and (out × r) matrices, reshaped by the caller's layout.
+    /// </summary>
+    public static (Tensor A, Tensor B) PiSSA(Tensor weight2d, int rank, double scaling)
+    {
+        using var _ = no_grad();
+        long maxRank = Math.Min(weight2d.shape[0], weight2d.shape[1]);
+        if (rank > maxRank)
+            throw new ArgumentOutOfRangeException(nameof(rank), rank, $"PiSSA rank {rank} exceeds the weight's rank limit {maxRank}.");
+        using var w = weight2d.to(float64);
+        var (u, s, vh) = linalg.svd(w, fullMatrices: false);
+        using (u) using (s) using (vh)
+        {
+            using var root = (s[..rank] / scaling).sqrt();
+            var a = (root.unsqueeze(1) * vh[..rank]).to(weight2d.dtype);
+            var b = (u[.., ..rank] * root.unsqueeze(0)).to(weight2d.dtype);
+            using var delta = b.to(float64).matmul(a.to(float64)) * scaling;
+            weight2d.copy_(w - delta);
+            return (a, b);
+        }
+    }
+}

@@ -1,0 +1,125 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LoraSdk;
+
+/// <summary>Model-wide LoRA operations on any module tree (they recurse into every child).</summary>
+public static class LoraModelExtensions
+{
+    /// <summary>Every adapter in the tree with the dotted path of its target (e.g. <c>blocks.0.query</c>).</summary>
+    public static IReadOnlyList<(string Path, LoraAdapter Adapter)> LoraAdapters(this nn.Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        var result = new List<(string, LoraAdapter)>();
+        if (module is LoraAdapter self) result.Add((self.TargetName, self));
+        foreach (var (name, child) in module.named_modules())
+        {
+            if (child is not LoraAdapter adapter) continue;
+            int dot = name.LastIndexOf('.');
+            string prefix = dot < 0 ? "" : name[..(dot + 1)];
+            result.Add((prefix + adapter.TargetName, adapter));
+        }
+        return result;
+    }
+
+    /// <summary>The trainable LoRA tensors of the tree, named as in adapter files: <c>&lt;path&gt;.lora_A.weight</c>.</summary>
+    public static IReadOnlyList<(string Name, Tensor Parameter)> LoraParameters(this nn.Module module) =>
+        module.LoraAdapters()
+            .SelectMany(a => a.Adapter.ParameterNames.Select(p => (a.Path + "." + p.Name, p.Parameter)))
+            .ToList();
+
+    /// <summary>Trainable (requires_grad) and total parameter counts, like PEFT's print_trainable_parameters.</summary>
+    public static ParameterCount CountParameters(this nn.Module module)
+    {
+        long trainable = 0, total = 0;
+        foreach (var p in module.parameters())
+        {
+            total += p.numel();
+            if (p.requires_grad) trainable += p.numel();
+        }
+        return new ParameterCount(trainable, total);
+    }
+
+    /// <summary>
+    /// Freezes every parameter that is not a LoRA parameter, except those of the modules whose dotted path
+    /// (or last name part) is listed in <paramref name="modulesToSave"/> (PEFT's <c>modules_to_save</c>).
+    /// </summary>
+    public static void FreezeBase(this nn.Module module, params string[] modulesToSave)
+    {
+        var keep = new HashSet<string>(modulesToSave, StringComparer.Ordinal);
+        var adapterModules = module.named_modules().Where(m => m.module is LoraAdapter).Select(m => m.name + ".").ToList();
+        foreach (var (name, parameter) in module.named_parameters())
+        {
+            bool isLora = module is LoraAdapter || adapterModules.Any(prefix => name.StartsWith(prefix, StringComparison.Ordinal));
+            parameter.requires_grad = isLora || IsUnder(name, keep);
+        }
+    }
+
+    public static void MergeLoRA(this nn.Module module, bool safe = false)
+    {
+        var adapters = module.LoraAdapters();
+        if (!safe)
+        {
+            foreach (var (_, adapter) in adapters) adapter.Merge();
+            return;
+        }
+        // All or nothing: undo the adapters merged so far if a later one is refused.
+        var merged = new List<LoraAdapter>();
+        try
+        {
+            foreach (var (_, adapter) in adapters)
+            {
+                if (adapter.IsMerged) continue;
+                adapter.Merge(safe: true);
+                merged.Add(adapter);
+            }
+        }
+        catch
+        {
+            foreach (var adapter in merged) adapter.Unmerge();
+            throw;
+        }
+    }
+
+    public static void UnmergeLoRA(this nn.Module module)
+    {
+        foreach (var (_, adapter) in module.LoraAdapters()) adapter.Unmerge();
+    }
+
+    /// <summary>Turns every adapter off until the returned object is disposed (base-model outputs).</summary>
+    public static IDisposable DisableLoRA(this nn.Module module)
+    {
+        var changed = module.LoraAdapters().Select(a => a.Adapter).Where(a => a.Enabled).ToList();
+        foreach (var adapter in changed) adapter.Enabled = false;
+        return new Restore(changed);
+    }
+
+    /// <summary>Re-enables adapters that were switched off by hand (not needed after disposing <see cref="DisableLoRA"/>).</summary>
+    public static void EnableLoRA(this nn.Module module)
+    {
+        foreach (var (_, adapter) in module.LoraAdapters()) adapter.Enabled = true;
+    }
+
+    private static bool IsUnder(string parameterName, HashSet<string> modules)
+    {
+        if (modules.Count == 0) return false;
+        var parts = parameterName.Split('.');
+        for (int i = 1; i < parts.Length; i++)
+        {
+            if (modules.Contains(string.Join('.', parts[..i])) || modules.Contains(parts[i - 1])) return true;
+        }
+        return false;
+    }
+
+    private sealed class Restore(List<LoraAdapter> adapters) : IDisposable
+    {
+        private bool _disposed;
+
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            foreach (var adapter in adapters) adapter.Enabled = true;
+        }
+    }
+}
