@@ -13,11 +13,7 @@ public sealed class SystemLibraryTests
     public void TheLocatorFindsTheLibstdcxxThisProcessLoaded()
     {
         // The .NET runtime itself links libstdc++, so the loader's choice is in this process's memory map.
-        string loaded = File.ReadLines("/proc/self/maps")
-            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .Where(fields => fields.Length >= 6 && Path.GetFileName(fields[5]).StartsWith("libstdc++.so.6", StringComparison.Ordinal))
-            .Select(fields => fields[5])
-            .First();
+        string loaded = LoadedLibraries.PathOf("libstdc++.so.6");
         Assert.Equal(File.ReadAllBytes(loaded), File.ReadAllBytes(LibraryPath));
     }
 
