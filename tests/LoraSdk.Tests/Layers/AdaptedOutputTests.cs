@@ -13,8 +13,7 @@ public class AdaptedOutputTests
     public void AdaptedOutputIsBasePlusScaledLowRankUpdate(string name)
     {
         var layerCase = LayerCase.Named(name);
-        using var model = layerCase.Create();
-        LoraFactors.Randomize(model.Adapter);
+        using var model = layerCase.CreateWithRandomFactors();
         using var input = layerCase.Input();
 
         using var output = model.forward(input);
@@ -28,8 +27,7 @@ public class AdaptedOutputTests
     public void RoutedCallGivesTheSameAdaptedOutput(string name)
     {
         var layerCase = LayerCase.Named(name);
-        using var model = layerCase.Create();
-        LoraFactors.Randomize(model.Adapter);
+        using var model = layerCase.CreateWithRandomFactors();
         using var input = layerCase.Input();
 
         using var viaCall = LoraRouter.Call(model.Layer, input);
@@ -44,8 +42,7 @@ public class AdaptedOutputTests
     public void RsLoRAScalesByAlphaOverRootRank(string name)
     {
         var layerCase = LayerCase.Named(name);
-        using var model = layerCase.Create(rsLoRA: true);
-        LoraFactors.Randomize(model.Adapter);
+        using var model = layerCase.CreateWithRandomFactors(rsLoRA: true);
         using var input = layerCase.Input();
 
         double alpha = model.Adapter.Options.Alpha;

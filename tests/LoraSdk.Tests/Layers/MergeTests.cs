@@ -13,8 +13,7 @@ public class MergeTests
     public void MergedOutputEqualsUnmergedOutput(string name)
     {
         var layerCase = LayerCase.Named(name);
-        using var model = layerCase.Create();
-        LoraFactors.Randomize(model.Adapter);
+        using var model = layerCase.CreateWithRandomFactors();
         using var input = layerCase.Input();
         using var unmerged = model.forward(input);
         using var expected = Float64Reference.Adapted(model.Adapter, input);
@@ -35,8 +34,7 @@ public class MergeTests
     public void MergedWeightIsWPlusScaledBA(string name)
     {
         var layerCase = LayerCase.Named(name);
-        using var model = layerCase.Create();
-        LoraFactors.Randomize(model.Adapter);
+        using var model = layerCase.CreateWithRandomFactors();
         using var before = model.Adapter.BaseWeight.detach().clone();
         var (a, b) = (Float64Reference.F64(LoraFactors.A(model.Adapter)), Float64Reference.F64(LoraFactors.B(model.Adapter)));
 
@@ -54,8 +52,7 @@ public class MergeTests
     public void UnmergeRestoresTheBaseWeight(string name)
     {
         var layerCase = LayerCase.Named(name);
-        using var model = layerCase.Create();
-        LoraFactors.Randomize(model.Adapter);
+        using var model = layerCase.CreateWithRandomFactors();
         using var original = model.Adapter.BaseWeight.detach().clone();
         using var input = layerCase.Input();
         using var adapted = model.forward(input);
@@ -74,8 +71,7 @@ public class MergeTests
     public void MergedForwardDoesNoLowRankCompute(string name)
     {
         var layerCase = LayerCase.Named(name);
-        using var model = layerCase.Create();
-        LoraFactors.Randomize(model.Adapter);
+        using var model = layerCase.CreateWithRandomFactors();
         using var input = layerCase.Input();
         model.Adapter.Merge();
         using var merged = model.forward(input);
@@ -93,8 +89,7 @@ public class MergeTests
     public void MergeAndUnmergeTwiceAreNoOps(string name)
     {
         var layerCase = LayerCase.Named(name);
-        using var model = layerCase.Create();
-        LoraFactors.Randomize(model.Adapter);
+        using var model = layerCase.CreateWithRandomFactors();
         using var original = model.Adapter.BaseWeight.detach().clone();
 
         model.Adapter.Merge();
@@ -123,8 +118,7 @@ public class MergeTests
     public void SafeMergeRefusesNonFiniteWeightsAndLeavesWUntouched(string name, double bad)
     {
         var layerCase = LayerCase.Named(name);
-        using var model = layerCase.Create();
-        LoraFactors.Randomize(model.Adapter);
+        using var model = layerCase.CreateWithRandomFactors();
         LoraFactors.Poison(LoraFactors.B(model.Adapter), bad);
         using var original = model.Adapter.BaseWeight.detach().clone();
 
@@ -141,8 +135,7 @@ public class MergeTests
     public void UnsafeMergeDoesNotCheck(string name)
     {
         var layerCase = LayerCase.Named(name);
-        using var model = layerCase.Create();
-        LoraFactors.Randomize(model.Adapter);
+        using var model = layerCase.CreateWithRandomFactors();
         LoraFactors.Poison(LoraFactors.B(model.Adapter), double.NaN);
 
         model.Adapter.Merge(safe: false);

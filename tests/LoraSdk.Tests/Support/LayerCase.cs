@@ -47,6 +47,14 @@ public sealed class LayerCase
         return new AdaptedLayer(_createLayer(), new LoraOptions(Rank, alpha: 2.0 * Rank + 1, dropout, rsLoRA, init));
     }
 
+    /// <summary>As <see cref="Create"/>, with random non-zero A and B so the low-rank path contributes.</summary>
+    public AdaptedLayer CreateWithRandomFactors(LoraInit init = LoraInit.Kaiming, double dropout = 0, bool rsLoRA = false)
+    {
+        var model = Create(init, dropout, rsLoRA);
+        LoraFactors.Randomize(model.Adapter);
+        return model;
+    }
+
     public Tensor Input() => _createInput();
 
     public override string ToString() => Name;
