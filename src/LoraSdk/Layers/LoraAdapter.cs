@@ -91,23 +91,27 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
     public void Merge(bool safe = false)
     {
         if (_merged) return;
+        if (safe) EnsureMergeIsFinite(TargetName);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var weight = BaseWeight;
-        var delta = DeltaWeight().to(weight.dtype);
-        if (safe)
-        {
-            var merged = weight + delta;
-            if (!isfinite(merged).all().item<bool>())
-                throw new InvalidOperationException(
-                    $"Safe merge of LoRA adapter '{TargetName}' refused: the merged weight would contain NaN or Inf. The base weight is unchanged.");
-            weight.copy_(merged);
-        }
-        else
-        {
-            weight.add_(delta);
-        }
+        weight.add_(DeltaWeight().to(weight.dtype));
         _merged = true;
+    }
+
+    /// <summary>
+    /// Throws unless W + scaling·B·A is finite, touching nothing. Computes exactly what <see cref="Merge"/>
+    /// adds, so a model-wide safe merge can check every adapter before it changes any weight.
+    /// </summary>
+    internal void EnsureMergeIsFinite(string displayName)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var weight = BaseWeight;
+        var merged = weight + DeltaWeight().to(weight.dtype);
+        if (!isfinite(merged).all().item<bool>())
+            throw new InvalidOperationException(
+                $"Safe merge of LoRA adapter '{displayName}' refused: the merged weight would contain NaN or Inf. The base weight is unchanged.");
     }
 
     /// <summary>Subtracts scaling·B·A from the base weight again.</summary>

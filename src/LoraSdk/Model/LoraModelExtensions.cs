@@ -55,30 +55,19 @@ public static class LoraModelExtensions
         }
     }
 
+    /// <summary>
+    /// Merges every adapter of the tree. With <paramref name="safe"/>, every adapter is checked before any
+    /// weight changes, so a refused merge (NaN/Inf, naming the adapter's path) leaves the whole model as it was,
+    /// bit for bit (undoing merges by subtraction would not restore the weights exactly).
+    /// </summary>
     public static void MergeLoRA(this nn.Module module, bool safe = false)
     {
-        var adapters = module.LoraAdapters();
-        if (!safe)
+        var pending = module.LoraAdapters().Where(a => !a.Adapter.IsMerged).ToList();
+        if (safe)
         {
-            foreach (var (_, adapter) in adapters) adapter.Merge();
-            return;
+            foreach (var (path, adapter) in pending) adapter.EnsureMergeIsFinite(path);
         }
-        // All or nothing: undo the adapters merged so far if a later one is refused.
-        var merged = new List<LoraAdapter>();
-        try
-        {
-            foreach (var (_, adapter) in adapters)
-            {
-                if (adapter.IsMerged) continue;
-                adapter.Merge(safe: true);
-                merged.Add(adapter);
-            }
-        }
-        catch
-        {
-            foreach (var adapter in merged) adapter.Unmerge();
-            throw;
-        }
+        foreach (var (_, adapter) in pending) adapter.Merge();
     }
 
     public static void UnmergeLoRA(this nn.Module module)
