@@ -39,7 +39,7 @@ internal static class Float64Reference
     private static Tensor ConvOutput(Conv2dLoraAdapter adapter, Tensor input, bool withLowRank)
     {
         var layer = (Conv2d)adapter.Target;
-        var geometry = new ConvGeometry(layer.stride, layer.padding!, layer.dilation);
+        var geometry = new ConvGeometry(layer.stride, layer.padding ?? RulePadding(layer), layer.dilation);
         var y = NaiveConv2d(F64(input), F64(layer.weight!), geometry);
         if (layer.bias is not null) y += F64(layer.bias).view(1, -1, 1, 1);
         if (withLowRank)
@@ -69,6 +69,12 @@ internal static class Float64Reference
         }
         return tensor(output, [.. input.shape, dim]);
     }
+
+    /// <summary>Padding.Same with an odd kernel pads dilation·(k − 1)/2 on each side; Padding.Valid pads nothing.</summary>
+    private static long[] RulePadding(Conv2d layer) =>
+        layer.padding_type == Padding.Valid
+            ? [0, 0]
+            : layer.kernel_size.Zip(layer.dilation, (k, d) => k % 2 == 1 ? d * (k - 1) / 2 : throw new NotSupportedException("even kernel")).ToArray();
 
     public sealed record ConvGeometry(long[] Stride, long[] Padding, long[] Dilation)
     {

@@ -31,10 +31,16 @@ public sealed class LayerCase
     public static readonly LayerCase Conv1x1 = new("Conv2d 1x1", LoraLayerKind.Conv2d, 2,
         () => nn.Conv2d(4, 3, 1), () => randn(2, 4, 5, 5));
 
+    public static readonly LayerCase ConvDilated = new("Conv2d 3x3 dilation 2 padding 2", LoraLayerKind.Conv2d, 2,
+        () => nn.Conv2d(2, 3, 3, padding: 2, dilation: 2), () => randn(1, 2, 6, 6));
+
+    public static readonly LayerCase ConvSame = new("Conv2d 3x3 same padding", LoraLayerKind.Conv2d, 2,
+        () => nn.Conv2d(2, 3, 3, padding: Padding.Same), () => randn(1, 2, 5, 5));
+
     public static readonly LayerCase Embedding = new("Embedding", LoraLayerKind.Embedding, 3,
         () => nn.Embedding(10, 6), () => tensor(new long[] { 0, 3, 9, 3, 7, 1, 2, 8, 5, 4 }, [2, 5]));
 
-    public static readonly IReadOnlyList<LayerCase> All = [Linear, Conv3x3, Conv1x1, Embedding];
+    public static readonly IReadOnlyList<LayerCase> All = [Linear, Conv3x3, Conv1x1, ConvDilated, ConvSame, Embedding];
 
     public static TheoryData<string> Names() => [.. All.Select(c => c.Name)];
 
