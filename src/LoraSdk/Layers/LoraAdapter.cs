@@ -44,7 +44,10 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
 
     public abstract LoraLayerKind Kind { get; }
 
-    /// <summary>False while <c>DisableLoRA()</c> is in effect: base outputs only.</summary>
+    /// <summary>
+    /// False while <c>DisableLoRA()</c> is in effect: the low-rank path is skipped. It does not touch a merged
+    /// weight; <c>DisableLoRA()</c> unmerges merged adapters for its duration.
+    /// </summary>
     public bool Enabled { get; set; } = true;
 
     /// <summary>Whether scaling·B·A is currently folded into the base weight.</summary>

@@ -75,12 +75,18 @@ public static class LoraModelExtensions
         foreach (var (_, adapter) in module.LoraAdapters()) adapter.Unmerge();
     }
 
-    /// <summary>Turns every adapter off until the returned object is disposed (base-model outputs).</summary>
+    /// <summary>
+    /// Turns every adapter off until the returned object is disposed (base-model outputs). A merged
+    /// adapter's update lives in the base weight, so it is unmerged for the duration and merged again on
+    /// dispose (as PEFT's disable_adapter unmerges). Disposing twice does nothing more.
+    /// </summary>
     public static IDisposable DisableLoRA(this nn.Module module)
     {
         var changed = module.LoraAdapters().Select(a => a.Adapter).Where(a => a.Enabled).ToList();
+        var unmerged = changed.Where(a => a.IsMerged).ToList();
+        foreach (var adapter in unmerged) adapter.Unmerge();
         foreach (var adapter in changed) adapter.Enabled = false;
-        return new Restore(changed);
+        return new Restore(changed, unmerged);
     }
 
     /// <summary>Re-enables adapters that were switched off by hand (not needed after disposing <see cref="DisableLoRA"/>).</summary>
@@ -100,7 +106,7 @@ public static class LoraModelExtensions
         return false;
     }
 
-    private sealed class Restore(List<LoraAdapter> adapters) : IDisposable
+    private sealed class Restore(List<LoraAdapter> disabled, List<LoraAdapter> unmerged) : IDisposable
     {
         private bool _disposed;
 
@@ -108,7 +114,8 @@ public static class LoraModelExtensions
         {
             if (_disposed) return;
             _disposed = true;
-            foreach (var adapter in adapters) adapter.Enabled = true;
+            foreach (var adapter in disabled) adapter.Enabled = true;
+            foreach (var adapter in unmerged) adapter.Merge();
         }
     }
 }
