@@ -133,6 +133,27 @@ public class ModelWideTests
     }
 
     [Fact]
+    public void DisableLoRAOnAMergedModelGivesBaseOutputsAndMergesAgainAfterwards()
+    {
+        using var model = new TinyTransformer();
+        using var input = randn(3, TinyTransformer.Dim);
+        using var baseOutput = model.forward(input);
+        RandomizeAll(model);
+        using var adapted = model.forward(input);
+        model.MergeLoRA();
+
+        using (model.DisableLoRA())
+        {
+            using var off = model.forward(input);
+            Close.Relative(baseOutput, off, 1e-6);
+        }
+
+        Assert.All(model.LoraAdapters(), a => Assert.True(a.Adapter.IsMerged));
+        using var on = model.forward(input);
+        Close.Relative(adapted, on, 1e-5);
+    }
+
+    [Fact]
     public void NestedDisableKeepsAdaptersOffUntilTheOuterScopeEnds()
     {
         using var model = new TinyTransformer();
