@@ -68,4 +68,12 @@ public class DtypeTests
         using var output = model.forward(input);
         Assert.True(Close.Identical(model.Layer.forward(input), output));
     }
+
+    [Fact]
+    public void FactorsTakeTheDtypeOfTheirTarget()
+    {
+        torch.manual_seed(21);
+        using var model = new AdaptedLayer(nn.Linear(4, 3, dtype: float64), new LoraOptions(2, alpha: 2));
+        Assert.All(model.Adapter.ParameterNames, p => Assert.Equal(float64, p.Parameter.dtype));
+    }
 }

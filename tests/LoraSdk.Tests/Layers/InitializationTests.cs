@@ -76,13 +76,15 @@ public class InitializationTests
         Assert.InRange(adapter.LoraB.mean().item<float>(), -0.2, 0.2);
     }
 
-    [Fact]
-    public void FactorShapesFollowPeft()
+    [Theory]
+    [InlineData("Linear", new long[] { 3, 6 }, new long[] { 5, 3 })]
+    [InlineData("Conv2d 3x3 stride 2 padding 1", new long[] { 2, 3, 3, 3 }, new long[] { 4, 2, 1, 1 })]
+    [InlineData("Embedding", new long[] { 3, 10 }, new long[] { 6, 3 })]
+    public void FactorShapesFollowPeft(string name, long[] aShape, long[] bShape)
     {
-        Assert.Equal([3L, 6L], LoraFactors.A(LayerCase.Linear.Create().Adapter).shape);
-        Assert.Equal([5L, 3L], LoraFactors.B(LayerCase.Linear.Create().Adapter).shape);
-        Assert.Equal([2L, 3L, 3L, 3L], LoraFactors.A(LayerCase.Conv3x3.Create().Adapter).shape);
-        Assert.Equal([4L, 2L, 1L, 1L], LoraFactors.B(LayerCase.Conv3x3.Create().Adapter).shape);
+        using var model = LayerCase.Named(name).Create();
+        Assert.Equal(aShape, LoraFactors.A(model.Adapter).shape);
+        Assert.Equal(bShape, LoraFactors.B(model.Adapter).shape);
     }
 
     [Fact]

@@ -25,6 +25,9 @@ public sealed class LayerCase
     public static readonly LayerCase Linear = new("Linear", LoraLayerKind.Linear, 3,
         () => nn.Linear(6, 5), () => randn(4, 6));
 
+    public static readonly LayerCase LinearWithoutBias = new("Linear without bias", LoraLayerKind.Linear, 2,
+        () => nn.Linear(5, 7, hasBias: false), () => randn(2, 3, 5));
+
     public static readonly LayerCase Conv3x3 = new("Conv2d 3x3 stride 2 padding 1", LoraLayerKind.Conv2d, 2,
         () => nn.Conv2d(3, 4, 3, stride: 2, padding: 1), () => randn(2, 3, 7, 7));
 
@@ -40,7 +43,7 @@ public sealed class LayerCase
     public static readonly LayerCase Embedding = new("Embedding", LoraLayerKind.Embedding, 3,
         () => nn.Embedding(10, 6), () => tensor(new long[] { 0, 3, 9, 3, 7, 1, 2, 8, 5, 4 }, [2, 5]));
 
-    public static readonly IReadOnlyList<LayerCase> All = [Linear, Conv3x3, Conv1x1, ConvDilated, ConvSame, Embedding];
+    public static readonly IReadOnlyList<LayerCase> All = [Linear, LinearWithoutBias, Conv3x3, Conv1x1, ConvDilated, ConvSame, Embedding];
 
     public static TheoryData<string> Names() => [.. All.Select(c => c.Name)];
 
