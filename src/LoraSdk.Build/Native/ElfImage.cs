@@ -149,7 +149,8 @@ namespace LoraSdk.Build.Native
 
         private void Require(long offset, long length, string what)
         {
-            if (offset < 0 || length < 0 || offset + length > _bytes.Length)
+            // Compared without adding: a hostile 64-bit size would wrap offset + length around.
+            if (offset < 0 || length < 0 || offset > _bytes.Length || length > _bytes.Length - offset)
                 throw new ElfFormatException(_path, $"{what} lies beyond the end of the file (truncated?)");
         }
 
@@ -159,7 +160,7 @@ namespace LoraSdk.Build.Native
         /// </summary>
         private void RequireInSection(Section section, long offset, long length, string what)
         {
-            if (offset < section.Offset || offset + length > section.Offset + section.Size)
+            if (offset < section.Offset || length > section.Size || offset - section.Offset > section.Size - length)
                 throw new ElfFormatException(_path, $"a {what} at offset 0x{offset:x} lies outside its section (0x{section.Offset:x}-0x{section.Offset + section.Size:x}); the file is damaged");
         }
 
