@@ -82,6 +82,19 @@ public sealed class ElfVersionPatcherBadInputTests : IDisposable
     }
 
     [Fact]
+    public void AnOverflowingSectionSizeIsRejected()
+    {
+        string path = TorchSharpNativeLibrary.CopyTo(_folder);
+        byte[] bytes = File.ReadAllBytes(path);
+        var (tableOffset, _) = ReferenceElfReader.SectionHeaderTable(bytes);
+        // Section 1's sh_size: offset + size wraps around a signed 64-bit sum.
+        BitConverter.GetBytes(long.MaxValue).CopyTo(bytes, tableOffset + 64 + 0x20);
+        File.WriteAllBytes(path, bytes);
+
+        AssertRejected(path, "section 1 lies beyond the end of the file");
+    }
+
+    [Fact]
     public void AVersionTheFileDoesNotRequireIsRejected()
     {
         string path = TorchSharpNativeLibrary.CopyTo(_folder);

@@ -99,6 +99,20 @@ public sealed class ElfVersionPatcherTests : IDisposable
         Assert.Equal(File.ReadAllBytes(TorchSharpNativeLibrary.PackagePath), File.ReadAllBytes(cache));
     }
 
+    [Fact]
+    public void ASymlinkedOutputIsReplacedNotWrittenThrough()
+    {
+        string cache = TorchSharpNativeLibrary.CopyTo(_folder, "cache.so");
+        string output = _folder.File("output.so");
+        File.CreateSymbolicLink(output, cache);
+
+        ElfVersionPatcher.MarkVersionWeak(output, Version);
+
+        Assert.Null(new FileInfo(output).LinkTarget);
+        Assert.False(ElfVersionPatcher.RequiresVersion(output, Version));
+        Assert.Equal(File.ReadAllBytes(TorchSharpNativeLibrary.PackagePath), File.ReadAllBytes(cache));
+    }
+
     [DllImport("libc", SetLastError = true)]
     private static extern int link(string existing, string newPath);
 }
