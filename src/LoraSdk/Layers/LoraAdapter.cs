@@ -80,6 +80,19 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
         return result.add_(delta, alpha: Scaling);
     }
 
+    /// <summary>
+    /// The adapted output with the base part computed through the target's <c>call()</c>, so hooks
+    /// registered on the target run (on the target's own output) as they would without an adapter.
+    /// The update is added out of place: a hook may have kept a reference to that output.
+    /// </summary>
+    public Tensor CallThroughTarget(Tensor input)
+    {
+        var result = ((nn.Module<Tensor, Tensor>)Target).call(input);
+        if (!Enabled || _merged) return result;
+        using var delta = LowRankForward(input);
+        return result.add(delta, alpha: Scaling); // not disposed either: the hook's reference must stay valid
+    }
+
     /// <summary>The frozen layer's own forward, never adapted.</summary>
     public abstract Tensor BaseForward(Tensor input);
 
