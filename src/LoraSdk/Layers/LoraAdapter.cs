@@ -27,6 +27,14 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
         foreach (var parameter in target.parameters()) parameter.requires_grad = false;
     }
 
+    /// <summary>
+    /// Registers nothing: each adapter registers exactly its factors (<c>lora_A</c>/<c>lora_B</c>) itself.
+    /// TorchSharp calls this when the owner registers the adapter, and its default would register every
+    /// module field too: the frozen target a second time (a duplicate copy of the base weights in the
+    /// owner's state_dict, moved twice by <c>to()</c>) and the factors again under their field names.
+    /// </summary>
+    protected override void RegisterComponents() { }
+
     /// <summary>The name under which an adapter for <paramref name="targetName"/> is registered on its owner.</summary>
     public static string ModuleNameFor(string targetName) => targetName + "_lora";
 
