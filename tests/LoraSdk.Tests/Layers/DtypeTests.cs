@@ -76,4 +76,24 @@ public class DtypeTests
         using var model = new AdaptedLayer(nn.Linear(4, 3, dtype: float64), new LoraOptions(2, alpha: 2));
         Assert.All(model.Adapter.ParameterNames, p => Assert.Equal(float64, p.Parameter.dtype));
     }
+
+    [Theory]
+    [MemberData(nameof(LayerCase.Names), MemberType = typeof(LayerCase))]
+    public void HalfPrecisionModelsForwardAndMerge(string name)
+    {
+        var layerCase = LayerCase.Named(name);
+        using var model = layerCase.CreateWithRandomFactors(scale: 0.1);
+        using var input = layerCase.Input();
+        using var single = model.forward(input);
+        model.to(bfloat16);
+        using var narrow = input.is_floating_point() ? input.to(bfloat16) : input.alias();
+
+        using var adapted = model.forward(narrow);
+        model.Adapter.Merge(safe: true);
+        using var merged = model.forward(narrow);
+
+        Assert.Equal(bfloat16, adapted.dtype);
+        Close.Relative(single, adapted, 2e-2); // bfloat16 keeps 8 bits of mantissa
+        Close.Relative(adapted, merged, 2e-2);
+    }
 }

@@ -57,10 +57,10 @@ public sealed class LayerCase
     }
 
     /// <summary>As <see cref="Create"/>, with random non-zero A and B so the low-rank path contributes.</summary>
-    public AdaptedLayer CreateWithRandomFactors(LoraInit init = LoraInit.Kaiming, double dropout = 0, bool rsLoRA = false)
+    public AdaptedLayer CreateWithRandomFactors(LoraInit init = LoraInit.Kaiming, double dropout = 0, bool rsLoRA = false, double scale = 0.5)
     {
         var model = Create(init, dropout, rsLoRA);
-        LoraFactors.Randomize(model.Adapter);
+        LoraFactors.Randomize(model.Adapter, scale);
         return model;
     }
 
