@@ -76,6 +76,20 @@ public static class LoraModelExtensions
     }
 
     /// <summary>
+    /// Re-initialises every adapter of the tree as its options say. Needed with PiSSA after loading pretrained
+    /// base weights: adapters are created with the model, so PiSSA first decomposed the freshly initialised
+    /// weights, and loading overwrote W afterwards. Refuses while any adapter is merged (unmerge first).
+    /// </summary>
+    public static void ResetLoRA(this nn.Module module)
+    {
+        var adapters = module.LoraAdapters();
+        var merged = adapters.Where(a => a.Adapter.IsMerged).Select(a => a.Path).ToList();
+        if (merged.Count > 0)
+            throw new InvalidOperationException($"Cannot re-initialise merged LoRA adapters ({string.Join(", ", merged)}); call UnmergeLoRA() first.");
+        foreach (var (_, adapter) in adapters) adapter.ResetLoraParameters();
+    }
+
+    /// <summary>
     /// Turns every adapter off until the returned object is disposed (base-model outputs). A merged
     /// adapter's update lives in the base weight, so it is unmerged for the duration and merged again on
     /// dispose (as PEFT's disable_adapter unmerges). Disposing twice does nothing more.
