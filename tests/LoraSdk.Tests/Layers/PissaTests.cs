@@ -54,6 +54,38 @@ public class PissaTests
     }
 
     [Fact]
+    public void ResetLoRAAfterLoadingBaseWeightsDecomposesTheLoadedWeights()
+    {
+        var layerCase = LayerCase.Linear;
+        using var pretrained = layerCase.Create(LoraInit.Kaiming, seed: 77); // stands in for a checkpoint
+        using var model = layerCase.Create(LoraInit.PiSSA);
+        using var input = layerCase.Input();
+        using (no_grad())
+        {
+            foreach (var (name, parameter) in pretrained.Layer.named_parameters())
+                model.Layer.get_parameter(name)!.copy_(parameter);
+        }
+        using var expected = pretrained.forward(input);
+        using var stale = model.forward(input);
+        Assert.True(Close.RelativeDistance(stale, expected) > 1e-2, "the stale factors should change the output");
+
+        model.ResetLoRA();
+
+        using var output = model.forward(input);
+        Close.Relative(expected, output, 1e-5);
+    }
+
+    [Fact]
+    public void ResetLoRARefusesMergedAdapters()
+    {
+        using var model = LayerCase.Linear.Create(LoraInit.PiSSA);
+        model.MergeLoRA();
+        var error = Assert.Throws<InvalidOperationException>(() => model.ResetLoRA());
+        Assert.Contains("layer", error.Message);
+        Assert.Contains("UnmergeLoRA", error.Message);
+    }
+
+    [Fact]
     public void ARankAboveTheWeightsRankIsRejected()
     {
         torch.manual_seed(3);
