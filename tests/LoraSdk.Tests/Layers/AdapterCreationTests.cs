@@ -24,6 +24,18 @@ public class AdapterCreationTests
     }
 
     [Fact]
+    public void OptionsFromTheAttributeDefaultAlphaToTheRank()
+    {
+        var defaults = LoraOptions.From(new LoRAAttribute(8));
+        Assert.Equal((8, 8.0, 0.0, false, LoraInit.Kaiming), (defaults.Rank, defaults.Alpha, defaults.Dropout, defaults.UseRsLoRA, defaults.Init));
+        Assert.Equal(1.0, defaults.Scaling);
+
+        var custom = LoraOptions.From(new LoRAAttribute(4) { Alpha = 16, Dropout = 0.1, UseRsLoRA = true, Init = LoraInit.PiSSA });
+        Assert.Equal((4, 16.0, 0.1, true, LoraInit.PiSSA), (custom.Rank, custom.Alpha, custom.Dropout, custom.UseRsLoRA, custom.Init));
+        Assert.Equal(8.0, custom.Scaling);
+    }
+
+    [Fact]
     public void UnsupportedLayersAreRejectedByName()
     {
         using var norm = nn.LayerNorm(4);

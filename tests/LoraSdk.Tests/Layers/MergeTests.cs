@@ -102,6 +102,27 @@ public class MergeTests
         Close.Absolute(original, model.Adapter.BaseWeight, 1e-6);
     }
 
+    [Theory]
+    [InlineData(PaddingModes.Reflect)]
+    [InlineData(PaddingModes.Circular)]
+    [InlineData(PaddingModes.Replicate)]
+    public void NonZeroPaddingModesMergeExactly(PaddingModes mode)
+    {
+        // A copies the padding mode, so B∘A pads like W and folds into it exactly.
+        torch.manual_seed(31);
+        using var model = new AdaptedLayer(nn.Conv2d(2, 3, 3, padding: 1, padding_mode: mode), new LoraOptions(2, alpha: 3));
+        LoraFactors.Randomize(model.Adapter);
+        using var input = randn(1, 2, 6, 6);
+        using var unmerged = model.forward(input);
+        using var baseOutput = model.Layer.forward(input);
+
+        model.Adapter.Merge();
+
+        using var merged = model.forward(input);
+        Close.Relative(unmerged, merged, 1e-5);
+        Assert.True(Close.RelativeDistance(unmerged, baseOutput) > 1e-2);
+    }
+
     public static TheoryData<string, double> CasesAndBadValues()
     {
         var data = new TheoryData<string, double>();
