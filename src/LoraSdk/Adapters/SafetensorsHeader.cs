@@ -100,7 +100,15 @@ internal sealed class SafetensorsHeader
         long begin = offsets[0].TryGetInt64(out long b) ? b : -1, end = offsets[1].TryGetInt64(out long e) ? e : -1;
         if (begin < 0 || end < begin) throw corrupt($"invalid data_offsets [{offsets[0]}, {offsets[1]}].", key);
 
-        long expectedBytes = dims.Aggregate(1L, (n, d) => checked(n * d)) * size;
+        long expectedBytes;
+        try
+        {
+            expectedBytes = checked(dims.Aggregate(1L, (n, d) => checked(n * d)) * size);
+        }
+        catch (OverflowException)
+        {
+            throw corrupt($"the shape {Shapes.Format(dims)} is too large.", key);
+        }
         if (end - begin != expectedBytes)
             throw corrupt($"data_offsets span {end - begin} bytes but {dtype.GetString()} shape {Shapes.Format(dims)} needs {expectedBytes}.", key);
         return new SafetensorsEntry(key, dtype.GetString()!, type, dims, begin, end);
