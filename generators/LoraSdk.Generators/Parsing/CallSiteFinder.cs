@@ -49,7 +49,12 @@ internal static class CallSiteFinder
             }
         }
 
-        return groups.Select(g => Interceptor(g.Key.Member, signatures[g.Key], g.Value)).ToEquatableArray();
+        // In target declaration order, forward before call: the generated file reads like the class.
+        var order = targets.Select(t => t.Member.Name).ToList();
+        return groups
+            .OrderBy(g => order.IndexOf(g.Key.Member)).ThenBy(g => System.Array.IndexOf(RoutedMethods, g.Key.Method))
+            .Select(g => Interceptor(g.Key.Member, signatures[g.Key], g.Value))
+            .ToEquatableArray();
     }
 
     private static InterceptorModel Interceptor(string member, IMethodSymbol method, List<CallSiteModel> sites) => new(
