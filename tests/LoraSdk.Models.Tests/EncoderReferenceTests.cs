@@ -15,7 +15,7 @@ public sealed class EncoderReferenceTests
         manual_seed(4);
         using var ids = randint(0, TinyBert.Config.VocabSize, [2, 6], dtype: ScalarType.Int64);
         using var mask = tensor(new long[] { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0 }, [2, 6]);
-        var weights = WeightLoader.BaseParameters(model);
+        var weights = model.BaseParameters();
 
         using var _ = no_grad();
         using var actual = model.call(ids, mask);

@@ -24,7 +24,7 @@ public sealed class HuggingFaceBertNamesTests
     public void Every_encoder_parameter_maps_back_to_itself()
     {
         using var model = new BertModel(TinyBert.Config);
-        foreach (var path in WeightLoader.BaseParameters(model).Keys)
+        foreach (var path in model.BaseParameters().Keys)
             Assert.Equal(path, HuggingFaceBertNames.ToModulePath(HuggingFaceBertNames.ToHuggingFaceKey(path)));
     }
 }

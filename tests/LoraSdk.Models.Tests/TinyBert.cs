@@ -27,7 +27,7 @@ internal static class TinyBert
 
     /// <summary>The model's weights under HuggingFace BertModel keys, as a Python checkpoint would have them.</summary>
     public static Dictionary<string, Tensor> HuggingFaceStateDict(BertModel model) =>
-        WeightLoader.BaseParameters(model).ToDictionary(
+        model.BaseParameters().ToDictionary(
             p => HuggingFaceBertNames.ToHuggingFaceKey(p.Key), p => p.Value.detach().clone(), StringComparer.Ordinal);
 
     /// <summary>
@@ -69,8 +69,8 @@ internal static class TinyBert
 
     public static void AssertSameWeights(BertModel expected, BertModel actual)
     {
-        var a = WeightLoader.BaseParameters(expected);
-        var b = WeightLoader.BaseParameters(actual);
+        var a = expected.BaseParameters();
+        var b = actual.BaseParameters();
         Assert.Equal(a.Keys.OrderBy(k => k), b.Keys.OrderBy(k => k));
         foreach (var (name, tensor) in a) Assert.True(tensor.eq(b[name]).all().item<bool>(), $"{name} differs");
     }

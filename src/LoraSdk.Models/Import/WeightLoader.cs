@@ -17,7 +17,7 @@ internal static class WeightLoader
             throw new InvalidOperationException(
                 $"Cannot import base weights while the LoRA adapter of '{merged.Path}' is merged into them; call UnmergeLoRA() first.");
 
-        var targets = BaseParameters(model);
+        var targets = model.BaseParameters();
         var missing = targets.Keys.Where(name => !weights.ContainsKey(name)).ToList();
         if (missing.Count > 0)
             throw new WeightImportException(source,
@@ -39,15 +39,6 @@ internal static class WeightLoader
         }
         var unused = weights.Where(w => !targets.ContainsKey(w.Key)).Select(w => w.Value.NameInFile);
         return new ImportReport(source, targets.Count, [.. ignored, .. unused]);
-    }
-
-    /// <summary>The model's parameters by dotted path, without those of LoRA adapters.</summary>
-    public static Dictionary<string, Tensor> BaseParameters(nn.Module model)
-    {
-        var adapterPrefixes = model.named_modules().Where(m => m.module is LoraAdapter).Select(m => m.name + ".").ToList();
-        return model.named_parameters()
-            .Where(p => !adapterPrefixes.Any(prefix => p.name.StartsWith(prefix, StringComparison.Ordinal)))
-            .ToDictionary(p => p.name, p => (Tensor)p.parameter, StringComparer.Ordinal);
     }
 
     private static string Describe(string path)

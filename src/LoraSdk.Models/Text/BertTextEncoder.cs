@@ -60,11 +60,17 @@ public sealed class BertTextEncoder
     public EncodedBatch EncodeBatch(IReadOnlyList<string> texts)
     {
         ArgumentNullException.ThrowIfNull(texts);
-        if (texts.Count == 0) throw new ArgumentException("At least one text is needed.", nameof(texts));
-        var encoded = texts.Select(Encode).ToList();
+        return Pad(texts.Select(Encode).ToList());
+    }
+
+    /// <summary>Pads already encoded sequences to the longest one with the padding id (mask 0 there).</summary>
+    public EncodedBatch Pad(IReadOnlyList<int[]> encoded)
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
+        if (encoded.Count == 0) throw new ArgumentException("At least one sequence is needed.", nameof(encoded));
         int length = encoded.Max(e => e.Length);
-        var ids = new long[texts.Count * length];
-        var mask = new long[texts.Count * length];
+        var ids = new long[encoded.Count * length];
+        var mask = new long[encoded.Count * length];
         Array.Fill(ids, _tokenizer.PaddingTokenId);
         for (int row = 0; row < encoded.Count; row++)
         {
@@ -74,7 +80,7 @@ public sealed class BertTextEncoder
                 mask[row * length + i] = 1;
             }
         }
-        long[] shape = [texts.Count, length];
+        long[] shape = [encoded.Count, length];
         return new EncodedBatch(tensor(ids, shape), tensor(mask, shape));
     }
 }
