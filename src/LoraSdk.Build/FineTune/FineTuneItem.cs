@@ -42,8 +42,13 @@ namespace LoraSdk.Build.FineTune
             return options;
         }
 
+        /// <summary>Added by MSBuild when an item is copied (e.g. by a task's output); never a user option.</summary>
+        private const string OriginalItemSpecMetadata = "OriginalItemSpec";
+
         private static bool IsBuildOnly(string key) =>
             key.Equals(ConfigMetadata, StringComparison.OrdinalIgnoreCase)
+            || key.Equals(OriginalItemSpecMetadata, StringComparison.OrdinalIgnoreCase)
+            || key.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)
             || key.Equals(ExtraInputsMetadata, StringComparison.OrdinalIgnoreCase)
             || key.StartsWith(InternalPrefix, StringComparison.OrdinalIgnoreCase);
     }

@@ -12,11 +12,12 @@ public sealed class LoraFineTuneTaskTests
         using var trainer = new FakeTrainer("write_adapter");
         var engine = new RecordingBuildEngine();
         var task = trainer.CreateTask(engine, ("Rank", "8"), ("Epochs", "2"), ("Dataset", "data/my train.jsonl"),
-            ("Config", "appsettings.json"), ("LoraSdkOutput", "/ignored"), ("Output", "ignored-too"));
+            ("Config", "appsettings.json"), ("LoraSdkOutput", "/ignored"), ("Output", "ignored-too"),
+            ("OriginalItemSpec", "intents"), ("MSBuildSourceProjectFile", "x.csproj"));
 
         Assert.True(task.Execute(), engine.Log);
 
-        // Build-only metadata (Config, LoraSdk*) is not passed; Output always comes from the target.
+        // Build-only metadata (Config, LoraSdk*, what MSBuild adds to copied items) is not passed; Output always comes from the target.
         Assert.Equal(new[]
         {
             "train",
