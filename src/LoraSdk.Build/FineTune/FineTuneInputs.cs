@@ -9,18 +9,20 @@ namespace LoraSdk.Build.FineTune
     /// Finds the files a fine-tune depends on from its option values: every string value (item metadata
     /// override or <c>LoRA</c> configuration value) that names an existing file or folder in or below the
     /// project counts (dataset, validation set, base weights, tokenizer...), so a new option with a
-    /// path needs no change here. The output folder and the project folder itself never count.
+    /// path needs no change here. What training writes (the output folder, checkpoints) and the project
+    /// folder itself never count.
     /// </summary>
     internal sealed class FineTuneInputs
     {
         private readonly string _projectDirectory;
-        private readonly string _outputDirectory;
+        private readonly string[] _written;
         private readonly SortedSet<string> _files = new SortedSet<string>(StringComparer.Ordinal);
 
         public FineTuneInputs(string projectDirectory, string outputDirectory)
         {
             _projectDirectory = Normalize(projectDirectory);
-            _outputDirectory = Normalize(outputDirectory);
+            string output = Normalize(outputDirectory);
+            _written = new[] { output, output + FineTuneItem.CheckpointSuffix };
         }
 
         public IReadOnlyCollection<string> Files => _files;
@@ -36,7 +38,7 @@ namespace LoraSdk.Build.FineTune
                 case Dictionary<string, object?> obj:
                     foreach (var entry in obj)
                     {
-                        if (!entry.Key.Equals(FineTuneItem.OutputOption, StringComparison.OrdinalIgnoreCase)) AddCandidates(entry.Value);
+                        if (!FineTuneItem.IsOutputOption(entry.Key)) AddCandidates(entry.Value);
                     }
                     break;
                 case List<object?> list:
@@ -58,7 +60,7 @@ namespace LoraSdk.Build.FineTune
             {
                 return;
             }
-            if (IsUnder(full, _outputDirectory)) return;
+            if (IsWritten(full)) return;
             if (File.Exists(full))
             {
                 _files.Add(full);
@@ -66,10 +68,12 @@ namespace LoraSdk.Build.FineTune
             else if (Directory.Exists(full) && !IsUnder(_projectDirectory, full))
             {
                 // A folder option (e.g. base weights); never the project or an ancestor of it.
-                foreach (string file in Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories).Where(f => !IsUnder(Normalize(f), _outputDirectory)))
+                foreach (string file in Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories).Where(f => !IsWritten(Normalize(f))))
                     _files.Add(Normalize(file));
             }
         }
+
+        private bool IsWritten(string path) => _written.Any(folder => IsUnder(path, folder));
 
         internal static string Normalize(string path) => Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
 

@@ -22,6 +22,15 @@ namespace LoraSdk.Build.FineTune
         /// <summary>The option that names the adapter folder.</summary>
         public const string OutputOption = "Output";
 
+        /// <summary>
+        /// Options that name what training writes (the trainer's checkpoints default to <c>&lt;Output&gt;.checkpoints</c>):
+        /// never inputs, or every build would find the adapter stale.
+        /// </summary>
+        public static bool IsOutputOption(string key) =>
+            key.Equals(OutputOption, StringComparison.OrdinalIgnoreCase) || key.Equals("CheckpointDirectory", StringComparison.OrdinalIgnoreCase);
+
+        public const string CheckpointSuffix = ".checkpoints";
+
         /// <summary>Metadata that the targets add; never user options.</summary>
         public const string InternalPrefix = "LoraSdk";
 

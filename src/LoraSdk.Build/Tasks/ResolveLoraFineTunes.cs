@@ -87,7 +87,7 @@ namespace LoraSdk.Build.Tasks
             var inputs = new FineTuneInputs(ProjectDirectory, outputDirectory);
             if (File.Exists(configPath)) inputs.AddPath(configPath);
             if (section != null) inputs.AddCandidates(section);
-            foreach (var option in overrides) inputs.AddCandidates(option.Value);
+            foreach (var option in overrides.Where(o => !FineTuneItem.IsOutputOption(o.Key))) inputs.AddCandidates(option.Value);
             foreach (string extra in item.GetMetadata(FineTuneItem.ExtraInputsMetadata).Split(new[] { ';' }, StringSplitOptions.RemoveEmptyEntries))
                 inputs.AddPath(extra);
 

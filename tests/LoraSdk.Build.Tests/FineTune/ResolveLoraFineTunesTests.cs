@@ -69,12 +69,19 @@ public sealed class ResolveLoraFineTunesTests : IDisposable
     }
 
     [Fact]
-    public void Never_counts_the_project_folder_or_the_adapter_itself_as_an_input()
+    public void Never_counts_the_project_folder_or_what_training_writes_as_an_input()
     {
         Write("obj/lora/intents/adapter_config.json", "{}");
-        Write("appsettings.json", """{ "LoRA": { "WorkingDirectory": ".", "Root": "..", "Resume": "obj/lora/intents" } }""");
+        Write("obj/lora/intents.checkpoints/last/state.json", "{}");
+        Write("ckpt/last/state.json", "{}");
+        Write("appsettings.json", """
+            { "LoRA": { "WorkingDirectory": ".", "Root": "..", "Previous": "obj/lora/intents", "Checkpoints": "obj/lora/intents.checkpoints",
+                        "CheckpointDirectory": "ckpt" } }
+            """);
+        var item = new TaskItem("intents");
+        item.SetMetadata("checkpointdirectory", "ckpt/last");
 
-        ITaskItem resolved = ResolveSingle(new TaskItem("intents"));
+        ITaskItem resolved = ResolveSingle(item);
 
         Assert.Equal(Full("appsettings.json"), resolved.GetMetadata("LoraSdkInputs"));
     }
