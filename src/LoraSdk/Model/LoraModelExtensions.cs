@@ -56,16 +56,22 @@ public static class LoraModelExtensions
     }
 
     /// <summary>
-    /// Merges every adapter of the tree. With <paramref name="safe"/>, every adapter is checked before any
-    /// weight changes, so a refused merge (NaN/Inf, naming the adapter's path) leaves the whole model as it was,
-    /// bit for bit (undoing merges by subtraction would not restore the weights exactly).
+    /// Merges every adapter of the tree. With <paramref name="safe"/>, a refused merge (NaN/Inf, naming the
+    /// adapter's path) leaves the whole model as it was, bit for bit.
     /// </summary>
-    public static void MergeLoRA(this nn.Module module, bool safe = false)
+    public static void MergeLoRA(this nn.Module module, bool safe = false) => MergeAll(module.LoraAdapters(), safe);
+
+    /// <summary>
+    /// Merges the adapters not merged yet. With <paramref name="safe"/> every one is checked before any weight
+    /// changes: undoing merges by subtraction would not restore the weights exactly (W + Δ − Δ ≠ W in float).
+    /// Also for a single module's adapters (generated <c>ILoraLayer.Merge</c>).
+    /// </summary>
+    internal static void MergeAll(IEnumerable<(string Name, LoraAdapter Adapter)> adapters, bool safe)
     {
-        var pending = module.LoraAdapters().Where(a => !a.Adapter.IsMerged).ToList();
+        var pending = adapters.Where(a => !a.Adapter.IsMerged).ToList();
         if (safe)
         {
-            foreach (var (path, adapter) in pending) adapter.EnsureMergeIsFinite(path);
+            foreach (var (name, adapter) in pending) adapter.EnsureMergeIsFinite(name);
         }
         foreach (var (_, adapter) in pending) adapter.Merge();
     }
