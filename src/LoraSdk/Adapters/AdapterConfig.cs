@@ -98,8 +98,8 @@ public sealed record AdapterConfig
         catch (JsonException e)
         {
             long line = (e.LineNumber ?? 0) + 1, column = (e.BytePositionInLine ?? 0) + 1;
-            throw new AdapterFormatException(source, e.Path is null or "$" ? null : e.Path,
-                $"invalid JSON at line {line}, position {column}: {FirstSentence(e.Message)}", e);
+            string? key = e.Path is null or "$" ? null : e.Path.StartsWith("$.", StringComparison.Ordinal) ? e.Path[2..] : e.Path;
+            throw new AdapterFormatException(source, key, $"cannot read the config at line {line}, position {column}: {FirstSentence(e.Message)}", e);
         }
         if (config is null) throw new AdapterFormatException(source, null, "the file holds 'null', expected a JSON object.");
         // PEFT writes null for empty optional collections; normalise so callers never see null.

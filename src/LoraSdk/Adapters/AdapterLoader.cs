@@ -87,7 +87,7 @@ internal sealed class AdapterLoader : IDisposable
             if (Math.Abs(alpha - options.Alpha) > 1e-9 * Math.Max(1, Math.Abs(options.Alpha)))
                 throw new AdapterFormatException(configPath, path, $"the file gives lora_alpha {alpha}, the model's adapter has alpha {options.Alpha}.");
             if (config.UseRsLora != options.UseRsLoRA)
-                throw new AdapterFormatException(configPath, path, $"the file gives use_rslora {config.UseRsLora}, the model's adapter has {options.UseRsLoRA}.");
+                throw new AdapterFormatException(configPath, path, $"the file gives use_rslora {Lower(config.UseRsLora)}, the model's adapter has {Lower(options.UseRsLoRA)}.");
             // PiSSA moves the top singular directions out of the base weight, so A/B trained with it only fit a PiSSA model.
             bool filePissa = config.Init == LoraInit.PiSSA, modelPissa = options.Init == LoraInit.PiSSA;
             if (filePissa != modelPissa)
@@ -95,6 +95,8 @@ internal sealed class AdapterLoader : IDisposable
                     $"the file gives init_lora_weights '{config.InitLoraWeights}', the model's adapter uses {options.Init}; PiSSA and non-PiSSA adapters are not interchangeable.");
         }
     }
+
+    private static string Lower(bool value) => value ? "true" : "false";
 
     private static Dictionary<string, (Tensor Destination, bool IsLora)> ExpectedTensors(
         nn.Module model, AdapterConfig config, IReadOnlyList<(string Path, LoraAdapter Adapter)> adapters, string configPath)

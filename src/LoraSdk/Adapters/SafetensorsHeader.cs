@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Text.Unicode;
 using System.Text.Json;
 using static TorchSharp.torch;
 
@@ -45,11 +46,14 @@ internal sealed class SafetensorsHeader
             throw Corrupt($"the file is truncated: the header needs {headerLength} bytes but only {file.Length - 8} follow the length field.");
 
         long dataStart = 8 + (long)headerLength;
+        var headerBytes = file.Slice(8, (int)headerLength);
+        if (!Utf8.IsValid(headerBytes))
+            throw Corrupt("the header is not valid UTF-8: the file is corrupt or not a safetensors file.");
         var tensors = new Dictionary<string, SafetensorsEntry>(StringComparer.Ordinal);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
-            using var document = JsonDocument.Parse(file.Slice(8, (int)headerLength).ToArray());
+            using var document = JsonDocument.Parse(headerBytes.ToArray());
             if (document.RootElement.ValueKind != JsonValueKind.Object) throw Corrupt("the header is not a JSON object.");
             foreach (var property in document.RootElement.EnumerateObject())
             {
