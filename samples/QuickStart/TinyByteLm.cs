@@ -11,32 +11,33 @@ namespace QuickStart;
 /// A tiny GPT-style language model over UTF-8 bytes: token + position embeddings, <see cref="Layers"/>
 /// pre-norm transformer blocks, a byte head. Its "pretrained" base is NOT trained on anything: it is a
 /// deterministic random initialisation from a fixed seed, which stands in for real base weights so the sample
-/// runs anywhere in seconds with nothing to download. LoRA adapts the attention and MLP projections and the output head.
+/// runs anywhere in seconds with nothing to download. [LoRA] adapts the attention and MLP projections of
+/// every block and the output head; the embeddings stay frozen.
 /// </summary>
-public sealed class TinyByteLm : nn.Module<Tensor, Tensor>, ILoraTrainableModel
+[LoRA(rank: 8, Alpha = 16, Dropout = 0.05)]
+public sealed partial class TinyByteLm : nn.Module<Tensor, Tensor>, ILoraTrainableModel
 {
     public const int Dim = 64, Heads = 4, Layers = 2, Context = 64, BaseSeed = 20240611;
 
-    private readonly Embedding tokens;
-    private readonly Embedding positions;
+    [NoLoRA] private readonly Embedding tokens;
+    [NoLoRA] private readonly Embedding positions;
     private readonly ModuleList<Block> blocks;
     private readonly LayerNorm norm;
     private readonly Linear head;
 
-    public TinyByteLm(LoraOptions lora) : base(nameof(TinyByteLm))
+    public TinyByteLm() : base(nameof(TinyByteLm))
     {
-        // The base weights come from their own seed, so they are the same whatever seed training uses.
-        using (var _ = new BaseWeightsSeed(BaseSeed))
+        // Base weights (and the adapters' initial values) come from their own seed, whatever seed training uses.
+        using (new FixedSeed(BaseSeed))
         {
-            tokens = nn.Embedding(new ByteTokenizer().VocabularySize, Dim);
+            int vocabulary = new ByteTokenizer().VocabularySize;
+            tokens = nn.Embedding(vocabulary, Dim);
             positions = nn.Embedding(Context, Dim);
             blocks = nn.ModuleList(Enumerable.Range(0, Layers).Select(_ => new Block()).ToArray());
             norm = nn.LayerNorm(Dim);
-            head = nn.Linear(Dim, new ByteTokenizer().VocabularySize, hasBias: false);
+            head = nn.Linear(Dim, vocabulary, hasBias: false);
+            RegisterComponents();
         }
-        RegisterComponents();
-        foreach (var block in blocks) block.AttachLora(lora);
-        LoraAdapter.Attach(this, nameof(head), head, lora);
     }
 
     public LoraTask Task => LoraTask.CausalLanguageModeling;
@@ -46,15 +47,15 @@ public sealed class TinyByteLm : nn.Module<Tensor, Tensor>, ILoraTrainableModel
     public override Tensor forward(Tensor inputIds)
     {
         using var scope = NewDisposeScope();
-        long length = inputIds.shape[1];
-        using var place = arange(length, device: inputIds.device);
+        using var place = arange(inputIds.shape[1], device: inputIds.device);
         var x = tokens.forward(inputIds) + positions.forward(place);
         foreach (var block in blocks) x = block.forward(x);
-        return LoraRouter.Forward(head, norm.forward(x)).MoveToOuterDisposeScope();
+        return head.forward(norm.forward(x)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Pre-norm block: x + attention(norm(x)), then x + mlp(norm(x)).</summary>
-    private sealed class Block : nn.Module<Tensor, Tensor>
+    /// <summary>Pre-norm block: x + attention(norm(x)), then x + mlp(norm(x)); every projection is adapted.</summary>
+    [LoRA(rank: 8, Alpha = 16, Dropout = 0.05)]
+    private sealed partial class Block : nn.Module<Tensor, Tensor>
     {
         private readonly LayerNorm norm1 = nn.LayerNorm(Dim), norm2 = nn.LayerNorm(Dim);
         private readonly Linear query = nn.Linear(Dim, Dim), key = nn.Linear(Dim, Dim), value = nn.Linear(Dim, Dim), output = nn.Linear(Dim, Dim);
@@ -62,31 +63,24 @@ public sealed class TinyByteLm : nn.Module<Tensor, Tensor>, ILoraTrainableModel
 
         public Block() : base(nameof(Block)) => RegisterComponents();
 
-        public void AttachLora(LoraOptions lora)
-        {
-            foreach (var (name, layer) in new[] { ("query", query), ("key", key), ("value", value), ("output", output), ("up", up), ("down", down) })
-                LoraAdapter.Attach(this, name, layer, lora);
-        }
-
         public override Tensor forward(Tensor x)
         {
             long batch = x.shape[0], length = x.shape[1];
-            Tensor Heads(Tensor t) => t.view(batch, length, TinyByteLm.Heads, Dim / TinyByteLm.Heads).transpose(1, 2);
+            Tensor SplitHeads(Tensor t) => t.view(batch, length, Heads, Dim / Heads).transpose(1, 2);
             var h = norm1.forward(x);
             var attended = nn.functional.scaled_dot_product_attention(
-                Heads(LoraRouter.Forward(query, h)), Heads(LoraRouter.Forward(key, h)), Heads(LoraRouter.Forward(value, h)), is_casual: true);
-            x = x + LoraRouter.Forward(output, attended.transpose(1, 2).reshape(batch, length, Dim));
-            var m = nn.functional.gelu(LoraRouter.Forward(up, norm2.forward(x)));
-            return x + LoraRouter.Forward(down, m);
+                SplitHeads(query.forward(h)), SplitHeads(key.forward(h)), SplitHeads(value.forward(h)), is_casual: true);
+            x = x + output.forward(attended.transpose(1, 2).reshape(batch, length, Dim));
+            return x + down.forward(nn.functional.gelu(up.forward(norm2.forward(x))));
         }
     }
 
-    /// <summary>Seeds the global generator for the base weights and restores the caller's RNG state afterwards.</summary>
-    private sealed class BaseWeightsSeed : IDisposable
+    /// <summary>Seeds the global generator and restores the caller's RNG state afterwards.</summary>
+    private sealed class FixedSeed : IDisposable
     {
         private readonly Tensor _saved = torch.get_rng_state();
 
-        public BaseWeightsSeed(long seed) => torch.manual_seed(seed);
+        public FixedSeed(long seed) => torch.manual_seed(seed);
 
         public void Dispose()
         {

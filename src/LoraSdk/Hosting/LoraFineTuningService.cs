@@ -1,5 +1,6 @@
 using LoraSdk.Data;
 using LoraSdk.Training;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -18,6 +19,7 @@ internal sealed record LoraFineTuningRegistration(LoraTask Task, Func<LoraModelC
 internal sealed class LoraFineTuningService(
     LoraFineTuningRegistration registration,
     IOptions<LoraFineTuningOptions> options,
+    IConfiguration configuration,
     IServiceProvider services,
     ILoggerFactory loggers,
     IHostApplicationLifetime lifetime,
@@ -64,6 +66,8 @@ internal sealed class LoraFineTuningService(
         if (model is ILoraTrainableModel trainable && trainable.Task != registration.Task)
             throw new InvalidOperationException($"{registration.ModelName} reports task {trainable.Task} but was registered for {registration.Task}.");
 
+        WarnIfAdapterSettingsUnused(model, o.ToLoraOptions());
+
         var reporter = new ProgressReporter(_logger, Console.Out, o.Progress, !Console.IsOutputRedirected);
         var saveOptions = new AdapterSaveOptions
         {
@@ -95,6 +99,23 @@ internal sealed class LoraFineTuningService(
         outcome.AdapterPath = adapter;
         outcome.Result = result;
         return FineTuningExitCodes.Success;
+    }
+
+    /// <summary>
+    /// Rank, alpha, dropout, rsLoRA and init reach a model only through <see cref="LoraModelContext.Lora"/>; a
+    /// [LoRA] class takes them from its attributes at compile time. Say so rather than ignore them silently.
+    /// </summary>
+    private void WarnIfAdapterSettingsUnused(nn.Module model, LoraOptions configured)
+    {
+        string[] adapterKeys = [nameof(LoraFineTuningOptions.Rank), nameof(LoraFineTuningOptions.Alpha), nameof(LoraFineTuningOptions.Dropout),
+            nameof(LoraFineTuningOptions.UseRsLoRA), nameof(LoraFineTuningOptions.Init)];
+        var set = adapterKeys.Where(k => configuration[$"{LoraFineTuningOptions.SectionName}:{k}"] is not null).ToList();
+        var differing = model.LoraAdapters().FirstOrDefault(a => a.Adapter.Options != configured);
+        if (set.Count == 0 || differing.Adapter is null) return;
+        var actual = differing.Adapter.Options;
+        _logger.LogWarning(
+            "Ignoring {Keys} for {Model}: its adapters were built with their own settings (e.g. {Path}: rank {Rank}, alpha {Alpha}, dropout {Dropout}), typically from [LoRA] attributes",
+            string.Join(", ", set.Select(k => $"{LoraFineTuningOptions.SectionName}:{k}")), registration.ModelName, differing.Path, actual.Rank, actual.Alpha, actual.Dropout);
     }
 
     /// <summary>The loss curve goes next to the adapter folder: <c>&lt;adapter&gt;.loss.svg</c>.</summary>
