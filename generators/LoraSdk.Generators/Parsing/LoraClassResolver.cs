@@ -1,0 +1,196 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using LoraSdk.Generators.Analysis;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace LoraSdk.Generators.Parsing;
+
+/// <summary>A layer that gets an adapter, with its effective hyper-parameters.</summary>
+internal sealed record ResolvedTarget(ISymbol Member, ITypeSymbol LayerType, string Kind, int Rank, double Alpha, double Dropout, bool UseRsLoRA, string Init);
+
+/// <summary>What a <c>[LoRA]</c> class adapts, and what is wrong with it.</summary>
+internal sealed record LoraClassResolution(INamedTypeSymbol Type, ImmutableArray<ResolvedTarget> Targets, ImmutableArray<Diagnostic> Problems)
+{
+    /// <summary>The generator emits code only for a class without problems: the analyzer reports them.</summary>
+    public bool CanGenerate => Problems.IsEmpty && !Targets.IsEmpty;
+}
+
+/// <summary>
+/// Applies the <c>[LoRA]</c>/<c>[NoLoRA]</c> rules to one class. The generator and the analyzer share it,
+/// so what is generated and what is reported never disagree.
+/// </summary>
+internal static class LoraClassResolver
+{
+    /// <summary>Members the generated half declares; the user's half must not (LORA007).</summary>
+    public static readonly ImmutableArray<string> GeneratedMemberNames =
+        ImmutableArray.Create("RegisterComponents", "LoraTargets", "IsMerged", "Merge", "Unmerge", GeneratedAdaptersField, AttachedAdaptersProperty);
+
+    public const string GeneratedAdaptersField = "_generatedLoraAdapters";
+    public const string AttachedAdaptersProperty = "AttachedLoraAdapters";
+
+    /// <summary>The suffix of every file this generator emits.</summary>
+    public const string GeneratedFileSuffix = ".LoRA.g.cs";
+
+    /// <summary>True for this generator's own output (the analyzer sees it in the compilation).</summary>
+    public static bool IsGeneratedFile(SyntaxTree tree) => tree.FilePath.EndsWith(GeneratedFileSuffix, StringComparison.Ordinal);
+
+    /// <summary>
+    /// True when <paramref name="type"/> is where generation happens: it has a class-level <c>[LoRA]</c>,
+    /// or field-level ones only.
+    /// </summary>
+    public static bool IsLoraClass(INamedTypeSymbol type, KnownTypes known) =>
+        type.GetAttributes().Any(known.IsLoRAAttribute) || Members(type).Any(m => m.GetAttributes().Any(known.IsLoRAAttribute));
+
+    public static LoraClassResolution Resolve(INamedTypeSymbol type, KnownTypes known, CancellationToken cancellationToken)
+    {
+        var problems = ImmutableArray.CreateBuilder<Diagnostic>();
+        var classAttribute = type.GetAttributes().FirstOrDefault(known.IsLoRAAttribute);
+        var classValues = classAttribute is null ? null : LoraAttributeValues.Read(classAttribute);
+        var anchor = classValues?.AttributeLocation(cancellationToken) ?? IdentifierLocation(type, cancellationToken);
+
+        CheckPartial(type, problems, cancellationToken);
+        if (!known.IsModule(type))
+            problems.Add(Diagnostic.Create(LoraDiagnostics.NotAModule, anchor, type.Name));
+        CheckGeneratedMembers(type, problems, cancellationToken);
+        if (classValues is not null) CheckValues(classValues, problems, cancellationToken);
+
+        var targets = ImmutableArray.CreateBuilder<ResolvedTarget>();
+        var named = NamedTargets(type, classValues, known, problems, cancellationToken);
+        foreach (var member in Members(type))
+        {
+            var layerType = MemberType(member)!;
+            var memberAttribute = member.GetAttributes().FirstOrDefault(known.IsLoRAAttribute);
+            var memberValues = memberAttribute is null ? null : LoraAttributeValues.Read(memberAttribute);
+            bool excluded = member.GetAttributes().Any(known.IsNoLoRAAttribute);
+            var kind = known.LayerKindOf(layerType);
+
+            if (memberValues is not null)
+            {
+                CheckValues(memberValues, problems, cancellationToken);
+                if (kind is null || member.IsStatic)
+                {
+                    problems.Add(Diagnostic.Create(LoraDiagnostics.InvalidTarget, memberValues.AttributeLocation(cancellationToken),
+                        member.Name, type.Name, Unsupported(member, layerType)));
+                    continue;
+                }
+            }
+
+            bool selected = memberValues is not null
+                || (classValues is not null && (named is null ? kind is not null && !member.IsStatic : named.Contains(member.Name)));
+            if (!selected || excluded || kind is null || member.IsStatic) continue;
+
+            targets.Add(Effective(member, layerType, kind, classValues, memberValues));
+        }
+
+        return new LoraClassResolution(type, targets.ToImmutable(), problems.ToImmutable());
+    }
+
+    /// <summary>Fields and auto-properties declared by the class itself (inherited ones belong to their own class).</summary>
+    public static IEnumerable<ISymbol> Members(INamedTypeSymbol type) =>
+        type.GetMembers().Where(m => !m.IsImplicitlyDeclared && MemberType(m) is not null);
+
+    private static ITypeSymbol? MemberType(ISymbol member) => member switch
+    {
+        IFieldSymbol field when field.AssociatedSymbol is null => field.Type,
+        IPropertySymbol property when IsAutoProperty(property) => property.Type,
+        _ => null,
+    };
+
+    private static bool IsAutoProperty(IPropertySymbol property) =>
+        property.ContainingType.GetMembers().OfType<IFieldSymbol>()
+            .Any(f => SymbolEqualityComparer.Default.Equals(f.AssociatedSymbol, property));
+
+    /// <summary>The names listed in class-level <c>Targets</c> (null: all eligible), each checked.</summary>
+    private static HashSet<string>? NamedTargets(INamedTypeSymbol type, LoraAttributeValues? values, KnownTypes known,
+        ImmutableArray<Diagnostic>.Builder problems, CancellationToken cancellationToken)
+    {
+        if (values is null || values.Targets.IsDefaultOrEmpty) return null;
+        var result = new HashSet<string>(StringComparer.Ordinal);
+        var members = Members(type).ToDictionary(m => m.Name, StringComparer.Ordinal);
+        for (int i = 0; i < values.Targets.Length; i++)
+        {
+            var name = values.Targets[i] ?? "";
+            string? reason = null;
+            if (!members.TryGetValue(name, out var member))
+                reason = "it has no field or auto-property with that name";
+            else if (known.LayerKindOf(MemberType(member)!) is null || member.IsStatic)
+                reason = Unsupported(member, MemberType(member)!);
+            else if (member.GetAttributes().Any(known.IsNoLoRAAttribute))
+                reason = "it is marked [NoLoRA]";
+
+            if (reason is null) result.Add(name);
+            else problems.Add(Diagnostic.Create(LoraDiagnostics.InvalidTarget, values.TargetElementLocation(i, cancellationToken), name, type.Name, reason));
+        }
+        return result;
+    }
+
+    private static string Unsupported(ISymbol member, ITypeSymbol type) => member.IsStatic
+        ? "static members cannot be adapted"
+        : $"its type is {type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)}; LoRA supports Linear, Conv2d and Embedding";
+
+    /// <summary>
+    /// Field-level values override the class's; what the field leaves out comes from the class (as PEFT's
+    /// rank_pattern keeps lora_alpha), and alpha falls back to the field's own rank when neither sets it.
+    /// </summary>
+    private static ResolvedTarget Effective(ISymbol member, ITypeSymbol layerType, string kind, LoraAttributeValues? cls, LoraAttributeValues? field)
+    {
+        int rank = field?.Rank ?? cls?.Rank ?? 0;
+        return new ResolvedTarget(
+            member, layerType, kind, rank,
+            Alpha: field?.Alpha ?? cls?.Alpha ?? rank,
+            Dropout: field?.Dropout ?? cls?.Dropout ?? 0,
+            UseRsLoRA: field?.UseRsLoRA ?? cls?.UseRsLoRA ?? false,
+            Init: field?.Init ?? cls?.Init ?? "Kaiming");
+    }
+
+    private static void CheckValues(LoraAttributeValues values, ImmutableArray<Diagnostic>.Builder problems, CancellationToken cancellationToken)
+    {
+        if (values.Rank is <= 0)
+            problems.Add(Diagnostic.Create(LoraDiagnostics.InvalidRank, values.RankLocation(cancellationToken), values.Rank));
+        if (values.Alpha is { } alpha && !(alpha > 0 && !double.IsInfinity(alpha)))
+            problems.Add(Diagnostic.Create(LoraDiagnostics.InvalidHyperParameter, values.NamedArgumentLocation("Alpha", cancellationToken),
+                "alpha", "a finite number greater than 0", Format(alpha)));
+        if (values.Dropout is { } dropout && !(dropout >= 0 && dropout < 1))
+            problems.Add(Diagnostic.Create(LoraDiagnostics.InvalidHyperParameter, values.NamedArgumentLocation("Dropout", cancellationToken),
+                "dropout", "in [0, 1)", Format(dropout)));
+    }
+
+    private static string Format(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static void CheckPartial(INamedTypeSymbol type, ImmutableArray<Diagnostic>.Builder problems, CancellationToken cancellationToken)
+    {
+        for (var current = type; current is not null; current = current.ContainingType)
+        {
+            bool isPartial = current.DeclaringSyntaxReferences
+                .Select(r => r.GetSyntax(cancellationToken))
+                .OfType<TypeDeclarationSyntax>()
+                .Any(d => d.Modifiers.Any(SyntaxKind.PartialKeyword));
+            if (isPartial) continue;
+            var detail = ReferenceEquals(current, type) ? "" : $" (it contains the [LoRA] class '{type.Name}')";
+            problems.Add(Diagnostic.Create(LoraDiagnostics.NotPartial, IdentifierLocation(current, cancellationToken), current.Name, detail));
+        }
+    }
+
+    private static void CheckGeneratedMembers(INamedTypeSymbol type, ImmutableArray<Diagnostic>.Builder problems, CancellationToken cancellationToken)
+    {
+        foreach (var member in type.GetMembers())
+        {
+            if (member.IsImplicitlyDeclared || !GeneratedMemberNames.Contains(member.Name)) continue;
+            if (member.DeclaringSyntaxReferences.Length == 0 || member.DeclaringSyntaxReferences.All(r => IsGeneratedFile(r.SyntaxTree))) continue;
+            var fix = member.Name == "RegisterComponents"
+                ? "remove the override (the generated one calls base.RegisterComponents(); do extra set-up in the constructor)"
+                : "rename or remove it";
+            problems.Add(Diagnostic.Create(LoraDiagnostics.MemberAlreadyDeclared, member.Locations.FirstOrDefault() ?? Location.None,
+                type.Name, member.Name, fix));
+        }
+    }
+
+    private static Location IdentifierLocation(INamedTypeSymbol type, CancellationToken cancellationToken) =>
+        type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<TypeDeclarationSyntax>()
+            .Select(d => d.Identifier.GetLocation()).FirstOrDefault() ?? type.Locations.FirstOrDefault() ?? Location.None;
+}

@@ -1,0 +1,156 @@
+using TorchSharp;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace LoraSdk;
+
+/// <summary>
+/// Loads a PEFT adapter folder into a model in two phases: <see cref="Read"/> checks everything (config,
+/// file integrity, keys, shapes, hyper-parameters) and holds the decoded tensors; only then does
+/// <see cref="Apply"/> copy them in, which cannot fail. A bad folder therefore never changes the model.
+/// </summary>
+internal sealed class AdapterLoader : IDisposable
+{
+    private readonly IReadOnlyList<(string Path, LoraAdapter Adapter)> _adapters;
+    private readonly List<(Tensor Destination, Tensor Source)> _copies;
+    private readonly Dictionary<string, Tensor> _loaded;
+
+    private AdapterLoader(IReadOnlyList<(string, LoraAdapter)> adapters, List<(Tensor, Tensor)> copies, Dictionary<string, Tensor> loaded)
+    {
+        _adapters = adapters;
+        _copies = copies;
+        _loaded = loaded;
+    }
+
+    public static void Load(nn.Module model, string directory)
+    {
+        using var loader = Read(model, directory);
+        loader.Apply();
+    }
+
+    public static AdapterLoader Read(nn.Module model, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        string folder = Path.GetFullPath(directory);
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Adapter folder '{folder}' does not exist.");
+        string configPath = Path.Combine(folder, AdapterConfig.FileName);
+        string tensorPath = Path.Combine(folder, PeftKeys.TensorFileName);
+        foreach (var file in new[] { configPath, tensorPath })
+            if (!File.Exists(file)) throw new FileNotFoundException($"Adapter file '{file}' does not exist.", file);
+
+        var adapters = model.LoraAdapters();
+        if (adapters.Count == 0) throw new InvalidOperationException("The model has no LoRA adapters to load into.");
+
+        var config = AdapterConfig.Read(configPath);
+        config.Validate(configPath);
+        CheckHyperParameters(config, adapters, configPath);
+        var expected = ExpectedTensors(model, config, adapters, configPath);
+
+        byte[] bytes = File.ReadAllBytes(tensorPath);
+        var header = SafetensorsHeader.Parse(bytes, tensorPath);
+        CheckTensors(header, expected, tensorPath);
+
+        var loaded = Decode(bytes, header, tensorPath);
+        var copies = expected.Select(e => (e.Value.Destination, loaded[e.Key])).ToList();
+        return new AdapterLoader(adapters, copies, loaded);
+    }
+
+    /// <summary>Copies the tensors in; merged adapters are unmerged first and merged again with the new weights.</summary>
+    public void Apply()
+    {
+        using var _ = no_grad();
+        var merged = _adapters.Select(a => a.Adapter).Where(a => a.IsMerged).ToList();
+        foreach (var adapter in merged) adapter.Unmerge();
+        foreach (var (destination, source) in _copies) destination.copy_(source);
+        foreach (var adapter in merged) adapter.Merge();
+    }
+
+    public void Dispose()
+    {
+        foreach (var tensor in _loaded.Values) tensor.Dispose();
+    }
+
+    /// <summary>
+    /// Rank, alpha, rsLoRA and PiSSA come from how the model was built; a file that disagrees would load
+    /// (or fail on shapes) and silently compute something else, so each target is compared.
+    /// </summary>
+    private static void CheckHyperParameters(AdapterConfig config, IReadOnlyList<(string Path, LoraAdapter Adapter)> adapters, string configPath)
+    {
+        foreach (var (path, adapter) in adapters)
+        {
+            var options = adapter.Options;
+            int rank = config.RankFor(path);
+            if (rank != options.Rank)
+                throw new AdapterFormatException(configPath, path, $"the file gives rank {rank}, the model's adapter has rank {options.Rank}.");
+            double alpha = config.AlphaFor(path);
+            if (Math.Abs(alpha - options.Alpha) > 1e-9 * Math.Max(1, Math.Abs(options.Alpha)))
+                throw new AdapterFormatException(configPath, path, $"the file gives lora_alpha {alpha}, the model's adapter has alpha {options.Alpha}.");
+            if (config.UseRsLora != options.UseRsLoRA)
+                throw new AdapterFormatException(configPath, path, $"the file gives use_rslora {Lower(config.UseRsLora)}, the model's adapter has {Lower(options.UseRsLoRA)}.");
+            // PiSSA moves the top singular directions out of the base weight, so A/B trained with it only fit a PiSSA model.
+            bool filePissa = config.Init == LoraInit.PiSSA, modelPissa = options.Init == LoraInit.PiSSA;
+            if (filePissa != modelPissa)
+                throw new AdapterFormatException(configPath, path,
+                    $"the file gives init_lora_weights '{config.InitLoraWeights}', the model's adapter uses {options.Init}; PiSSA and non-PiSSA adapters are not interchangeable.");
+        }
+    }
+
+    private static string Lower(bool value) => value ? "true" : "false";
+
+    private static Dictionary<string, (Tensor Destination, bool IsLora)> ExpectedTensors(
+        nn.Module model, AdapterConfig config, IReadOnlyList<(string Path, LoraAdapter Adapter)> adapters, string configPath)
+    {
+        var expected = new Dictionary<string, (Tensor, bool)>(StringComparer.Ordinal);
+        foreach (var (path, adapter) in adapters)
+            foreach (var (name, parameter) in adapter.ParameterNames)
+                expected[PeftKeys.For(path, name)] = (parameter, true);
+        var saved = ModulesToSave.Resolve(model, config.ModulesToSave ?? [], adapters,
+            (entry, message) => new AdapterFormatException(configPath, $"modules_to_save.{entry}", message));
+        foreach (var module in saved)
+            foreach (var (key, tensor) in module.Tensors())
+                expected[key] = (tensor, false);
+        return expected;
+    }
+
+    private static void CheckTensors(SafetensorsHeader header, Dictionary<string, (Tensor Destination, bool IsLora)> expected, string tensorPath)
+    {
+        foreach (var key in header.Tensors.Keys.Order(StringComparer.Ordinal))
+            if (!expected.ContainsKey(key))
+                throw new AdapterFormatException(tensorPath, key, "unknown key: the model has no LoRA parameter or saved module with this name.");
+        foreach (var (key, (destination, isLora)) in expected.OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            if (!header.Tensors.TryGetValue(key, out var entry))
+                throw new AdapterFormatException(tensorPath, key, "missing: the model has this parameter but the file does not.");
+            if (!entry.Shape.SequenceEqual(destination.shape))
+                throw new AdapterFormatException(tensorPath, key,
+                    $"shape mismatch: the file has {Shapes.Format(entry.Shape)}, the model expects {Shapes.Format(destination.shape)}.");
+            if (isLora && !SafetensorsDType.IsFloatingPoint(entry.Type))
+                throw new AdapterFormatException(tensorPath, key, $"dtype {entry.DType} is not a floating-point type.");
+        }
+    }
+
+    private static Dictionary<string, Tensor> Decode(byte[] bytes, SafetensorsHeader header, string tensorPath)
+    {
+        Dictionary<string, Tensor> loaded;
+        try
+        {
+            using var stream = new MemoryStream(bytes, writable: false);
+            loaded = Safetensors.LoadStateDict(stream);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new AdapterFormatException(tensorPath, null, $"the tensors could not be decoded: {e.Message}", e);
+        }
+        // The header was validated on its own; the decoder must agree with it.
+        foreach (var (key, entry) in header.Tensors)
+        {
+            if (!loaded.TryGetValue(key, out var tensor) || !tensor.shape.SequenceEqual(entry.Shape) || tensor.dtype != entry.Type)
+            {
+                foreach (var t in loaded.Values) t.Dispose();
+                throw new AdapterFormatException(tensorPath, key, "the decoded tensor does not match the file's header.");
+            }
+        }
+        return loaded;
+    }
+}

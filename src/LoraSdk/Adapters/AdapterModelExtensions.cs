@@ -1,0 +1,28 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LoraSdk;
+
+/// <summary>Saving and loading a model's LoRA adapters as a HuggingFace PEFT folder (see docs/adapter-format.md).</summary>
+public static class AdapterModelExtensions
+{
+    /// <summary>The tensor file's name inside an adapter folder (next to <see cref="AdapterConfig.FileName"/>).</summary>
+    public const string WeightsFileName = PeftKeys.TensorFileName;
+
+    /// <summary>
+    /// Writes every adapter of the tree (and <see cref="AdapterSaveOptions.ModulesToSave"/>) to
+    /// <paramref name="directory"/> as <c>adapter_config.json</c> + <c>adapter_model.safetensors</c>, atomically:
+    /// an exception or a killed process leaves the previous adapter folder as it was.
+    /// </summary>
+    public static void SaveAdapter(this nn.Module model, string directory, AdapterSaveOptions? options = null) =>
+        AdapterWriter.Save(model, directory, options);
+
+    /// <summary>
+    /// Loads an adapter folder written by <see cref="SaveAdapter"/> or Python PEFT's <c>save_pretrained</c>.
+    /// Everything is validated first; on any error (<see cref="AdapterFormatException"/>,
+    /// <see cref="FileNotFoundException"/>, <see cref="DirectoryNotFoundException"/>) the model is unchanged.
+    /// A merged model is unmerged, loaded and merged again.
+    /// </summary>
+    public static void LoadAdapter(this nn.Module model, string directory) =>
+        AdapterLoader.Load(model, directory);
+}

@@ -1,0 +1,20 @@
+namespace LoraSdk;
+
+/// <summary>Optional settings for <see cref="AdapterModelExtensions.SaveAdapter"/>.</summary>
+public sealed record AdapterSaveOptions
+{
+    /// <summary>Written as <c>base_model_name_or_path</c>: what Python's <c>PeftModel.from_pretrained</c> users load first.</summary>
+    public string? BaseModelNameOrPath { get; init; }
+
+    /// <summary>
+    /// Modules (dotted paths, or PEFT-style dotted suffixes) whose full state is saved with the adapter,
+    /// PEFT's <c>modules_to_save</c> (e.g. a freshly initialised classifier head).
+    /// </summary>
+    public IReadOnlyList<string> ModulesToSave { get; init; } = [];
+
+    /// <summary>PEFT's <c>task_type</c>, e.g. <c>SEQ_CLS</c> or <c>CAUSAL_LM</c>; null for a plain model.</summary>
+    public string? TaskType { get; init; }
+
+    /// <summary>Extra string entries for the safetensors <c>__metadata__</c> (<c>format</c> is reserved: always <c>pt</c>).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+}

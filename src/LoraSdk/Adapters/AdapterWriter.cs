@@ -1,0 +1,42 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LoraSdk;
+
+/// <summary>Writes a model's adapters as a PEFT folder: <c>adapter_config.json</c> + <c>adapter_model.safetensors</c>.</summary>
+internal static class AdapterWriter
+{
+    public static void Save(nn.Module model, string directory, AdapterSaveOptions? options, Action<string>? beforeCommit = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        options ??= new AdapterSaveOptions();
+
+        var adapters = model.LoraAdapters();
+        if (adapters.Count == 0)
+            throw new InvalidOperationException("The model has no LoRA adapters to save.");
+        var saved = ModulesToSave.Resolve(model, options.ModulesToSave, adapters,
+            (entry, message) => new ArgumentException($"ModulesToSave entry '{entry}' {message}", nameof(options)));
+        var config = AdapterConfigBuilder.Build(adapters, options.ModulesToSave, options);
+        var tensors = adapters
+            .SelectMany(a => a.Adapter.ParameterNames.Select(p => (PeftKeys.For(a.Path, p.Name), p.Parameter)))
+            .Concat(saved.SelectMany(m => m.Tensors()))
+            .ToList();
+        var metadata = Metadata(options.Metadata);
+
+        AtomicDirectory.Write(directory, staging =>
+        {
+            config.Write(Path.Combine(staging, AdapterConfig.FileName));
+            SafetensorsWriter.Write(Path.Combine(staging, PeftKeys.TensorFileName), tensors, metadata);
+            beforeCommit?.Invoke(staging);
+        });
+    }
+
+    private static Dictionary<string, string> Metadata(IReadOnlyDictionary<string, string> user)
+    {
+        if (user.ContainsKey("format"))
+            throw new ArgumentException("Metadata key 'format' is reserved: adapter files always say format = pt.", nameof(user));
+        var metadata = new Dictionary<string, string>(user, StringComparer.Ordinal) { ["format"] = "pt" };
+        return metadata;
+    }
+}

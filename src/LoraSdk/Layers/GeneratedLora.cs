@@ -1,0 +1,88 @@
+using System.ComponentModel;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LoraSdk;
+
+/// <summary>
+/// Small helpers that code generated for <c>[LoRA]</c> classes calls, kept here so the generated code stays
+/// short and its error messages are written once. Not meant to be called by hand.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class GeneratedLora
+{
+    /// <summary>Attaches the adapter of one target (from the generated <c>RegisterComponents()</c>).</summary>
+    public static LoraAdapter Attach(nn.Module owner, LoraTargetInfo target, nn.Module? layer)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        ArgumentNullException.ThrowIfNull(target);
+        if (layer is null)
+            throw new InvalidOperationException(
+                $"{owner.GetType().Name}.{target.Name} is null when RegisterComponents() runs: create every layer in the constructor before calling RegisterComponents().");
+        return LoraAdapter.Attach(owner, target.Name, layer, target.Options);
+    }
+
+    /// <summary>The adapters of a generated class, or a clear error if its constructor never attached them.</summary>
+    public static LoraAdapter[] Attached(LoraAdapter[]? adapters, string className) =>
+        adapters ?? throw NotAttached(className);
+
+    /// <summary>The adapter routed for <paramref name="layer"/> (from a generated interceptor).</summary>
+    public static TAdapter AdapterOf<TAdapter>(nn.Module layer, string target) where TAdapter : LoraAdapter
+    {
+        if (LoraRouter.TryGetAdapter(layer, out var adapter) && adapter is TAdapter typed) return typed;
+        int dot = target.LastIndexOf('.');
+        throw NotAttached(dot < 0 ? target : target[..dot], $" ('{target}' has no adapter)");
+    }
+
+    public static bool IsMerged(LoraAdapter[] adapters) => adapters.All(a => a.IsMerged);
+
+    /// <summary>Merges every adapter of one module; with <paramref name="safe"/> all or none are merged.</summary>
+    public static void Merge(LoraAdapter[] adapters, bool safe)
+    {
+        var merged = new List<LoraAdapter>();
+        try
+        {
+            foreach (var adapter in adapters)
+            {
+                if (adapter.IsMerged) continue;
+                adapter.Merge(safe);
+                merged.Add(adapter);
+            }
+        }
+        catch when (safe)
+        {
+            foreach (var adapter in merged) adapter.Unmerge();
+            throw;
+        }
+    }
+
+    public static void Unmerge(LoraAdapter[] adapters)
+    {
+        foreach (var adapter in adapters) adapter.Unmerge();
+    }
+
+    /// <summary>
+    /// result += scaling · down · Bᵀ as one in-place GEMM on result's 2-D view: no scaled delta tensor is
+    /// materialised. <paramref name="down"/> is x·Aᵀ (…, r), <paramref name="loraB"/> is (out × r).
+    /// addmm_ takes alpha as a float, so a float64 model whose scaling a float cannot hold exactly takes
+    /// the two-step path instead, as does a non-contiguous result (no 2-D view of it exists).
+    /// </summary>
+    public static Tensor AddLowRank(Tensor result, Tensor down, Tensor loraB, double scaling)
+    {
+        using var bT = loraB.t();
+        bool floatAlphaLosesPrecision = (float)scaling != scaling && result.dtype == ScalarType.Float64;
+        if (!result.is_contiguous() || floatAlphaLosesPrecision)
+        {
+            using var delta = down.matmul(bT);
+            return result.add_(delta, alpha: scaling);
+        }
+        using var result2d = result.view(-1, result.shape[^1]);
+        using var down2d = down.reshape(-1, down.shape[^1]);
+        result2d.addmm_(down2d, bT, beta: 1, alpha: (float)scaling);
+        return result;
+    }
+
+    private static InvalidOperationException NotAttached(string className, string detail = "") => new(
+        $"{className} has no LoRA adapters{detail}: its constructor must call RegisterComponents() after creating its layers " +
+        "(the code generated for [LoRA] attaches the adapters there).");
+}

@@ -1,0 +1,197 @@
+using Snapshooter.Xunit;
+using static LoraSdk.Generators.Tests.GeneratorHarness;
+
+namespace LoraSdk.Generators.Tests;
+
+/// <summary>
+/// The generated file for each shape of [LoRA] class, as a snapshot (strict in CI). Each test also
+/// compiles the program with its generated code: no errors, no warnings.
+/// </summary>
+public sealed class GeneratedSourceSnapshotTests
+{
+    [Fact]
+    public void Class_level_attribute_adapts_every_linear_field()
+    {
+        MatchGenerated("Demo.Attention.LoRA.g.cs", """
+            namespace Demo;
+
+            [LoRA(rank: 8, Alpha = 16, Dropout = 0.05)]
+            public sealed partial class Attention : nn.Module<Tensor, Tensor>
+            {
+                private readonly Linear query, key;
+
+                public Attention(long dim) : base(nameof(Attention))
+                {
+                    query = nn.Linear(dim, dim);
+                    key = nn.Linear(dim, dim);
+                    RegisterComponents();
+                }
+
+                public override Tensor forward(Tensor x) => query.forward(x).add(key.call(x)).add(query.forward(x));
+            }
+            """);
+    }
+
+    [Fact]
+    public void Field_level_attribute_overrides_the_class_defaults()
+    {
+        MatchGenerated("Demo.Projection.LoRA.g.cs", """
+            namespace Demo;
+
+            [LoRA(rank: 8, Alpha = 16, UseRsLoRA = true)]
+            public sealed partial class Projection : nn.Module<Tensor, Tensor>
+            {
+                private readonly Linear input;
+                [LoRA(rank: 2, Dropout = 0.1, Init = LoraInit.Gaussian)] private readonly Linear output;
+
+                public Projection() : base(nameof(Projection))
+                {
+                    input = nn.Linear(4, 4);
+                    output = nn.Linear(4, 4);
+                    RegisterComponents();
+                }
+
+                public override Tensor forward(Tensor x) => output.forward(input.forward(x));
+            }
+            """);
+    }
+
+    [Fact]
+    public void Targets_restricts_the_adapted_fields()
+    {
+        MatchGenerated("Demo.Qkv.LoRA.g.cs", """
+            namespace Demo;
+
+            [LoRA(4, Targets = new[] { "query", "value" })]
+            public sealed partial class Qkv : nn.Module<Tensor, Tensor>
+            {
+                private readonly Linear query = nn.Linear(4, 4), key = nn.Linear(4, 4), value = nn.Linear(4, 4);
+
+                public Qkv() : base(nameof(Qkv)) => RegisterComponents();
+
+                public override Tensor forward(Tensor x) => query.forward(x) + key.forward(x) + value.forward(x);
+            }
+            """);
+    }
+
+    [Fact]
+    public void NoLoRA_field_is_neither_adapted_nor_intercepted()
+    {
+        MatchGenerated("Demo.Gated.LoRA.g.cs", """
+            namespace Demo;
+
+            [LoRA(rank: 4)]
+            public sealed partial class Gated : nn.Module<Tensor, Tensor>
+            {
+                private readonly Linear body = nn.Linear(4, 4);
+                [NoLoRA] private readonly Linear router = nn.Linear(4, 1);
+
+                public Gated() : base(nameof(Gated)) => RegisterComponents();
+
+                public override Tensor forward(Tensor x) => body.forward(x).mul(router.forward(x).sigmoid());
+            }
+            """);
+    }
+
+    [Fact]
+    public void Conv2d_target_uses_the_adapter_low_rank_path()
+    {
+        MatchGenerated("Demo.Stem.LoRA.g.cs", """
+            namespace Demo;
+
+            [LoRA(rank: 3, Alpha = 6)]
+            public sealed partial class Stem : nn.Module<Tensor, Tensor>
+            {
+                private readonly Conv2d conv = nn.Conv2d(3, 8, 3, padding: 1);
+
+                public Stem() : base(nameof(Stem)) => RegisterComponents();
+
+                public override Tensor forward(Tensor x) => conv.forward(x);
+            }
+            """);
+    }
+
+    [Fact]
+    public void Embedding_target_through_call()
+    {
+        MatchGenerated("Demo.Tokens.LoRA.g.cs", """
+            namespace Demo;
+
+            [LoRA(rank: 4)]
+            public sealed partial class Tokens : nn.Module<Tensor, Tensor>
+            {
+                private readonly Embedding table = nn.Embedding(100, 16);
+
+                public Tokens() : base(nameof(Tokens)) => RegisterComponents();
+
+                public override Tensor forward(Tensor ids) => table.call(ids);
+            }
+            """);
+    }
+
+    [Fact]
+    public void Nested_class_repeats_its_containing_types()
+    {
+        MatchGenerated("Demo.Model.Block.LoRA.g.cs", """
+            namespace Demo;
+
+            public static partial class Model
+            {
+                [LoRA(rank: 2)]
+                public sealed partial class Block : nn.Module<Tensor, Tensor>
+                {
+                    private readonly Linear mlp = nn.Linear(4, 4);
+
+                    public Block() : base(nameof(Block)) => RegisterComponents();
+
+                    public override Tensor forward(Tensor x) => mlp.forward(x);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public void Generic_class_keeps_its_type_parameters()
+    {
+        MatchGenerated("Demo.Head`1.LoRA.g.cs", """
+            namespace Demo;
+
+            [LoRA(rank: 2)]
+            public sealed partial class Head<TLabel> : nn.Module<Tensor, Tensor> where TLabel : notnull
+            {
+                private readonly Linear classifier = nn.Linear(4, 3);
+
+                public Head() : base("Head") => RegisterComponents();
+
+                public override Tensor forward(Tensor x) => classifier.forward(x);
+            }
+            """);
+    }
+
+    [Fact]
+    public void Field_level_attributes_alone_generate_the_class_once()
+    {
+        MatchGenerated("Demo.Pair.LoRA.g.cs", """
+            namespace Demo;
+
+            public sealed partial class Pair : nn.Module<Tensor, Tensor>
+            {
+                [LoRA(rank: 2)] private readonly Linear left = nn.Linear(4, 4);
+                [LoRA(rank: 6, Alpha = 3)] private readonly Linear right = nn.Linear(4, 4);
+                private readonly Linear plain = nn.Linear(4, 4);
+
+                public Pair() : base(nameof(Pair)) => RegisterComponents();
+
+                public override Tensor forward(Tensor x) => left.forward(x) + right.forward(x) + plain.forward(x);
+            }
+            """);
+    }
+
+    private static void MatchGenerated(string hintName, string source)
+    {
+        var (files, output) = Generate(Usings + source);
+        Assert.Equal([hintName], files.Keys);
+        Assert.Empty(CompilerProblems(output));
+        Snapshot.Match(files[hintName]);
+    }
+}
