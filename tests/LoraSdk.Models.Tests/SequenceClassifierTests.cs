@@ -1,3 +1,4 @@
+using LoraSdk;
 using LoraSdk.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -25,9 +26,12 @@ public sealed class SequenceClassifierTests
     }
 
     [Fact]
-    public void Training_reaches_every_encoder_weight()
+    public void Unfrozen_full_fine_tuning_reaches_every_encoder_weight()
     {
         using var model = new SequenceClassifier(TinyBert.Create(seed: 6), labelCount: 3);
+        var basePaths = model.BaseParameters().Keys.ToHashSet();
+        foreach (var (name, parameter) in model.named_parameters()) parameter.requires_grad = basePaths.Contains(name);
+        using var adaptersOff = model.DisableLoRA();
         model.train();
         manual_seed(7);
         using var ids = randint(0, TinyBert.Config.VocabSize, [4, 6], dtype: ScalarType.Int64);
@@ -37,13 +41,13 @@ public sealed class SequenceClassifierTests
         using var loss = nn.functional.cross_entropy(model.call(ids, mask), targets);
         loss.backward();
 
-        foreach (var (name, parameter) in model.named_parameters())
+        foreach (var (name, parameter) in model.BaseParameters())
         {
             var grad = parameter.grad;
             Assert.True(grad is not null, $"{name} got no gradient");
             Assert.True(isfinite(grad).all().item<bool>(), $"{name} has a non-finite gradient");
         }
-        var query = model.named_parameters().Single(p => p.name == "bert.encoder.layer.0.attention.query.weight").parameter;
+        var query = model.BaseParameters()["bert.encoder.layer.0.attention.query.weight"];
         Assert.True(query.grad!.abs().sum().item<float>() > 0, "the first query projection got a zero gradient");
     }
 }
