@@ -48,7 +48,8 @@ public sealed partial class LoraProjectTemplateTests(TemplateFeed feed) : IClass
         Assert.True(File.Exists(project.LossCurve), "no loss curve beside the adapter");
         var losses = StepLosses().Matches(build.Output).Select(m => double.Parse(m.Groups["loss"].Value, CultureInfo.InvariantCulture)).ToList();
         Assert.True(losses.Count >= 2, $"expected progress lines with losses:\n{build.Output}");
-        Assert.True(losses[^1] < losses[0] - 1, $"training loss should fall clearly: {string.Join(", ", losses)}");
+        // Guessing uniformly over the 258 byte ids scores ln 258 = 5.55; the fine-tuned model ends near 2.
+        Assert.True(losses[^1] < losses[0] && losses[^1] < 3.0, $"training loss should fall well below chance: {string.Join(", ", losses)}");
         Assert.Contains("text-style: adapter written to", build.Output);
 
         var prediction = project.Run("predict", "Thanks for ").ShouldSucceed();
@@ -84,15 +85,15 @@ public sealed partial class LoraProjectTemplateTests(TemplateFeed feed) : IClass
     }
 
     [Theory]
-    [InlineData("--task", "nonsense", "classification")]
-    [InlineData("--backend", "tpu", "cuda")]
-    [InlineData("--rank", "eight", "eight")]
+    [InlineData("--task", "nonsense", "'nonsense' is not a valid value for --task")]
+    [InlineData("--backend", "tpu", "'tpu' is not a valid value for --backend")]
+    [InlineData("--rank", "eight", "Cannot parse argument 'eight' for option '--rank'")]
     public void Invalid_values_get_the_template_engine_error(string option, string value, string expectedInMessage)
     {
         string output = "invalid-" + option.TrimStart('-');
         var result = feed.New(output, "-n", "Acme.Support", option, value, "--skip-restore");
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains(value, result.Output);
+        Assert.Contains("Invalid option(s)", result.Output);
         Assert.Contains(expectedInMessage, result.Output);
         Assert.False(Directory.Exists(Path.Combine(feed.Root, output)), "nothing is generated for an invalid value");
     }
