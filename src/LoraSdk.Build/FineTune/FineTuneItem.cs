@@ -1,0 +1,64 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using Microsoft.Build.Framework;
+
+namespace LoraSdk.Build.FineTune
+{
+    /// <summary>
+    /// What a <c>&lt;LoraFineTune Include="name" ... /&gt;</c> item means. Its custom metadata are overrides
+    /// of the program's <c>LoRA</c> configuration section (<c>Rank="8"</c> becomes <c>--LoRA:Rank=8</c>),
+    /// except the few that only the build reads.
+    /// </summary>
+    internal static class FineTuneItem
+    {
+        /// <summary>The configuration file the program reads (metadata name, and its default).</summary>
+        public const string ConfigMetadata = "Config";
+        public const string DefaultConfig = "appsettings.json";
+
+        /// <summary>Extra files whose change should retrain (e.g. base weights the config does not name).</summary>
+        public const string ExtraInputsMetadata = "ExtraInputs";
+
+        /// <summary>The option that names the adapter folder.</summary>
+        public const string OutputOption = "Output";
+
+        /// <summary>
+        /// Options that name what training writes (the trainer's checkpoints default to <c>&lt;Output&gt;.checkpoints</c>):
+        /// never inputs, or every build would find the adapter stale.
+        /// </summary>
+        public static bool IsOutputOption(string key) =>
+            key.Equals(OutputOption, StringComparison.OrdinalIgnoreCase) || key.Equals("CheckpointDirectory", StringComparison.OrdinalIgnoreCase);
+
+        public const string CheckpointSuffix = ".checkpoints";
+
+        /// <summary>Metadata that the targets add; never user options.</summary>
+        public const string InternalPrefix = "LoraSdk";
+
+        /// <summary>The configuration section the build overrides.</summary>
+        public const string Section = "LoRA";
+
+        /// <summary>The user's option overrides, in a stable order (metadata names as written).</summary>
+        public static IReadOnlyList<KeyValuePair<string, string>> OptionOverrides(ITaskItem item)
+        {
+            var options = new List<KeyValuePair<string, string>>();
+            foreach (DictionaryEntry entry in item.CloneCustomMetadata())
+            {
+                string key = (string)entry.Key;
+                if (IsBuildOnly(key)) continue;
+                options.Add(new KeyValuePair<string, string>(key, (string)(entry.Value ?? "")));
+            }
+            options.Sort((a, b) => StringComparer.OrdinalIgnoreCase.Compare(a.Key, b.Key));
+            return options;
+        }
+
+        /// <summary>Added by MSBuild when an item is copied (e.g. by a task's output); never a user option.</summary>
+        private const string OriginalItemSpecMetadata = "OriginalItemSpec";
+
+        private static bool IsBuildOnly(string key) =>
+            key.Equals(ConfigMetadata, StringComparison.OrdinalIgnoreCase)
+            || key.Equals(OriginalItemSpecMetadata, StringComparison.OrdinalIgnoreCase)
+            || key.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)
+            || key.Equals(ExtraInputsMetadata, StringComparison.OrdinalIgnoreCase)
+            || key.StartsWith(InternalPrefix, StringComparison.OrdinalIgnoreCase);
+    }
+}

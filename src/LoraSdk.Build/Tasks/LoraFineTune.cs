@@ -1,0 +1,222 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using LoraSdk.Build.FineTune;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace LoraSdk.Build.Tasks
+{
+    /// <summary>
+    /// Fine-tunes one adapter by running the project's own built program as a child process,
+    /// <c>dotnet &lt;app.dll&gt; train --LoRA:Key=Value ...</c>, so TorchSharp never loads into MSBuild.
+    /// Relays the program's progress as build messages and its canonical <c>error LORAxxx</c> lines as
+    /// build errors. A failed or cancelled run leaves no adapter: the program writes atomically, and
+    /// this task deletes the previous adapter files, which no longer match the inputs.
+    /// </summary>
+    public sealed class LoraFineTune : ToolTask
+    {
+        /// <summary>glibc malloc otherwise keeps freed tensor memory and the trainer's RSS balloons.</summary>
+        internal const string MallocVariable = "MALLOC_MMAP_THRESHOLD_";
+        internal const string MallocValue = "131072";
+
+        private readonly ProgressThrottle _throttle = new ProgressThrottle();
+
+        /// <summary>The <c>LoraFineTune</c> item: its identity names the run, its metadata override options.</summary>
+        [Required]
+        public ITaskItem FineTune { get; set; } = null!;
+
+        /// <summary>The built program (framework-dependent <c>.dll</c>).</summary>
+        [Required]
+        public string Assembly { get; set; } = "";
+
+        /// <summary>Working directory of the program; relative paths in options and errors are resolved against it.</summary>
+        [Required]
+        public string ProjectDirectory { get; set; } = "";
+
+        /// <summary>The adapter folder, always passed as <c>--LoRA:Output</c> so it matches the target's outputs.</summary>
+        [Required]
+        public string Output { get; set; } = "";
+
+        /// <summary>The adapter files the target declares as outputs; deleted when training fails.</summary>
+        public ITaskItem[] AdapterFiles { get; set; } = Array.Empty<ITaskItem>();
+
+        /// <summary>Relay a progress line at normal verbosity every this many steps (others at detailed verbosity).</summary>
+        public int ProgressInterval
+        {
+            get => _throttle.Interval;
+            set => _throttle.Interval = value;
+        }
+
+        /// <summary>The program's command that trains.</summary>
+        public string Command { get; set; } = "train";
+
+        /// <summary>The <see cref="FineTune"/> item when training succeeded (empty otherwise).</summary>
+        [Output]
+        public ITaskItem[] Trained { get; private set; } = Array.Empty<ITaskItem>();
+
+        /// <summary>The adapter folder the program reported.</summary>
+        [Output]
+        public string? AdapterDirectory { get; private set; }
+
+        private string Name => FineTune.ItemSpec;
+
+        protected override string ToolName => RuntimeInformationIsWindows ? "dotnet.exe" : "dotnet";
+
+        protected override Encoding StandardOutputEncoding => Encoding.UTF8;
+
+        protected override Encoding StandardErrorEncoding => Encoding.UTF8;
+
+        private static bool RuntimeInformationIsWindows => Path.DirectorySeparatorChar == '\\';
+
+        public override bool Execute()
+        {
+            EnvironmentVariables = WithTrainerEnvironment(EnvironmentVariables);
+            Log.LogMessage(MessageImportance.High, $"{Name}: fine-tuning (adapter: {Output})");
+            bool succeeded = base.Execute() && !Log.HasLoggedErrors && CheckAdapterWritten();
+            if (succeeded) Trained = new[] { FineTune };
+            else DeleteStaleAdapter();
+            return succeeded;
+        }
+
+        protected override string GenerateFullPathToTool()
+        {
+            // The dotnet CLI tells MSBuild which host runs it; use the same one for the program.
+            string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+            if (!string.IsNullOrEmpty(host) && File.Exists(host)) return host!;
+            foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator))
+            {
+                if (dir.Length == 0) continue;
+                string candidate = Path.Combine(dir, ToolName);
+                if (File.Exists(candidate)) return candidate;
+            }
+            return ToolName;
+        }
+
+        protected override string GenerateCommandLineCommands()
+        {
+            var builder = new CommandLineBuilder();
+            builder.AppendFileNameIfNotNull(Assembly);
+            builder.AppendSwitch(Command);
+            foreach (var option in FineTuneItem.OptionOverrides(FineTune)
+                         .Where(o => !o.Key.Equals(FineTuneItem.OutputOption, StringComparison.OrdinalIgnoreCase)))
+            {
+                builder.AppendSwitchIfNotNull($"--{FineTuneItem.Section}:{option.Key}=", option.Value);
+            }
+            builder.AppendSwitchIfNotNull($"--{FineTuneItem.Section}:{FineTuneItem.OutputOption}=", Output);
+            return builder.ToString();
+        }
+
+        protected override string GetWorkingDirectory() => ProjectDirectory;
+
+        protected override void LogEventsFromTextOutput(string singleLine, MessageImportance messageImportance)
+        {
+            if (TryRelayReport(singleLine)) return;
+            TrainerDiagnostic? diagnostic = TrainerDiagnostic.TryParse(singleLine);
+            if (diagnostic == null)
+            {
+                Log.LogMessage(messageImportance, singleLine);
+                return;
+            }
+            string? file = ResolvePath(diagnostic.File);
+            if (diagnostic.IsError)
+                Log.LogError(null, diagnostic.Code, null, file, diagnostic.Line, diagnostic.Column, 0, 0, diagnostic.Message);
+            else
+                Log.LogWarning(null, diagnostic.Code, null, file, diagnostic.Line, diagnostic.Column, 0, 0, diagnostic.Message);
+        }
+
+        protected override bool HandleTaskExecutionErrors()
+        {
+            if (ExitCode == 130)
+            {
+                Log.LogError(null, "LORA111", null, null, 0, 0, 0, 0,
+                    $"Fine-tuning '{Name}' was interrupted (exit code 130); no adapter was written.");
+            }
+            else if (!Log.HasLoggedErrors)
+            {
+                // The program's own errors (already logged) explain a failure; otherwise say where to look.
+                Log.LogError(null, "LORA110", null, null, 0, 0, 0, 0,
+                    $"Fine-tuning '{Name}' failed: '{Path.GetFileName(Assembly)} {Command}' exited with code {ExitCode}. See its output above.");
+            }
+            return false;
+        }
+
+        private bool TryRelayReport(string line)
+        {
+            TrainerReport? report;
+            try
+            {
+                report = TrainerReport.TryParse(line);
+            }
+            catch (FormatException e)
+            {
+                Log.LogWarning(null, "LORA112", null, null, 0, 0, 0, 0, $"{Name}: could not read the trainer's report line ({e.Message}): {line}");
+                return true;
+            }
+            if (report == null) return false;
+            if (report.IsResult)
+            {
+                AdapterDirectory = report.Text("adapter");
+                Log.LogMessage(MessageImportance.High, report.FormatResult(Name));
+            }
+            else
+            {
+                var importance = _throttle.ShouldRelay(report.Step, report.TotalSteps) ? MessageImportance.Normal : MessageImportance.Low;
+                Log.LogMessage(importance, report.FormatProgress(Name));
+            }
+            return true;
+        }
+
+        private bool CheckAdapterWritten()
+        {
+            var missing = AdapterFiles.Select(f => f.GetMetadata("FullPath")).Where(p => !File.Exists(p)).ToList();
+            if (missing.Count == 0) return true;
+            Log.LogError(null, "LORA113", null, null, 0, 0, 0, 0,
+                $"Fine-tuning '{Name}': '{Path.GetFileName(Assembly)} {Command}' succeeded but did not write {string.Join(", ", missing)}. " +
+                $"The program must handle the '{Command}' command (LoraSdk hosting) and honour --{FineTuneItem.Section}:{FineTuneItem.OutputOption}.");
+            return false;
+        }
+
+        private void DeleteStaleAdapter()
+        {
+            foreach (var file in AdapterFiles)
+            {
+                string path = file.GetMetadata("FullPath");
+                try
+                {
+                    if (!File.Exists(path)) continue;
+                    File.Delete(path);
+                    Log.LogMessage(MessageImportance.Normal, $"{Name}: deleted {path}, which no longer matches the inputs.");
+                }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                {
+                    Log.LogWarning(null, "LORA114", null, path, 0, 0, 0, 0, $"Could not delete the stale adapter file {path}: {e.Message}");
+                }
+            }
+        }
+
+        private string? ResolvePath(string? file)
+        {
+            if (string.IsNullOrEmpty(file)) return file;
+            try
+            {
+                return Path.GetFullPath(Path.Combine(ProjectDirectory, file));
+            }
+            catch (Exception e) when (e is ArgumentException || e is NotSupportedException || e is PathTooLongException)
+            {
+                return file;
+            }
+        }
+
+        private static string[] WithTrainerEnvironment(string[]? variables)
+        {
+            var list = new List<string>(variables ?? Array.Empty<string>());
+            bool userSet = list.Any(v => v.StartsWith(MallocVariable + "=", StringComparison.Ordinal))
+                           || Environment.GetEnvironmentVariable(MallocVariable) != null;
+            if (!userSet) list.Add($"{MallocVariable}={MallocValue}");
+            return list.ToArray();
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using LoraSdk.Build.FineTune;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace LoraSdk.Build.Tasks
+{
+    /// <summary>
+    /// Works out, for each <c>LoraFineTune</c> item, where its adapter goes and which files it depends on,
+    /// so the <c>LoraFineTune</c> target can skip training when nothing changed. Reads the item's
+    /// configuration file (<c>appsettings.json</c> by default) for options the item does not override.
+    /// Adds metadata: <c>LoraSdkOutput</c> (adapter folder), <c>LoraSdkAdapterFiles</c>,
+    /// <c>LoraSdkInputs</c> (config + data files) and <c>LoraSdkOwnsOutput</c> (folder under obj/, removed by clean).
+    /// </summary>
+    public sealed class ResolveLoraFineTunes : Task
+    {
+        /// <summary>The files that make up an adapter (PEFT layout).</summary>
+        internal static readonly string[] AdapterFileNames = { "adapter_model.safetensors", "adapter_config.json" };
+
+        [Required]
+        public ITaskItem[] FineTunes { get; set; } = Array.Empty<ITaskItem>();
+
+        [Required]
+        public string ProjectDirectory { get; set; } = "";
+
+        /// <summary>Adapters go to <c>&lt;this&gt;/&lt;name&gt;</c> unless an option says otherwise (obj/lora).</summary>
+        [Required]
+        public string DefaultOutputRoot { get; set; } = "";
+
+        /// <summary>The project's intermediate folder (obj/): output folders below it belong to the build.</summary>
+        [Required]
+        public string IntermediateDirectory { get; set; } = "";
+
+        [Output]
+        public ITaskItem[] Resolved { get; private set; } = Array.Empty<ITaskItem>();
+
+        public override bool Execute()
+        {
+            var resolved = new List<ITaskItem>();
+            var outputs = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (ITaskItem item in FineTunes)
+            {
+                ITaskItem? result = Resolve(item);
+                if (result == null) continue;
+                string output = result.GetMetadata("LoraSdkOutput");
+                if (outputs.TryGetValue(output, out string? other))
+                {
+                    Log.LogError(null, "LORA122", null, null, 0, 0, 0, 0,
+                        $"LoraFineTune items '{other}' and '{item.ItemSpec}' both write their adapter to {output}; give one of them another Output.");
+                    continue;
+                }
+                outputs[output] = item.ItemSpec;
+                resolved.Add(result);
+            }
+            Resolved = resolved.ToArray();
+            return !Log.HasLoggedErrors;
+        }
+
+        private ITaskItem? Resolve(ITaskItem item)
+        {
+            string name = item.ItemSpec;
+            string configName = item.GetMetadata(FineTuneItem.ConfigMetadata);
+            bool configExplicit = configName.Length > 0;
+            string configPath = Path.GetFullPath(Path.Combine(ProjectDirectory, configExplicit ? configName : FineTuneItem.DefaultConfig));
+            Dictionary<string, object?>? section = null;
+            if (File.Exists(configPath))
+            {
+                if (!TryReadSection(configPath, out section)) return null;
+            }
+            else if (configExplicit)
+            {
+                Log.LogError(null, "LORA120", null, null, 0, 0, 0, 0, $"LoraFineTune '{name}': its Config file {configPath} does not exist.");
+                return null;
+            }
+
+            var overrides = FineTuneItem.OptionOverrides(item);
+            string? output = overrides.Where(o => o.Key.Equals(FineTuneItem.OutputOption, StringComparison.OrdinalIgnoreCase)).Select(o => o.Value).FirstOrDefault();
+            if (string.IsNullOrWhiteSpace(output) && section != null && section.TryGetValue(FineTuneItem.OutputOption, out object? configured))
+                output = configured as string;
+            string outputDirectory = FineTuneInputs.Normalize(string.IsNullOrWhiteSpace(output)
+                ? Path.Combine(DefaultOutputRoot, name)
+                : Path.Combine(ProjectDirectory, output));
+
+            var inputs = new FineTuneInputs(ProjectDirectory, outputDirectory);
+            if (File.Exists(configPath)) inputs.AddPath(configPath);
+            if (section != null) inputs.AddCandidates(section);
+            foreach (var option in overrides.Where(o => !FineTuneItem.IsOutputOption(o.Key))) inputs.AddCandidates(option.Value);
+            foreach (string extra in item.GetMetadata(FineTuneItem.ExtraInputsMetadata).Split(new[] { ';' }, StringSplitOptions.RemoveEmptyEntries))
+                inputs.AddPath(extra);
+
+            var result = new TaskItem(item);
+            result.SetMetadata("LoraSdkOutput", outputDirectory);
+            result.SetMetadata("LoraSdkAdapterFiles", string.Join(";", AdapterFileNames.Select(f => Path.Combine(outputDirectory, f))));
+            result.SetMetadata("LoraSdkInputs", string.Join(";", inputs.Files));
+            bool owned = FineTuneInputs.IsUnder(outputDirectory, FineTuneInputs.Normalize(IntermediateDirectory));
+            result.SetMetadata("LoraSdkOwnsOutput", owned ? "true" : "false");
+            Log.LogMessage(MessageImportance.Low, $"LoraFineTune '{name}': adapter {outputDirectory}; inputs: {string.Join(", ", inputs.Files)}");
+            return result;
+        }
+
+        private bool TryReadSection(string configPath, out Dictionary<string, object?>? section)
+        {
+            section = null;
+            try
+            {
+                if (JsonReader.Parse(File.ReadAllText(configPath)) is Dictionary<string, object?> root
+                    && root.TryGetValue(FineTuneItem.Section, out object? value))
+                {
+                    section = value as Dictionary<string, object?>;
+                }
+                return true;
+            }
+            catch (JsonFormatException e)
+            {
+                Log.LogError(null, "LORA121", null, configPath, e.Line, e.Column, 0, 0, $"Cannot read {Path.GetFileName(configPath)}: {e.Message}.");
+                return false;
+            }
+            catch (IOException e)
+            {
+                Log.LogError(null, "LORA121", null, configPath, 0, 0, 0, 0, $"Cannot read {Path.GetFileName(configPath)}: {e.Message}");
+                return false;
+            }
+        }
+    }
+}

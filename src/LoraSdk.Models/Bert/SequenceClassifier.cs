@@ -1,0 +1,50 @@
+using LoraSdk.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LoraSdk.Models;
+
+/// <summary>
+/// Text classification on a BERT encoder: mean pooling over the tokens, dropout, then a linear layer to
+/// one logit per label. The encoder is the child <c>bert</c>; the head is <c>classifier</c> (list it in
+/// <c>FreezeBase("classifier")</c> or the trainer's <c>ModulesToSave</c> so it trains alongside the LoRA
+/// adapters, PEFT's <c>modules_to_save</c>).
+/// </summary>
+public sealed class SequenceClassifier : nn.Module<Tensor, Tensor, Tensor>, ILoraTrainableModel
+{
+    private readonly BertModel bert;
+    private readonly Linear classifier;
+    private readonly double _dropout;
+
+    public SequenceClassifier(BertConfig config, int labelCount) : this(new BertModel(config), labelCount) { }
+
+    public SequenceClassifier(BertModel encoder, int labelCount) : base(nameof(SequenceClassifier))
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(labelCount, 2);
+        bert = encoder;
+        classifier = nn.Linear(encoder.Config.HiddenSize, labelCount);
+        _dropout = encoder.Config.HiddenDropout;
+        LabelCount = labelCount;
+        RegisterComponents();
+    }
+
+    public BertModel Encoder => bert;
+
+    public Linear Head => classifier;
+
+    public int LabelCount { get; }
+
+    public LoraTask Task => LoraTask.SequenceClassification;
+
+    public Tensor ComputeLogits(Tensor inputIds, Tensor attentionMask) => call(inputIds, attentionMask);
+
+    /// <returns>Logits, (batch × labels).</returns>
+    public override Tensor forward(Tensor inputIds, Tensor attentionMask)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = bert.call(inputIds, attentionMask);
+        var pooled = nn.functional.dropout(Pooling.MeanPool(hidden, attentionMask), _dropout, training);
+        return classifier.forward(pooled).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,13 @@
+using static TorchSharp.torch;
+
+namespace LoraSdk.Models;
+
+/// <summary>Token ids and attention mask of a padded batch, both (batch × longest sequence), int64.</summary>
+public sealed record EncodedBatch(Tensor InputIds, Tensor AttentionMask) : IDisposable
+{
+    public void Dispose()
+    {
+        InputIds.Dispose();
+        AttentionMask.Dispose();
+    }
+}

@@ -1,0 +1,23 @@
+namespace LoraSdk.Data;
+
+/// <summary>The error ids that training reports for bad input (the build turns them into MSBuild errors).</summary>
+public static class LoraErrorCodes
+{
+    /// <summary>A record that cannot be parsed (invalid JSON, bad CSV quoting, wrong field count, wrong type).</summary>
+    public const string InvalidRecord = "LORA201";
+
+    /// <summary>A record or header without a required field.</summary>
+    public const string MissingField = "LORA202";
+
+    /// <summary>A label that is not one of the task's labels.</summary>
+    public const string UnknownLabel = "LORA203";
+
+    /// <summary>A data file without a single example.</summary>
+    public const string EmptyFile = "LORA204";
+
+    /// <summary>A file that is not valid UTF-8 (or cannot be read at all).</summary>
+    public const string UnreadableEncoding = "LORA205";
+
+    /// <summary>A configuration value that fails validation.</summary>
+    public const string InvalidOption = "LORA210";
+}

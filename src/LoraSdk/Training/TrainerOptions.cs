@@ -1,0 +1,96 @@
+namespace LoraSdk.Training;
+
+/// <summary>Optimisation and bookkeeping settings of <see cref="LoraTrainer"/>. Every value is checked by <see cref="Validate"/>.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>Passes over the training data (ignored when <see cref="MaxSteps"/> &gt; 0).</summary>
+    public int Epochs { get; init; } = 1;
+
+    /// <summary>Optimizer steps to run; 0 means as many as <see cref="Epochs"/> needs.</summary>
+    public int MaxSteps { get; init; }
+
+    public int BatchSize { get; init; } = 8;
+
+    /// <summary>Micro-batches whose gradients are summed before each optimizer step.</summary>
+    public int GradientAccumulationSteps { get; init; } = 1;
+
+    /// <summary>Peak AdamW learning rate.</summary>
+    public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>Decoupled weight decay; never applied to biases and normalisation weights (1-D tensors).</summary>
+    public double WeightDecay { get; init; } = 0.01;
+
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.999;
+    public double Epsilon { get; init; } = 1e-8;
+
+    /// <summary>Steps of linear warm-up from 0 to the peak rate.</summary>
+    public int WarmupSteps { get; init; }
+
+    public LearningRateDecay Decay { get; init; } = LearningRateDecay.Cosine;
+
+    /// <summary>Global gradient-norm clip; 0 turns clipping off.</summary>
+    public double MaxGradNorm { get; init; } = 1.0;
+
+    /// <summary>Evaluate on the validation split every this many steps; 0 means once per epoch.</summary>
+    public int EvalEvery { get; init; }
+
+    /// <summary>Report progress every this many steps.</summary>
+    public int LogEvery { get; init; } = 10;
+
+    /// <summary>Stop after this many evaluations without improvement of the validation loss; 0 turns it off.</summary>
+    public int EarlyStoppingPatience { get; init; }
+
+    /// <summary>The smallest fall of the validation loss that counts as an improvement.</summary>
+    public double EarlyStoppingMinDelta { get; init; }
+
+    /// <summary>At the end, put back the parameters of the best evaluation (when there was a validation split).</summary>
+    public bool KeepBest { get; init; } = true;
+
+    /// <summary>Seeds dropout and the data order; the same seed and data give a bit-identical adapter on CPU.</summary>
+    public long Seed { get; init; } = 42;
+
+    /// <summary>Intra-op threads for TorchSharp; 0 leaves the library default.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>Where <c>last/</c> and <c>best/</c> checkpoints go; null for no checkpoints.</summary>
+    public string? CheckpointDirectory { get; init; }
+
+    /// <summary>Also write the last checkpoint every this many steps; 0 only at evaluations, cancellation and the end.</summary>
+    public int CheckpointEvery { get; init; }
+
+    /// <summary>Continue from <c>&lt;CheckpointDirectory&gt;/last</c> when it exists.</summary>
+    public bool Resume { get; init; } = true;
+
+    /// <summary>Modules trained in full besides the adapters (PEFT's <c>modules_to_save</c>), by dotted path or name.</summary>
+    public IReadOnlyList<string> ModulesToSave { get; init; } = [];
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        var problem = Problems().FirstOrDefault();
+        if (problem.Name is not null) throw new ArgumentException($"{problem.Name} = {problem.Value} {problem.Rule}.", problem.Name);
+    }
+
+    /// <summary>Every invalid setting: its property name, its value and the rule it breaks.</summary>
+    public IEnumerable<(string Name, object Value, string Rule)> Problems()
+    {
+        if (!(Epochs >= 1 || MaxSteps >= 1)) yield return (nameof(Epochs), Epochs, "must be at least 1 (or set MaxSteps)");
+        if (!(MaxSteps >= 0)) yield return (nameof(MaxSteps), MaxSteps, "must not be negative");
+        if (!(BatchSize >= 1)) yield return (nameof(BatchSize), BatchSize, "must be at least 1");
+        if (!(GradientAccumulationSteps >= 1)) yield return (nameof(GradientAccumulationSteps), GradientAccumulationSteps, "must be at least 1");
+        if (!(LearningRate > 0 && double.IsFinite(LearningRate))) yield return (nameof(LearningRate), LearningRate, "must be a positive number");
+        if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay))) yield return (nameof(WeightDecay), WeightDecay, "must not be negative");
+        if (!(Beta1 is >= 0 and < 1)) yield return (nameof(Beta1), Beta1, "must be in [0, 1)");
+        if (!(Beta2 is >= 0 and < 1)) yield return (nameof(Beta2), Beta2, "must be in [0, 1)");
+        if (!(Epsilon > 0)) yield return (nameof(Epsilon), Epsilon, "must be positive");
+        if (!(WarmupSteps >= 0)) yield return (nameof(WarmupSteps), WarmupSteps, "must not be negative");
+        if (!(MaxGradNorm >= 0)) yield return (nameof(MaxGradNorm), MaxGradNorm, "must not be negative");
+        if (!(EvalEvery >= 0)) yield return (nameof(EvalEvery), EvalEvery, "must not be negative");
+        if (!(LogEvery >= 1)) yield return (nameof(LogEvery), LogEvery, "must be at least 1");
+        if (!(EarlyStoppingPatience >= 0)) yield return (nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must not be negative");
+        if (!(EarlyStoppingMinDelta >= 0)) yield return (nameof(EarlyStoppingMinDelta), EarlyStoppingMinDelta, "must not be negative");
+        if (!(Threads >= 0)) yield return (nameof(Threads), Threads, "must not be negative");
+        if (!(CheckpointEvery >= 0)) yield return (nameof(CheckpointEvery), CheckpointEvery, "must not be negative");
+    }
+}

@@ -1,0 +1,31 @@
+namespace LoraSdk.Training;
+
+/// <summary>One logged step: the mean training loss since the previous report.</summary>
+public sealed record StepProgress(
+    int Step, int TotalSteps, int Epoch, double Loss, double LearningRate, double StepsPerSecond, TimeSpan Elapsed)
+{
+    /// <summary>Estimated time left at the current speed.</summary>
+    public TimeSpan Remaining => StepsPerSecond > 0 ? TimeSpan.FromSeconds((TotalSteps - Step) / StepsPerSecond) : TimeSpan.Zero;
+}
+
+/// <summary>One evaluation on the validation split (accuracy only for classification).</summary>
+public sealed record EvaluationResult(int Step, double Loss, double? Accuracy, bool IsBest);
+
+/// <summary>A point of the loss curve.</summary>
+public sealed record LossPoint(int Step, double? TrainLoss, double? ValidationLoss);
+
+/// <summary>Receives the trainer's progress; every method is optional.</summary>
+public interface ITrainingObserver
+{
+    void OnStep(StepProgress progress) { }
+
+    void OnEvaluation(EvaluationResult evaluation) { }
+
+    void OnCheckpoint(string directory) { }
+
+    /// <summary>Called once when a run continues from a checkpoint.</summary>
+    void OnResumed(int step, string directory) { }
+
+    /// <summary>Called when a checkpoint exists but belongs to another run (seed, length or data differ); training starts over.</summary>
+    void OnCheckpointIgnored(string directory, string reason) { }
+}
