@@ -53,8 +53,18 @@ public sealed class LayerCase
     public AdaptedLayer Create(LoraInit init = LoraInit.Kaiming, double dropout = 0, bool rsLoRA = false, long seed = 1234)
     {
         torch.manual_seed(seed);
-        return new AdaptedLayer(_createLayer(), new LoraOptions(Rank, alpha: 2.0 * Rank + 1, dropout, rsLoRA, init));
+        return Adapt(_createLayer(), init, dropout, rsLoRA);
     }
+
+    /// <summary>The bare layer, not adapted yet (to look at it before an adapter changes it).</summary>
+    public nn.Module<Tensor, Tensor> CreateLayer(long seed = 1234)
+    {
+        torch.manual_seed(seed);
+        return _createLayer();
+    }
+
+    public AdaptedLayer Adapt(nn.Module<Tensor, Tensor> layer, LoraInit init = LoraInit.Kaiming, double dropout = 0, bool rsLoRA = false) =>
+        new(layer, new LoraOptions(Rank, alpha: 2.0 * Rank + 1, dropout, rsLoRA, init));
 
     /// <summary>As <see cref="Create"/>, with random non-zero A and B so the low-rank path contributes.</summary>
     public AdaptedLayer CreateWithRandomFactors(LoraInit init = LoraInit.Kaiming, double dropout = 0, bool rsLoRA = false, double scale = 0.5)
