@@ -7,7 +7,8 @@ using System.Xml.Linq;
 namespace LoraSdk.EndToEnd.Tests;
 
 /// <summary>What the packed LoraSdk package holds and depends on.</summary>
-public sealed class PackageLayoutTests(PackedLoraSdk package) : IClassFixture<PackedLoraSdk>
+[Collection(PackedLoraSdkCollection.Name)]
+public sealed class PackageLayoutTests(PackedLoraSdk package)
 {
     [Fact]
     public void Holds_the_runtime_the_tasks_and_the_build_files_in_both_build_folders()
