@@ -1,19 +1,20 @@
-using System.Diagnostics;
 using LoraSdk;
+using LoraSdk.Data;
 using LoraSdk.Models;
+using LoraSdk.Training;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
 namespace IntentClassifier;
 
-/// <summary>Settings shared by the three modes; the learning rate is per mode (see <see cref="LearningRateFor"/>).</summary>
+/// <summary>Settings shared by the three modes; the learning rate is per mode (see <see cref="FineTuner.LearningRateFor"/>).</summary>
 public sealed record FineTuneSettings(int Epochs = 10, int BatchSize = 16, int MaxLength = 64, long Seed = 7, int Threads = 2);
 
 /// <summary>
-/// Trains a <see cref="SequenceClassifier"/> on the pretrained MiniLM encoder in one <see cref="TrainingMode"/> with
-/// AdamW (linear warm-up over the first 10 % of steps, then linear decay; gradient clipping at 1), then
-/// measures validation accuracy and writes the trained weights that mode needs to keep.
+/// Trains a <see cref="SequenceClassifier"/> on the pretrained MiniLM encoder in one <see cref="TrainingMode"/> with the
+/// SDK's <see cref="LoraTrainer"/> (AdamW, 10 % linear warm-up then linear decay, gradient clipping at 1), then
+/// measures validation accuracy and writes what that mode must keep.
 /// </summary>
 public static class FineTuner
 {
@@ -27,75 +28,51 @@ public static class FineTuner
     public static RunResult Run(TrainingMode mode, FineTuneSettings settings, IReadOnlyList<IntentExample> train,
         IReadOnlyList<IntentExample> validation, string outputDirectory)
     {
-        var clock = Stopwatch.StartNew();
-        torch.set_num_threads(settings.Threads);
-        torch.manual_seed(settings.Seed);
         var labels = train.Select(e => e.Label).Distinct().Order(StringComparer.Ordinal).ToList();
         var text = MiniLmPackage.LoadTextEncoder(settings.MaxLength);
         var trainSet = Encode(train, text, labels);
         var validationSet = Encode(validation, text, labels);
 
         using var model = new SequenceClassifier(MiniLmPackage.LoadEncoder(), labels.Count);
-        using var adaptersOff = SelectTrainable(model, mode);
-        var trainable = model.parameters().Where(p => p.requires_grad).ToList();
-        long modelParameters = model.BaseParameters().Values.Sum(w => w.numel());
-
-        var optimizer = optim.AdamW(trainable, LearningRateFor(mode), weight_decay: 0.01);
-        int stepsPerEpoch = (trainSet.Count + settings.BatchSize - 1) / settings.BatchSize;
-        int totalSteps = stepsPerEpoch * settings.Epochs;
-        var random = new Random((int)settings.Seed);
-        var stepTimes = new List<double>();
-        model.train();
-        for (int epoch = 0, step = 0; epoch < settings.Epochs; epoch++)
+        // Probe and full runs switch the adapters off, so only the head or the base weights affect the loss.
+        using var adaptersOff = mode == TrainingMode.Lora ? null : model.DisableLoRA();
+        int totalSteps = (trainSet.Count + settings.BatchSize - 1) / settings.BatchSize * settings.Epochs;
+        var options = new TrainerOptions
         {
-            var order = Enumerable.Range(0, trainSet.Count).OrderBy(_ => random.Next()).ToList();
-            for (int start = 0; start < order.Count; start += settings.BatchSize, step++)
-            {
-                var rows = order.Skip(start).Take(settings.BatchSize).Select(i => trainSet[i]).ToList();
-                var stepClock = Stopwatch.StartNew();
-                SetLearningRate(optimizer, LearningRateFor(mode) * Schedule(step, totalSteps));
-                TrainStep(model, optimizer, trainable, text, rows);
-                stepTimes.Add(stepClock.Elapsed.TotalMilliseconds);
-            }
-        }
+            Epochs = settings.Epochs,
+            BatchSize = settings.BatchSize,
+            LearningRate = LearningRateFor(mode),
+            WarmupSteps = totalSteps / 10,
+            Decay = LearningRateDecay.Linear,
+            Seed = settings.Seed,
+            Threads = settings.Threads,
+            LogEvery = totalSteps,
+            ModulesToSave = mode == TrainingMode.Full ? ["bert", "classifier"] : ["classifier"],
+        };
+        // Validation is held out of the trainer (no early stopping or best-epoch choice on it), so its
+        // elapsed time is training steps only; accuracy is measured once, after training.
+        var result = new LoraTrainer(model, options).Train(trainSet, validation: null, text.Tokenizer.PaddingTokenId);
 
         double accuracy = Accuracy(model, text, validationSet);
         var (savedBytes, savedWhat) = SaveTrainedWeights(model, mode, outputDirectory);
-        return new RunResult(mode.ToString(), accuracy, trainable.Sum(p => p.numel()), modelParameters,
-            stepTimes.Skip(1).Average(), stepTimes.Count, ProcessMemory.PeakRssBytes(), savedBytes, savedWhat,
-            clock.Elapsed.TotalSeconds);
+        return new RunResult(mode.ToString(), accuracy, TrainedParameters(model, mode), model.BaseParameters().Values.Sum(w => w.numel()),
+            result.Elapsed.TotalMilliseconds / result.Steps, result.Steps, ProcessMemory.PeakRssBytes(), savedBytes, savedWhat,
+            result.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Freezes what the mode does not train; returns the switch that keeps adapters off for probe and full runs.</summary>
-    private static IDisposable SelectTrainable(SequenceClassifier model, TrainingMode mode)
+    /// <summary>Parameters that the mode changes (the trainer also hands disabled adapters to AdamW; they get no gradient).</summary>
+    private static long TrainedParameters(SequenceClassifier model, TrainingMode mode)
     {
-        if (mode == TrainingMode.Lora)
+        long head = model.Head.parameters().Sum(p => p.numel());
+        return mode switch
         {
-            model.FreezeBase("classifier");
-            return new NoOp();
-        }
-        var off = model.DisableLoRA();
-        var basePaths = model.BaseParameters().Keys.ToHashSet();
-        foreach (var (name, parameter) in model.named_parameters())
-            parameter.requires_grad = basePaths.Contains(name) && (mode == TrainingMode.Full || name.StartsWith("classifier.", StringComparison.Ordinal));
-        return off;
+            TrainingMode.Probe => head,
+            TrainingMode.Lora => head + model.LoraParameters().Sum(p => p.Parameter.numel()),
+            _ => model.BaseParameters().Values.Sum(p => p.numel()),
+        };
     }
 
-    private static void TrainStep(SequenceClassifier model, optim.Optimizer optimizer, IList<TorchSharp.Modules.Parameter> trainable,
-        BertTextEncoder text, IReadOnlyList<(int[] Ids, long Label)> rows)
-    {
-        using var scope = NewDisposeScope();
-        using var batch = text.Pad(rows.Select(r => r.Ids).ToList());
-        var targets = tensor(rows.Select(r => r.Label).ToArray());
-        var logits = model.call(batch.InputIds, batch.AttentionMask);
-        var loss = nn.functional.cross_entropy(logits, targets);
-        optimizer.zero_grad();
-        loss.backward();
-        nn.utils.clip_grad_norm_(trainable, 1.0);
-        optimizer.step();
-    }
-
-    private static double Accuracy(SequenceClassifier model, BertTextEncoder text, IReadOnlyList<(int[] Ids, long Label)> examples)
+    private static double Accuracy(SequenceClassifier model, BertTextEncoder text, IReadOnlyList<EncodedExample> examples)
     {
         model.eval();
         using var _ = no_grad();
@@ -103,62 +80,39 @@ public static class FineTuner
         foreach (var chunk in examples.Chunk(32))
         {
             using var scope = NewDisposeScope();
-            using var batch = text.Pad(chunk.Select(r => r.Ids).ToList());
+            using var batch = text.Pad(chunk.Select(e => e.TokenIds).ToList());
             var predicted = model.call(batch.InputIds, batch.AttentionMask).argmax(1).data<long>().ToArray();
-            correct += predicted.Zip(chunk, (p, r) => p == r.Label ? 1 : 0).Sum();
+            correct += predicted.Zip(chunk, (p, e) => p == e.Label ? 1 : 0).Sum();
         }
         return (double)correct / examples.Count;
     }
 
-    /// <summary>Linear warm-up over the first 10 % of steps, then linear decay to 0.</summary>
-    private static double Schedule(int step, int totalSteps)
-    {
-        int warmup = Math.Max(1, totalSteps / 10);
-        return step < warmup ? (step + 1.0) / warmup : Math.Max(0.0, (totalSteps - step) / (double)(totalSteps - warmup));
-    }
-
-    private static void SetLearningRate(optim.Optimizer optimizer, double rate)
-    {
-        foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
-    }
-
     /// <summary>
-    /// What a user must keep after training, as safetensors: the head for a probe, the LoRA tensors plus the head
-    /// for LoRA, every weight for full fine-tuning.
+    /// What a user keeps after training: the head (safetensors) for a probe, the PEFT adapter folder (LoRA A/B plus
+    /// the head as modules_to_save) for LoRA, every weight (safetensors) for full fine-tuning.
     /// </summary>
     private static (long Bytes, string What) SaveTrainedWeights(SequenceClassifier model, TrainingMode mode, string directory)
     {
         Directory.CreateDirectory(directory);
-        var all = model.BaseParameters();
-        var head = all.Where(w => w.Key.StartsWith("classifier.", StringComparison.Ordinal));
-        var kept = mode switch
+        if (mode == TrainingMode.Lora)
         {
-            TrainingMode.Probe => head,
-            TrainingMode.Lora => head.Concat(model.LoraParameters().Select(p => KeyValuePair.Create(p.Name, p.Parameter))),
-            _ => all,
-        };
+            var adapter = Path.Combine(directory, "lora-adapter");
+            model.SaveAdapter(adapter, new AdapterSaveOptions { ModulesToSave = ["classifier"], BaseModelNameOrPath = "sentence-transformers/all-MiniLM-L6-v2" });
+            return (new DirectoryInfo(adapter).EnumerateFiles().Sum(f => f.Length), "PEFT adapter: LoRA A/B + head");
+        }
+        var weights = model.BaseParameters();
+        var kept = mode == TrainingMode.Probe ? weights.Where(w => w.Key.StartsWith("classifier.", StringComparison.Ordinal)) : weights;
         var path = Path.Combine(directory, $"{mode.ToString().ToLowerInvariant()}.safetensors");
         using (var stream = File.Create(path))
             Safetensors.SaveStateDict(stream, kept.ToDictionary(w => w.Key, w => w.Value.detach()));
-        string what = mode switch
-        {
-            TrainingMode.Probe => "head",
-            TrainingMode.Lora => "LoRA A/B + head",
-            _ => "all weights",
-        };
-        return (new FileInfo(path).Length, what);
+        return (new FileInfo(path).Length, mode == TrainingMode.Probe ? "head" : "all weights");
     }
 
-    private static List<(int[] Ids, long Label)> Encode(IReadOnlyList<IntentExample> examples, BertTextEncoder text, List<string> labels) =>
+    private static List<EncodedExample> Encode(IReadOnlyList<IntentExample> examples, BertTextEncoder text, List<string> labels) =>
         examples.Select(e =>
         {
             int label = labels.IndexOf(e.Label);
             if (label < 0) throw new InvalidDataException($"Validation label '{e.Label}' does not occur in the training data.");
-            return (text.Encode(e.Text), (long)label);
+            return new EncodedExample(text.Encode(e.Text), label);
         }).ToList();
-
-    private sealed class NoOp : IDisposable
-    {
-        public void Dispose() { }
-    }
 }

@@ -18,9 +18,10 @@ internal static class TinyBert
     {
         manual_seed(seed);
         var model = new BertModel(Config);
-        // LayerNorm starts at weight 1 / bias 0; randomise so a weight that is not copied shows.
+        // LayerNorm starts at weight 1 / bias 0; randomise so a weight that is not copied shows. The LoRA
+        // adapters keep their initialisation (B = 0), so the model computes its base function.
         using var _ = no_grad();
-        foreach (var (_, p) in model.named_parameters()) p.copy_(randn_like(p) * 0.5);
+        foreach (var (_, p) in model.BaseParameters()) p.copy_(randn_like(p) * 0.5);
         model.eval();
         return model;
     }

@@ -7,8 +7,11 @@ namespace LoraSdk.Models;
 /// <summary>
 /// Multi-head self-attention with its output projection, residual and LayerNorm (HuggingFace's
 /// BertSelfAttention + BertSelfOutput in one class). The projections are plain fields that the forward
-/// calls directly, so a <c>[LoRA]</c> attribute on this (partial) class can adapt any of them.
+/// calls directly, so the <c>[LoRA]</c> attribute can name any of them in <c>Targets</c>; by default
+/// rank-8 adapters (alpha 16, as PEFT's usual BERT recipe) go on query and value. The generator attaches
+/// them when the constructor calls <c>RegisterComponents()</c>, and freezes this class's base weights.
 /// </summary>
+[LoRA(rank: 8, Alpha = 16, Targets = ["query", "value"])]
 public sealed partial class BertAttention : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Linear query;

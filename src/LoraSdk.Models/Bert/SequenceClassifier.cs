@@ -1,3 +1,4 @@
+using LoraSdk.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -7,9 +8,10 @@ namespace LoraSdk.Models;
 /// <summary>
 /// Text classification on a BERT encoder: mean pooling over the tokens, dropout, then a linear layer to
 /// one logit per label. The encoder is the child <c>bert</c>; the head is <c>classifier</c> (list it in
-/// <c>FreezeBase("classifier")</c> so it trains alongside LoRA adapters, PEFT's <c>modules_to_save</c>).
+/// <c>FreezeBase("classifier")</c> or the trainer's <c>ModulesToSave</c> so it trains alongside the LoRA
+/// adapters, PEFT's <c>modules_to_save</c>).
 /// </summary>
-public sealed class SequenceClassifier : nn.Module<Tensor, Tensor, Tensor>
+public sealed class SequenceClassifier : nn.Module<Tensor, Tensor, Tensor>, ILoraTrainableModel
 {
     private readonly BertModel bert;
     private readonly Linear classifier;
@@ -32,6 +34,10 @@ public sealed class SequenceClassifier : nn.Module<Tensor, Tensor, Tensor>
     public Linear Head => classifier;
 
     public int LabelCount { get; }
+
+    public LoraTask Task => LoraTask.SequenceClassification;
+
+    public Tensor ComputeLogits(Tensor inputIds, Tensor attentionMask) => call(inputIds, attentionMask);
 
     /// <returns>Logits, (batch × labels).</returns>
     public override Tensor forward(Tensor inputIds, Tensor attentionMask)

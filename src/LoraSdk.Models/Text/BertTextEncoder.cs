@@ -19,15 +19,15 @@ public sealed class BertTextEncoder
         MaxLength = maxLength;
     }
 
-    /// <summary>Reads a WordPiece <c>vocab.txt</c> (one token a line) for an uncased model.</summary>
-    public static BertTextEncoder FromVocabulary(Stream vocabulary, int maxLength = 256) =>
-        new(BertTokenizer.Create(vocabulary, UncasedOptions()), maxLength);
+    /// <summary>Reads a WordPiece <c>vocab.txt</c> (one token a line); <paramref name="uncased"/> for uncased models such as MiniLM.</summary>
+    public static BertTextEncoder FromVocabulary(Stream vocabulary, int maxLength = 256, bool uncased = true) =>
+        new(BertTokenizer.Create(vocabulary, uncased ? UncasedOptions() : CasedOptions()), maxLength);
 
-    /// <inheritdoc cref="FromVocabulary(Stream, int)"/>
-    public static BertTextEncoder FromVocabulary(string vocabularyPath, int maxLength = 256)
+    /// <inheritdoc cref="FromVocabulary(Stream, int, bool)"/>
+    public static BertTextEncoder FromVocabulary(string vocabularyPath, int maxLength = 256, bool uncased = true)
     {
         using var stream = File.OpenRead(vocabularyPath);
-        return FromVocabulary(stream, maxLength);
+        return FromVocabulary(stream, maxLength, uncased);
     }
 
     /// <summary>Lower-case and strip accents (non-spacing marks after NFD), as HuggingFace's uncased BERT does.</summary>
@@ -35,6 +35,14 @@ public sealed class BertTextEncoder
     {
         LowerCaseBeforeTokenization = true,
         RemoveNonSpacingMarks = true,
+        ApplyBasicTokenization = true,
+    };
+
+    /// <summary>Keep case and accents (cased checkpoints such as bert-base-cased).</summary>
+    public static BertOptions CasedOptions() => new()
+    {
+        LowerCaseBeforeTokenization = false,
+        RemoveNonSpacingMarks = false,
         ApplyBasicTokenization = true,
     };
 

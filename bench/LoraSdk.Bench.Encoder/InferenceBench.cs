@@ -1,0 +1,43 @@
+using LoraSdk;
+using static TorchSharp.torch;
+
+namespace LoraSdk.Bench.Encoder;
+
+/// <summary>Forward latency (eval, no grad) on batch 8 × 128: adapters off, LoRA unmerged, LoRA merged.</summary>
+public static class InferenceBench
+{
+    public sealed record Result(double BaseMilliseconds, double UnmergedMilliseconds, double MergedMilliseconds);
+
+    public static Result Run(BenchShape shape, int rounds, int warmup, int runs)
+    {
+        using var work = new EncoderWorkload(shape);
+        var model = work.Model;
+        model.eval();
+        // B starts at zero; give it values so the unmerged path and the merge do real work.
+        using (no_grad())
+        {
+            foreach (var (_, parameter) in model.LoraParameters()) parameter.normal_(0, 0.02);
+        }
+
+        void Forward()
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            model.call(work.InputIds, work.AttentionMask);
+        }
+
+        // Rounds of all three variants in turn, so drift in machine load hits each alike.
+        var baseline = new List<double>();
+        var unmerged = new List<double>();
+        var merged = new List<double>();
+        for (int round = 0; round < rounds; round++)
+        {
+            unmerged.AddRange(Timing.Milliseconds(Forward, warmup, runs));
+            using (model.DisableLoRA()) baseline.AddRange(Timing.Milliseconds(Forward, warmup, runs));
+            model.MergeLoRA();
+            merged.AddRange(Timing.Milliseconds(Forward, warmup, runs));
+            model.UnmergeLoRA();
+        }
+        return new Result(Timing.Median(baseline), Timing.Median(unmerged), Timing.Median(merged));
+    }
+}

@@ -1,0 +1,10 @@
+// LoraSdk quick start: fine-tunes the LoRA adapters of a tiny byte-level language model on data/train.txt,
+// shows progress, writes a PEFT adapter folder plus a loss curve, and prints the adapter path last.
+// Every setting is in appsettings.json ("LoRA" section) and can be overridden: --LoRA:Epochs=2, LoRA__Seed=7.
+using LoraSdk.Hosting;
+using Microsoft.Extensions.Hosting;
+using QuickStart;
+
+var builder = Host.CreateApplicationBuilder(args);
+builder.Services.AddLoraFineTuning(_ => new TinyByteLm());
+return await builder.Build().RunLoraFineTuningAsync();
