@@ -26,7 +26,7 @@ public sealed class PackageLayoutTests(PackedLoraSdk package)
             Assert.Contains($"buildTransitive/{file}", entries);
         }
         // Nothing else in lib/ but the runtime and LoraSdk.Models: the task and generator assemblies must not become compile references.
-        Assert.Equal(new[] { "lib/net10.0/LoraSdk.dll", "lib/net10.0/LoraSdk.Models.dll", "lib/net10.0/LoraSdk.Models.xml", "lib/net10.0/LoraSdk.xml" },
+        Assert.Equal(new[] { "lib/net10.0/LoraSdk.dll", "lib/net10.0/LoraSdk.Models.dll", "lib/net10.0/LoraSdk.Models.xml", "lib/net10.0/LoraSdk.xml" }.Order(StringComparer.Ordinal),
             entries.Where(e => e.StartsWith("lib/")).Order(StringComparer.Ordinal));
     }
 
