@@ -4,7 +4,7 @@ using System.Text;
 
 namespace LoraSdk.Training.Tests.Hosting;
 
-/// <summary>Runs LoraSdk.Training.TestHost (copied next to the tests) as a child process, the way the build step does.</summary>
+/// <summary>Runs LoraSdk.Training.TestHost (or another program copied next to the tests) as a child process, the way the build step does.</summary>
 public sealed class TestHostProcess : IDisposable
 {
     private readonly Process _process;
@@ -12,9 +12,9 @@ public sealed class TestHostProcess : IDisposable
     private readonly StringBuilder _stderr = new();
     private readonly object _gate = new();
 
-    public TestHostProcess(string workingDirectory, IEnumerable<string> arguments, int stepDelayMs = 0)
+    public TestHostProcess(string workingDirectory, IEnumerable<string> arguments, int stepDelayMs = 0, string program = "LoraSdk.Training.TestHost.dll")
     {
-        var host = Path.Combine(AppContext.BaseDirectory, "LoraSdk.Training.TestHost.dll");
+        var host = Path.Combine(AppContext.BaseDirectory, program);
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = workingDirectory,
