@@ -23,6 +23,7 @@ public sealed class IntentPredictor(IOptions<LoraFineTuningOptions> options)
             Console.Error.WriteLine($"No adapter in {Path.GetFullPath(o.Output)}: run `dotnet build` (or `dotnet run -- train`) first.");
             return 1;
         }
+        if (o.Threads > 0) torch.set_num_threads(o.Threads);
         PretrainedMiniLm.ExtractVocabulary(o.VocabularyFile!);
         var tokenizer = new WordPieceTokenizer(o.VocabularyFile!);
         var labels = Labels(o);

@@ -25,6 +25,7 @@ public sealed class TextGenerator(IOptions<LoraFineTuningOptions> options)
             Console.Error.WriteLine($"No adapter in {Path.GetFullPath(o.Output)}: run `dotnet build` (or `dotnet run -- train`) first.");
             return 1;
         }
+        if (o.Threads > 0) torch.set_num_threads(o.Threads);
         using var model = TinyLanguageModel.Create();
         model.LoadAdapter(o.Output);
         model.MergeLoRA(safe: true);
