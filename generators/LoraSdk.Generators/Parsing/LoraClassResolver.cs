@@ -92,6 +92,8 @@ internal static class LoraClassResolver
             targets.Add(Effective(member, layerType, kind, classValues, memberValues));
         }
 
+        if (targets.Count == 0 && problems.Count == 0)
+            problems.Add(Diagnostic.Create(LoraDiagnostics.NoTargets, anchor, type.Name));
         return new LoraClassResolution(type, targets.ToImmutable(), problems.ToImmutable());
     }
 
