@@ -5,6 +5,7 @@ using LoraSdk.Hosting;
 using Microsoft.Extensions.Hosting;
 using QuickStart;
 
-var builder = Host.CreateApplicationBuilder(args);
+// Settings, data and output are found next to the program, whichever folder `dotnet run` starts in.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Services.AddLoraFineTuning(_ => new TinyByteLm());
 return await builder.Build().RunLoraFineTuningAsync();

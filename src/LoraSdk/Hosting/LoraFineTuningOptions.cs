@@ -6,7 +6,7 @@ namespace LoraSdk.Hosting;
 /// <summary>
 /// The <c>LoRA</c> configuration section: appsettings.json, environment (<c>LoRA__Rank=16</c>) or command line
 /// (<c>--LoRA:Rank=16</c>). Checked at start-up by <see cref="LoraFineTuningOptionsValidator"/>; relative paths
-/// are relative to the working directory.
+/// are relative to the host's content root (the working directory unless the program sets another).
 /// </summary>
 public sealed class LoraFineTuningOptions
 {
@@ -89,6 +89,17 @@ public sealed class LoraFineTuningOptions
     public int CheckpointEvery { get; set; }
 
     public string ResolvedCheckpointDirectory => CheckpointDirectory ?? Output.TrimEnd('/', '\\') + ".checkpoints";
+
+    /// <summary>Makes every relative path absolute against <paramref name="root"/>.</summary>
+    public void ResolvePaths(string root)
+    {
+        string? Resolve(string? path) => string.IsNullOrWhiteSpace(path) ? path : Path.GetFullPath(path, root);
+        Dataset = Resolve(Dataset);
+        ValidationDataset = Resolve(ValidationDataset);
+        VocabularyFile = Resolve(VocabularyFile);
+        Output = Resolve(Output)!;
+        CheckpointDirectory = Resolve(CheckpointDirectory);
+    }
 
     /// <summary>The adapter hyper-parameters for the model's layers.</summary>
     public LoraOptions ToLoraOptions() => new(Rank, Alpha ?? Rank, Dropout, UseRsLoRA, Init);

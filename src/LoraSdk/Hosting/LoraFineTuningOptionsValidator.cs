@@ -40,7 +40,7 @@ public sealed class LoraFineTuningOptionsValidator(IConfiguration configuration)
             string.Join(",", options.Labels), "lists a label twice.");
         Check(!string.IsNullOrWhiteSpace(options.Dataset), nameof(options.Dataset), options.Dataset, "is required: the training data file.");
         if (!string.IsNullOrWhiteSpace(options.Dataset))
-            Check(File.Exists(options.Dataset), nameof(options.Dataset), options.Dataset, $"no such file (looked in {Directory.GetCurrentDirectory()}).");
+            Check(File.Exists(options.Dataset), nameof(options.Dataset), options.Dataset, "no such file.");
         if (options.ValidationDataset is not null)
             Check(File.Exists(options.ValidationDataset), nameof(options.ValidationDataset), options.ValidationDataset, "no such file.");
         if (options.Tokenizer == TokenizerKind.WordPiece)

@@ -24,7 +24,10 @@ public static class LoraFineTuningServiceCollectionExtensions
         // Before TorchSharp allocates anything: keeps RSS flat under glibc (no-op elsewhere).
         MallocTuning.Apply();
 
-        services.AddOptions<LoraFineTuningOptions>().BindConfiguration(LoraFineTuningOptions.SectionName).ValidateOnStart();
+        services.AddOptions<LoraFineTuningOptions>()
+            .BindConfiguration(LoraFineTuningOptions.SectionName)
+            .PostConfigure<IHostEnvironment>((options, environment) => options.ResolvePaths(environment.ContentRootPath))
+            .ValidateOnStart();
         services.AddSingleton<IValidateOptions<LoraFineTuningOptions>, LoraFineTuningOptionsValidator>();
         services.AddSingleton(new LoraFineTuningRegistration(task, context => createModel(context), typeof(TModel).Name));
         services.AddSingleton<FineTuningOutcome>();

@@ -71,12 +71,12 @@ public class OptionValidationTests
     }
 
     [Fact]
-    public async Task AMissingDatasetIsReported()
+    public async Task AMissingDatasetIsReportedRelativeToTheContentRoot()
     {
         using var folder = WithAppSettings("    \"Epochs\": 1");
         var (exitCode, stderr) = await InProcessHost.RunAsync(folder.Path, "--LoRA:Dataset=nope.jsonl");
         Assert.Equal(FineTuningExitCodes.InvalidInput, exitCode);
-        Assert.StartsWith("error LORA210: LoRA:Dataset = nope.jsonl: no such file", stderr.Trim());
+        Assert.Equal($"error LORA210: LoRA:Dataset = {folder.Combine("nope.jsonl")}: no such file. (set on the command line)", stderr.Trim());
     }
 
     [Fact]

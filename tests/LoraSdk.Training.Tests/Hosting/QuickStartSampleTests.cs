@@ -8,10 +8,10 @@ public class QuickStartSampleTests
     [Fact]
     public void TheSampleWritesAnAdapterAndPrintsItsPathLast()
     {
-        var sample = Path.Combine(RepositoryRoot(), "samples", "QuickStart");
         using var folder = new TempFolder();
         var output = folder.Combine("adapter");
-        using var run = new TestHostProcess(sample, [$"--LoRA:Output={output}", "--LoRA:MaxSteps=4", "--LoRA:EvalEvery=2", "--LoRA:LogEvery=2"],
+        // Started from an unrelated folder, as `dotnet run --project samples/QuickStart` from the repository root is.
+        using var run = new TestHostProcess(folder.Path, [$"--LoRA:Output={output}", "--LoRA:MaxSteps=4", "--LoRA:EvalEvery=2", "--LoRA:LogEvery=2"],
             program: "QuickStart.dll");
         Assert.True(run.WaitForExit(TimeSpan.FromMinutes(2)) == FineTuningExitCodes.Success, run.Transcript);
         Assert.Equal(output, run.Stdout[^1]);
@@ -19,14 +19,5 @@ public class QuickStartSampleTests
         Assert.Contains("\"task_type\": \"CAUSAL_LM\"", File.ReadAllText(Path.Combine(output, "adapter_config.json")));
         Assert.True(File.Exists(Path.Combine(output, "adapter_model.safetensors")));
         Assert.True(File.Exists(output + ".loss.svg"));
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "LoraSdk.sln"))) return directory.FullName;
-        }
-        throw new InvalidOperationException($"No LoraSdk.sln above {AppContext.BaseDirectory}.");
     }
 }
