@@ -15,7 +15,8 @@ public sealed partial class LoraProjectTemplateTests(TemplateFeed feed) : IClass
     [Fact]
     public void Classification_project_fine_tunes_MiniLM_on_build_and_predicts_with_the_merged_adapter()
     {
-        feed.New("classification", "-n", "Acme.Support").ShouldSucceed();
+        var created = feed.New("classification", "-n", "Acme.Support").ShouldSucceed();
+        Assert.Contains("Restore succeeded", created.Output); // the restore post-action
         var project = new GeneratedProject(Path.Combine(feed.Root, "classification"), "support-intents");
 
         var build = project.Build().ShouldSucceed();
