@@ -7,7 +7,8 @@ using System.Xml.Linq;
 namespace LoraSdk.EndToEnd.Tests;
 
 /// <summary>What the packed LoraSdk package holds and depends on.</summary>
-public sealed class PackageLayoutTests(PackedLoraSdk package) : IClassFixture<PackedLoraSdk>
+[Collection(PackedLoraSdkCollection.Name)]
+public sealed class PackageLayoutTests(PackedLoraSdk package)
 {
     [Fact]
     public void Holds_the_runtime_the_tasks_and_the_build_files_in_both_build_folders()
@@ -24,8 +25,9 @@ public sealed class PackageLayoutTests(PackedLoraSdk package) : IClassFixture<Pa
             Assert.Contains($"build/{file}", entries);
             Assert.Contains($"buildTransitive/{file}", entries);
         }
-        // Nothing else in lib/: the task and generator assemblies must not become compile references.
-        Assert.Equal(new[] { "lib/net10.0/LoraSdk.dll", "lib/net10.0/LoraSdk.xml" }, entries.Where(e => e.StartsWith("lib/")).Order());
+        // Nothing else in lib/ but the runtime and LoraSdk.Models: the task and generator assemblies must not become compile references.
+        Assert.Equal(new[] { "lib/net10.0/LoraSdk.dll", "lib/net10.0/LoraSdk.Models.dll", "lib/net10.0/LoraSdk.Models.xml", "lib/net10.0/LoraSdk.xml" }.Order(StringComparer.Ordinal),
+            entries.Where(e => e.StartsWith("lib/")).Order(StringComparer.Ordinal));
     }
 
     [Fact]

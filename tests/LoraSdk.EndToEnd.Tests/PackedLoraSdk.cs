@@ -34,3 +34,10 @@ public sealed class PackedLoraSdk : IDisposable
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
     }
 }
+
+/// <summary>Packs once for every end-to-end test class; the classes run one after the other (each drives the CLI).</summary>
+[CollectionDefinition(Name)]
+public sealed class PackedLoraSdkCollection : ICollectionFixture<PackedLoraSdk>
+{
+    public const string Name = "packed LoraSdk";
+}

@@ -189,3 +189,31 @@ public sealed class LinearRoutingTests
         Assert.Contains("Unregistered", error.Message);
     }
 }
+
+public sealed class ComponentNameTests
+{
+    [Fact]
+    public void Lora_parameters_follow_TorchSharp_component_names_of_fields_and_auto_properties()
+    {
+        using var model = new Renamed();
+        var baseKeys = model.named_parameters().Select(p => p.name).ToList();
+        Assert.Contains("q_proj.weight", baseKeys);
+        Assert.Contains("v_proj.weight", baseKeys);
+        Assert.Equal(["q_proj.lora_A.weight", "q_proj.lora_B.weight", "v_proj.lora_A.weight", "v_proj.lora_B.weight"],
+            model.LoraParameters().Select(p => p.Name));
+        Assert.Equal(["q_proj", "v_proj"], Renamed.LoraTargets.Select(t => t.Name));
+    }
+
+    [Fact]
+    public void Auto_property_targets_are_routed_too()
+    {
+        manual_seed(31);
+        using var model = new Renamed();
+        TestTensors.RandomizeLora(model);
+        using var x = randn(3, 4);
+        using var adapted = model.call(x);
+        using var _ = model.DisableLoRA();
+        using var baseline = model.call(x);
+        Assert.True(TestTensors.RelativeError(adapted, baseline) > 1e-3);
+    }
+}

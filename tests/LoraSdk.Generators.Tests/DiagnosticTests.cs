@@ -220,6 +220,21 @@ public sealed class DiagnosticTests
         Assert.Equal("'Merging' already declares 'Merge', which LoraSdk generates for [LoRA] classes; rename or remove it", message);
     }
 
+    [Fact]
+    public void LORA008_class_with_nothing_to_adapt_is_a_warning()
+    {
+        var message = AssertSingle("LORA008", """
+            [[|LoRA(4)|]]
+            public sealed partial class Empty : nn.Module<Tensor, Tensor>
+            {
+                [NoLoRA] private readonly Linear only = nn.Linear(4, 4);
+                public Empty() : base("e") => RegisterComponents();
+                public override Tensor forward(Tensor x) => only.forward(x);
+            }
+            """);
+        Assert.Equal("'Empty' has [LoRA] but no Linear, Conv2d or Embedding field or auto-property to adapt, so it gets no LoRA code", message);
+    }
+
     /// <summary>Exactly one diagnostic, with <paramref name="id"/>, at the marked span of Model0.cs; returns its message.</summary>
     private static string AssertSingle(string id, string markedSource)
     {

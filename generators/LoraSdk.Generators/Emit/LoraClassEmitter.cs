@@ -49,7 +49,7 @@ internal static class LoraClassEmitter
         {
             foreach (var t in model.Targets)
             {
-                w.Line($"new({String(t.Member)}, global::LoraSdk.LoraLayerKind.{t.Kind}, new global::LoraSdk.LoraOptions(" +
+                w.Line($"new({String(t.Name)}, global::LoraSdk.LoraLayerKind.{t.Kind}, new global::LoraSdk.LoraOptions(" +
                        $"rank: {t.Rank}, alpha: {Double(t.Alpha)}, dropout: {Double(t.Dropout)}, " +
                        $"useRsLoRA: {Bool(t.UseRsLoRA)}, init: global::LoraSdk.LoraInit.{t.Init})),");
             }

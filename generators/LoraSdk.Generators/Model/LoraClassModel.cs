@@ -20,10 +20,12 @@ internal sealed record LoraClassModel(
 
 /// <summary>One adapted layer with its resolved hyper-parameters.</summary>
 /// <param name="Member">The field or property name in C#.</param>
+/// <param name="Name">The module name (TorchSharp's [ComponentName], else <paramref name="Member"/>): adapter files use it.</param>
 /// <param name="Kind">Linear, Conv2d or Embedding (names of <c>LoraSdk.LoraLayerKind</c>).</param>
 /// <param name="Init">A <c>LoraSdk.LoraInit</c> member name.</param>
 internal sealed record LoraTargetModel(
     string Member,
+    string Name,
     string Kind,
     int Rank,
     double Alpha,

@@ -11,7 +11,12 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace LoraSdk.Generators.Parsing;
 
 /// <summary>A layer that gets an adapter, with its effective hyper-parameters.</summary>
-internal sealed record ResolvedTarget(ISymbol Member, ITypeSymbol LayerType, string Kind, int Rank, double Alpha, double Dropout, bool UseRsLoRA, string Init);
+/// <param name="Name">
+/// The target's module name: TorchSharp's <c>[ComponentName]</c> on the field (<c>[field: …]</c> on an
+/// auto-property) when present, else the C# name. LoRA parameters are named after it, so they line up
+/// with the base weights' state-dict keys.
+/// </param>
+internal sealed record ResolvedTarget(ISymbol Member, string Name, ITypeSymbol LayerType, string Kind, int Rank, double Alpha, double Dropout, bool UseRsLoRA, string Init);
 
 /// <summary>What a <c>[LoRA]</c> class adapts, and what is wrong with it.</summary>
 internal sealed record LoraClassResolution(INamedTypeSymbol Type, ImmutableArray<ResolvedTarget> Targets, ImmutableArray<Diagnostic> Problems)
@@ -87,6 +92,8 @@ internal static class LoraClassResolver
             targets.Add(Effective(member, layerType, kind, classValues, memberValues));
         }
 
+        if (targets.Count == 0 && problems.Count == 0)
+            problems.Add(Diagnostic.Create(LoraDiagnostics.NoTargets, anchor, type.Name));
         return new LoraClassResolution(type, targets.ToImmutable(), problems.ToImmutable());
     }
 
@@ -141,11 +148,23 @@ internal static class LoraClassResolver
     {
         int rank = field?.Rank ?? cls?.Rank ?? 0;
         return new ResolvedTarget(
-            member, layerType, kind, rank,
+            member, ComponentName(member) ?? member.Name, layerType, kind, rank,
             Alpha: field?.Alpha ?? cls?.Alpha ?? rank,
             Dropout: field?.Dropout ?? cls?.Dropout ?? 0,
             UseRsLoRA: field?.UseRsLoRA ?? cls?.UseRsLoRA ?? false,
             Init: field?.Init ?? cls?.Init ?? "Kaiming");
+    }
+
+    /// <summary>The <c>Name</c> of TorchSharp's <c>ComponentNameAttribute</c> on the member's storage field.</summary>
+    private static string? ComponentName(ISymbol member)
+    {
+        var storage = member as IFieldSymbol ?? member.ContainingType.GetMembers().OfType<IFieldSymbol>()
+            .FirstOrDefault(f => SymbolEqualityComparer.Default.Equals(f.AssociatedSymbol, member));
+        var attribute = storage?.GetAttributes().FirstOrDefault(a =>
+            a.AttributeClass is { Name: "ComponentNameAttribute" } type && type.ContainingNamespace.ToDisplayString().StartsWith("TorchSharp", StringComparison.Ordinal));
+        if (attribute is null) return null;
+        return attribute.NamedArguments.Where(n => n.Key == "Name").Select(n => n.Value.Value as string).FirstOrDefault()
+               ?? attribute.ConstructorArguments.Select(c => c.Value as string).FirstOrDefault();
     }
 
     private static void CheckValues(LoraAttributeValues values, ImmutableArray<Diagnostic>.Builder problems, CancellationToken cancellationToken)

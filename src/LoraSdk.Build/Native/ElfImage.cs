@@ -53,11 +53,13 @@ namespace LoraSdk.Build.Native
                 long entry = section.Offset;
                 for (int i = 0; i < CountOrMax(section); i++)
                 {
+                    RequireInSection(section, entry, 16, "version requirement");
                     ushort auxCount = U16(entry + 2);
                     string library = ReadString(strings, U32(entry + 4));
                     long aux = entry + U32(entry + 8);
                     for (int j = 0; j < auxCount; j++)
                     {
+                        RequireInSection(section, aux, 16, "version requirement entry");
                         ushort flags = U16(aux + 4);
                         string version = ReadString(strings, U32(aux + 8));
                         yield return new VersionNeed(library, version, flags, aux + 4);
@@ -82,9 +84,14 @@ namespace LoraSdk.Build.Native
                 long entry = section.Offset;
                 for (int i = 0; i < CountOrMax(section); i++)
                 {
+                    RequireInSection(section, entry, 20, "version definition");
                     ushort auxCount = U16(entry + 6);
                     if (auxCount > 0)
-                        yield return ReadString(strings, U32(entry + U32(entry + 12)));
+                    {
+                        long aux = entry + U32(entry + 12);
+                        RequireInSection(section, aux, 8, "version definition name");
+                        yield return ReadString(strings, U32(aux));
+                    }
                     uint next = U32(entry + 16);
                     if (next == 0) break;
                     entry += next;
@@ -96,8 +103,10 @@ namespace LoraSdk.Build.Native
 
         private void ReadHeader()
         {
-            if (_bytes.Length < 64 || _bytes[0] != 0x7f || _bytes[1] != (byte)'E' || _bytes[2] != (byte)'L' || _bytes[3] != (byte)'F')
+            if (_bytes.Length < 4 || _bytes[0] != 0x7f || _bytes[1] != (byte)'E' || _bytes[2] != (byte)'L' || _bytes[3] != (byte)'F')
                 throw new ElfFormatException(_path, "not an ELF file (bad magic number)");
+            if (_bytes.Length < 64)
+                throw new ElfFormatException(_path, $"the ELF header is cut short ({_bytes.Length} of 64 bytes; truncated?)");
             if (_bytes[4] != 2) throw new ElfFormatException(_path, "only 64-bit ELF files are supported");
             if (_bytes[5] != 1) throw new ElfFormatException(_path, "only little-endian ELF files are supported");
 
@@ -140,8 +149,19 @@ namespace LoraSdk.Build.Native
 
         private void Require(long offset, long length, string what)
         {
-            if (offset < 0 || length < 0 || offset + length > _bytes.Length)
+            // Compared without adding: a hostile 64-bit size would wrap offset + length around.
+            if (offset < 0 || length < 0 || offset > _bytes.Length || length > _bytes.Length - offset)
                 throw new ElfFormatException(_path, $"{what} lies beyond the end of the file (truncated?)");
+        }
+
+        /// <summary>
+        /// Keeps every version entry inside its own section: a damaged offset must not let the patcher
+        /// read (or later write the flag bytes) somewhere else in the file.
+        /// </summary>
+        private void RequireInSection(Section section, long offset, long length, string what)
+        {
+            if (offset < section.Offset || length > section.Size || offset - section.Offset > section.Size - length)
+                throw new ElfFormatException(_path, $"a {what} at offset 0x{offset:x} lies outside its section (0x{section.Offset:x}-0x{section.Offset + section.Size:x}); the file is damaged");
         }
 
         private ushort U16(long o) { Require(o, 2, "data"); return (ushort)(_bytes[o] | _bytes[o + 1] << 8); }

@@ -114,10 +114,10 @@ public sealed record AdapterConfig
         };
     }
 
-    /// <summary>Writes the config as indented JSON (the caller makes the write atomic).</summary>
+    /// <summary>Writes the config as indented JSON, replacing the file (<c>SaveAdapter</c> makes the whole folder atomic).</summary>
     public void Write(string path)
     {
-        using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write);
         JsonSerializer.Serialize(stream, this, JsonOptions);
         stream.Flush(flushToDisk: true);
     }

@@ -17,4 +17,11 @@ public sealed record AdapterSaveOptions
 
     /// <summary>Extra string entries for the safetensors <c>__metadata__</c> (<c>format</c> is reserved: always <c>pt</c>).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Writes more files into the adapter folder as part of the same atomic save (e.g. a trainer's resume
+    /// state): called with the staging folder after the adapter files are written. If it throws, nothing is
+    /// replaced. It must not overwrite the two adapter files.
+    /// </summary>
+    public Action<string>? WriteAdditionalFiles { get; init; }
 }

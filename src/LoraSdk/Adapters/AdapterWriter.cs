@@ -6,7 +6,7 @@ namespace LoraSdk;
 /// <summary>Writes a model's adapters as a PEFT folder: <c>adapter_config.json</c> + <c>adapter_model.safetensors</c>.</summary>
 internal static class AdapterWriter
 {
-    public static void Save(nn.Module model, string directory, AdapterSaveOptions? options, Action<string>? beforeCommit = null)
+    public static void Save(nn.Module model, string directory, AdapterSaveOptions? options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
@@ -28,7 +28,7 @@ internal static class AdapterWriter
         {
             config.Write(Path.Combine(staging, AdapterConfig.FileName));
             SafetensorsWriter.Write(Path.Combine(staging, PeftKeys.TensorFileName), tensors, metadata);
-            beforeCommit?.Invoke(staging);
+            options.WriteAdditionalFiles?.Invoke(staging);
         });
     }
 

@@ -2,16 +2,18 @@ namespace LoraSdk;
 
 /// <summary>
 /// Replaces a folder's contents all at once: the new files are written into a hidden staging folder beside
-/// the target, which then takes the target's place by rename. A failure while writing deletes the staging
-/// folder and leaves the target as it was, so a reader sees either the old adapter or the new one.
+/// the target, which then takes the target's place by an atomic exchange (Linux) or two renames. A failure
+/// while writing deletes the staging folder and leaves the target as it was, so a reader sees either the
+/// old adapter or the new one, never a mix or a partial file.
 /// </summary>
 internal static class AtomicDirectory
 {
     /// <summary>
     /// Writes the folder <paramref name="directory"/> through <paramref name="writeContents"/>, which gets the
     /// staging path. Files already in the target that the new contents do not replace are carried over.
+    /// <paramref name="exchange"/> replaces the OS folder exchange (tests use it to force the two-rename path).
     /// </summary>
-    public static void Write(string directory, Action<string> writeContents)
+    public static void Write(string directory, Action<string> writeContents, Func<string, string, bool>? exchange = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         string target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
@@ -25,7 +27,7 @@ internal static class AtomicDirectory
         try
         {
             writeContents(staging);
-            Swap(staging, target);
+            Swap(staging, target, exchange ?? DirectoryExchange.TryExchange);
         }
         catch
         {
@@ -34,7 +36,7 @@ internal static class AtomicDirectory
         }
     }
 
-    private static void Swap(string staging, string target)
+    private static void Swap(string staging, string target, Func<string, string, bool> exchange)
     {
         if (!Directory.Exists(target))
         {
@@ -42,17 +44,27 @@ internal static class AtomicDirectory
             return;
         }
 
-        string retired = SiblingPath(target, "replaced");
-        Directory.Move(target, retired);
-        try
+        string retired;
+        if (exchange(staging, target))
         {
-            Directory.Move(staging, target);
+            retired = staging; // now holds the previous adapter
         }
-        catch
+        else
         {
-            Directory.Move(retired, target);
-            throw;
+            // Two renames: for an instant the target path is absent, but it never holds a partial adapter.
+            retired = SiblingPath(target, "replaced");
+            Directory.Move(target, retired);
+            try
+            {
+                Directory.Move(staging, target);
+            }
+            catch
+            {
+                Directory.Move(retired, target);
+                throw;
+            }
         }
+
         try
         {
             CarryOver(retired, target);

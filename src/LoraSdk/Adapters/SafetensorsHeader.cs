@@ -20,18 +20,14 @@ internal sealed class SafetensorsHeader
     // Python's safetensors refuses headers above 100 MB; a larger length means a corrupt file.
     private const long MaxHeaderLength = 100_000_000;
 
-    private SafetensorsHeader(IReadOnlyDictionary<string, SafetensorsEntry> tensors, IReadOnlyDictionary<string, string> metadata, long dataStart)
+    private SafetensorsHeader(IReadOnlyDictionary<string, SafetensorsEntry> tensors, IReadOnlyDictionary<string, string> metadata)
     {
         Tensors = tensors;
         Metadata = metadata;
-        DataStart = dataStart;
     }
 
     public IReadOnlyDictionary<string, SafetensorsEntry> Tensors { get; }
     public IReadOnlyDictionary<string, string> Metadata { get; }
-
-    /// <summary>The file offset where the data section begins (8 + header length).</summary>
-    public long DataStart { get; }
 
     public static SafetensorsHeader Parse(ReadOnlySpan<byte> file, string path)
     {
@@ -72,7 +68,7 @@ internal sealed class SafetensorsHeader
         }
 
         CheckDataLayout(tensors.Values, file.Length - dataStart, Corrupt);
-        return new SafetensorsHeader(tensors, metadata, dataStart);
+        return new SafetensorsHeader(tensors, metadata);
     }
 
     private static void ReadMetadata(JsonElement value, Dictionary<string, string> metadata, Func<string, string?, AdapterFormatException> corrupt)
@@ -100,7 +96,15 @@ internal sealed class SafetensorsHeader
         long begin = offsets[0].TryGetInt64(out long b) ? b : -1, end = offsets[1].TryGetInt64(out long e) ? e : -1;
         if (begin < 0 || end < begin) throw corrupt($"invalid data_offsets [{offsets[0]}, {offsets[1]}].", key);
 
-        long expectedBytes = dims.Aggregate(1L, (n, d) => checked(n * d)) * size;
+        long expectedBytes;
+        try
+        {
+            expectedBytes = checked(dims.Aggregate(1L, (n, d) => checked(n * d)) * size);
+        }
+        catch (OverflowException)
+        {
+            throw corrupt($"the shape {Shapes.Format(dims)} is too large.", key);
+        }
         if (end - begin != expectedBytes)
             throw corrupt($"data_offsets span {end - begin} bytes but {dtype.GetString()} shape {Shapes.Format(dims)} needs {expectedBytes}.", key);
         return new SafetensorsEntry(key, dtype.GetString()!, type, dims, begin, end);

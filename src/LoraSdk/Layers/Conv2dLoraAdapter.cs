@@ -22,15 +22,29 @@ public sealed class Conv2dLoraAdapter : LoraAdapter
         _target = target;
         var device = target.weight!.device;
         var dtype = target.weight.dtype;
-        var k = target.kernel_size;
-        long[] stride = target.stride, padding = target.padding!, dilation = target.dilation;
-        _loraA = nn.Conv2d(target.in_channels, options.Rank, (k[0], k[1]),
-            stride: (stride[0], stride[1]), padding: (padding[0], padding[1]), dilation: (dilation[0], dilation[1]),
-            padding_mode: target.padding_mode, bias: false, device: device, dtype: dtype);
+        _loraA = CreateDown(target, options.Rank, device, dtype);
         _loraB = nn.Conv2d(options.Rank, target.out_channels, (1, 1), bias: false, device: device, dtype: dtype);
         register_module("lora_A", _loraA);
         register_module("lora_B", _loraB);
         ResetLoraParameters();
+    }
+
+    /// <summary>
+    /// A: the target's geometry with r output channels. A target built with <c>Padding.Same</c>/<c>Valid</c>
+    /// has no numeric padding (<c>padding</c> is null), so A gets the same padding rule instead.
+    /// </summary>
+    private static Conv2d CreateDown(Conv2d target, long rank, Device device, ScalarType dtype)
+    {
+        var k = target.kernel_size;
+        long[] stride = target.stride, dilation = target.dilation;
+        if (target.padding is { } padding)
+            return nn.Conv2d(target.in_channels, rank, (k[0], k[1]),
+                stride: (stride[0], stride[1]), padding: (padding[0], padding[1]), dilation: (dilation[0], dilation[1]),
+                padding_mode: target.padding_mode, bias: false, device: device, dtype: dtype);
+        var rule = target.padding_type ?? throw new NotSupportedException("The target convolution has neither a padding size nor a padding rule.");
+        return nn.Conv2d(target.in_channels, rank, (k[0], k[1]), rule,
+            stride: (stride[0], stride[1]), dilation: (dilation[0], dilation[1]),
+            padding_mode: target.padding_mode, bias: false, device: device, dtype: dtype);
     }
 
     public override LoraLayerKind Kind => LoraLayerKind.Conv2d;

@@ -36,24 +36,25 @@ public static class GeneratedLora
 
     public static bool IsMerged(LoraAdapter[] adapters) => adapters.All(a => a.IsMerged);
 
-    /// <summary>Merges every adapter of one module; with <paramref name="safe"/> all or none are merged.</summary>
+    /// <summary>
+    /// Merges every adapter of one module. With <paramref name="safe"/> every merged weight is checked for
+    /// NaN/Inf before any is changed (merge-then-unmerge would not restore the weights bit for bit).
+    /// </summary>
     public static void Merge(LoraAdapter[] adapters, bool safe)
     {
-        var merged = new List<LoraAdapter>();
-        try
+        if (safe)
         {
-            foreach (var adapter in adapters)
+            foreach (var adapter in adapters.Where(a => !a.IsMerged))
             {
-                if (adapter.IsMerged) continue;
-                adapter.Merge(safe);
-                merged.Add(adapter);
+                using var scope = NewDisposeScope();
+                using var _ = no_grad();
+                var merged = adapter.BaseWeight + adapter.DeltaWeight().to(adapter.BaseWeight.dtype);
+                if (!isfinite(merged).all().item<bool>())
+                    throw new InvalidOperationException(
+                        $"Safe merge of LoRA adapter '{adapter.TargetName}' refused: the merged weight would contain NaN or Inf. No weight of this module was changed.");
             }
         }
-        catch when (safe)
-        {
-            foreach (var adapter in merged) adapter.Unmerge();
-            throw;
-        }
+        foreach (var adapter in adapters) adapter.Merge();
     }
 
     public static void Unmerge(LoraAdapter[] adapters)

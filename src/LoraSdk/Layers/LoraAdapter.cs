@@ -27,6 +27,14 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
         foreach (var parameter in target.parameters()) parameter.requires_grad = false;
     }
 
+    /// <summary>
+    /// Registers nothing: each adapter registers exactly its factors (<c>lora_A</c>/<c>lora_B</c>) itself.
+    /// TorchSharp calls this when the owner registers the adapter, and its default would register every
+    /// module field too: the frozen target a second time (a duplicate copy of the base weights in the
+    /// owner's state_dict, moved twice by <c>to()</c>) and the factors again under their field names.
+    /// </summary>
+    protected override void RegisterComponents() { }
+
     /// <summary>The name under which an adapter for <paramref name="targetName"/> is registered on its owner.</summary>
     public static string ModuleNameFor(string targetName) => targetName + "_lora";
 
@@ -44,7 +52,10 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
 
     public abstract LoraLayerKind Kind { get; }
 
-    /// <summary>False while <c>DisableLoRA()</c> is in effect: base outputs only.</summary>
+    /// <summary>
+    /// False while <c>DisableLoRA()</c> is in effect: the low-rank path is skipped. It does not touch a merged
+    /// weight; <c>DisableLoRA()</c> unmerges merged adapters for its duration.
+    /// </summary>
     public bool Enabled { get; set; } = true;
 
     /// <summary>Whether scaling·B·A is currently folded into the base weight.</summary>
@@ -77,6 +88,19 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
         return result.add_(delta, alpha: Scaling);
     }
 
+    /// <summary>
+    /// The adapted output with the base part computed through the target's <c>call()</c>, so hooks
+    /// registered on the target run (on the target's own output) as they would without an adapter.
+    /// The update is added out of place: a hook may have kept a reference to that output.
+    /// </summary>
+    public Tensor CallThroughTarget(Tensor input)
+    {
+        var result = ((nn.Module<Tensor, Tensor>)Target).call(input);
+        if (!Enabled || _merged) return result;
+        using var delta = LowRankForward(input);
+        return result.add(delta, alpha: Scaling); // not disposed either: the hook's reference must stay valid
+    }
+
     /// <summary>The frozen layer's own forward, never adapted.</summary>
     public abstract Tensor BaseForward(Tensor input);
 
@@ -91,23 +115,27 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
     public void Merge(bool safe = false)
     {
         if (_merged) return;
+        if (safe) EnsureMergeIsFinite(TargetName);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var weight = BaseWeight;
-        var delta = DeltaWeight().to(weight.dtype);
-        if (safe)
-        {
-            var merged = weight + delta;
-            if (!isfinite(merged).all().item<bool>())
-                throw new InvalidOperationException(
-                    $"Safe merge of LoRA adapter '{TargetName}' refused: the merged weight would contain NaN or Inf. The base weight is unchanged.");
-            weight.copy_(merged);
-        }
-        else
-        {
-            weight.add_(delta);
-        }
+        weight.add_(DeltaWeight().to(weight.dtype));
         _merged = true;
+    }
+
+    /// <summary>
+    /// Throws unless W + scaling·B·A is finite, touching nothing. Computes exactly what <see cref="Merge"/>
+    /// adds, so a model-wide safe merge can check every adapter before it changes any weight.
+    /// </summary>
+    internal void EnsureMergeIsFinite(string displayName)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var weight = BaseWeight;
+        var merged = weight + DeltaWeight().to(weight.dtype);
+        if (!isfinite(merged).all().item<bool>())
+            throw new InvalidOperationException(
+                $"Safe merge of LoRA adapter '{displayName}' refused: the merged weight would contain NaN or Inf. The base weight is unchanged.");
     }
 
     /// <summary>Subtracts scaling·B·A from the base weight again.</summary>

@@ -27,7 +27,7 @@ public static class LoraRouter
     public static Tensor Forward(nn.Module<Tensor, Tensor> layer, Tensor input) =>
         Adapters.TryGetValue(layer, out var adapter) ? adapter.forward(input) : layer.forward(input);
 
-    /// <summary>As <see cref="Forward"/>, through <c>call</c> so the layer's hooks still run when unadapted.</summary>
+    /// <summary>As <see cref="Forward"/>, through <c>call</c>: the layer's hooks run, adapted or not.</summary>
     public static Tensor Call(nn.Module<Tensor, Tensor> layer, Tensor input) =>
-        Adapters.TryGetValue(layer, out var adapter) ? adapter.call(input) : layer.call(input);
+        Adapters.TryGetValue(layer, out var adapter) ? adapter.CallThroughTarget(input) : layer.call(input);
 }

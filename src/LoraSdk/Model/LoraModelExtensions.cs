@@ -55,30 +55,25 @@ public static class LoraModelExtensions
         }
     }
 
-    public static void MergeLoRA(this nn.Module module, bool safe = false)
+    /// <summary>
+    /// Merges every adapter of the tree. With <paramref name="safe"/>, a refused merge (NaN/Inf, naming the
+    /// adapter's path) leaves the whole model as it was, bit for bit.
+    /// </summary>
+    public static void MergeLoRA(this nn.Module module, bool safe = false) => MergeAll(module.LoraAdapters(), safe);
+
+    /// <summary>
+    /// Merges the adapters not merged yet. With <paramref name="safe"/> every one is checked before any weight
+    /// changes: undoing merges by subtraction would not restore the weights exactly (W + Δ − Δ ≠ W in float).
+    /// Also for a single module's adapters (generated <c>ILoraLayer.Merge</c>).
+    /// </summary>
+    internal static void MergeAll(IEnumerable<(string Name, LoraAdapter Adapter)> adapters, bool safe)
     {
-        var adapters = module.LoraAdapters();
-        if (!safe)
+        var pending = adapters.Where(a => !a.Adapter.IsMerged).ToList();
+        if (safe)
         {
-            foreach (var (_, adapter) in adapters) adapter.Merge();
-            return;
+            foreach (var (name, adapter) in pending) adapter.EnsureMergeIsFinite(name);
         }
-        // All or nothing: undo the adapters merged so far if a later one is refused.
-        var merged = new List<LoraAdapter>();
-        try
-        {
-            foreach (var (_, adapter) in adapters)
-            {
-                if (adapter.IsMerged) continue;
-                adapter.Merge(safe: true);
-                merged.Add(adapter);
-            }
-        }
-        catch
-        {
-            foreach (var adapter in merged) adapter.Unmerge();
-            throw;
-        }
+        foreach (var (_, adapter) in pending) adapter.Merge();
     }
 
     public static void UnmergeLoRA(this nn.Module module)
@@ -86,12 +81,32 @@ public static class LoraModelExtensions
         foreach (var (_, adapter) in module.LoraAdapters()) adapter.Unmerge();
     }
 
-    /// <summary>Turns every adapter off until the returned object is disposed (base-model outputs).</summary>
+    /// <summary>
+    /// Re-initialises every adapter of the tree as its options say. Needed with PiSSA after loading pretrained
+    /// base weights: adapters are created with the model, so PiSSA first decomposed the freshly initialised
+    /// weights, and loading overwrote W afterwards. Refuses while any adapter is merged (unmerge first).
+    /// </summary>
+    public static void ResetLoRA(this nn.Module module)
+    {
+        var adapters = module.LoraAdapters();
+        var merged = adapters.Where(a => a.Adapter.IsMerged).Select(a => a.Path).ToList();
+        if (merged.Count > 0)
+            throw new InvalidOperationException($"Cannot re-initialise merged LoRA adapters ({string.Join(", ", merged)}); call UnmergeLoRA() first.");
+        foreach (var (_, adapter) in adapters) adapter.ResetLoraParameters();
+    }
+
+    /// <summary>
+    /// Turns every adapter off until the returned object is disposed (base-model outputs). A merged
+    /// adapter's update lives in the base weight, so it is unmerged for the duration and merged again on
+    /// dispose (as PEFT's disable_adapter unmerges). Disposing twice does nothing more.
+    /// </summary>
     public static IDisposable DisableLoRA(this nn.Module module)
     {
         var changed = module.LoraAdapters().Select(a => a.Adapter).Where(a => a.Enabled).ToList();
+        var unmerged = changed.Where(a => a.IsMerged).ToList();
+        foreach (var adapter in unmerged) adapter.Unmerge();
         foreach (var adapter in changed) adapter.Enabled = false;
-        return new Restore(changed);
+        return new Restore(changed, unmerged);
     }
 
     /// <summary>Re-enables adapters that were switched off by hand (not needed after disposing <see cref="DisableLoRA"/>).</summary>
@@ -111,7 +126,7 @@ public static class LoraModelExtensions
         return false;
     }
 
-    private sealed class Restore(List<LoraAdapter> adapters) : IDisposable
+    private sealed class Restore(List<LoraAdapter> disabled, List<LoraAdapter> unmerged) : IDisposable
     {
         private bool _disposed;
 
@@ -119,7 +134,8 @@ public static class LoraModelExtensions
         {
             if (_disposed) return;
             _disposed = true;
-            foreach (var adapter in adapters) adapter.Enabled = true;
+            foreach (var adapter in disabled) adapter.Enabled = true;
+            foreach (var adapter in unmerged) adapter.Merge();
         }
     }
 }

@@ -27,10 +27,13 @@ public static class MallocTuning
         if (!OperatingSystem.IsLinux() || !IsGlibc()) return false;
         if (Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is { Length: > 0 }) return true;
         if (Interlocked.Exchange(ref _applied, 1) == 1) return true;
-        return mallopt(MmapThresholdParameter, MmapThresholdBytes) == 1;
+        return SetMmapThreshold();
     }
 
-    private static bool IsGlibc()
+    /// <summary>The <c>mallopt</c> call itself (glibc returns 1 on success); glibc Linux only.</summary>
+    internal static bool SetMmapThreshold() => mallopt(MmapThresholdParameter, MmapThresholdBytes) == 1;
+
+    internal static bool IsGlibc()
     {
         try
         {

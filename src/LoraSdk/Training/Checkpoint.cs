@@ -1,15 +1,13 @@
 using System.Text.Json;
 using TorchSharp;
 using TorchSharp.Modules;
-using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
 namespace LoraSdk.Training;
 
 /// <summary>
-/// A checkpoint folder: <c>adapter/</c> (the PEFT adapter, usable as is), <c>trainable.safetensors</c> (every
-/// trainable tensor under its module name, for an exact resume including modules_to_save),
-/// <c>optimizer.bin</c> (AdamW moments and step counts), <c>rng.bin</c> (the CPU generator, which drives
+/// A checkpoint folder: <c>adapter/</c> (the PEFT adapter with its modules_to_save: usable as is, and what a
+/// resume loads, bit-exact since it stores the parameters' own dtype), <c>optimizer.bin</c> (AdamW moments and step counts), <c>rng.bin</c> (the CPU generator, which drives
 /// dropout) and <c>trainer_state.json</c> (step, data position, early-stopping and loss history).
 /// Written to a temporary sibling folder and renamed into place, so an interrupted save leaves the previous
 /// checkpoint intact.
@@ -17,7 +15,6 @@ namespace LoraSdk.Training;
 internal static class Checkpoint
 {
     public const string StateFile = "trainer_state.json";
-    private const string TrainableFile = "trainable.safetensors";
     private const string OptimizerFile = "optimizer.bin";
     private const string RngFile = "rng.bin";
     public const string AdapterFolder = "adapter";
@@ -26,8 +23,7 @@ internal static class Checkpoint
 
     public static bool Exists(string directory) => File.Exists(Path.Combine(directory, StateFile));
 
-    public static void Save(string directory, nn.Module model, IReadOnlyList<(string Name, Parameter Parameter)> trainable,
-        optim.Optimizer optimizer, TrainerState state, Action<nn.Module, string> saveAdapter)
+    public static void Save(string directory, nn.Module model, AdapterSaveOptions adapterOptions, optim.Optimizer optimizer, TrainerState state)
     {
         var full = Path.GetFullPath(directory);
         var parent = Path.GetDirectoryName(full)!;
@@ -36,8 +32,7 @@ internal static class Checkpoint
         Directory.CreateDirectory(temp);
         try
         {
-            saveAdapter(model, Path.Combine(temp, AdapterFolder));
-            SaveTrainable(Path.Combine(temp, TrainableFile), trainable);
+            model.SaveAdapter(Path.Combine(temp, AdapterFolder), adapterOptions);
             using (var writer = new BinaryWriter(File.Create(Path.Combine(temp, OptimizerFile))))
                 ((OptimizerHelper)optimizer).save_state_dict(writer);
             using (var rng = torch.get_rng_state())
@@ -52,55 +47,23 @@ internal static class Checkpoint
         }
     }
 
-    /// <summary>Restores parameters, optimizer and RNG from <paramref name="directory"/>; returns the saved state.</summary>
-    public static TrainerState Load(string directory, IReadOnlyList<(string Name, Parameter Parameter)> trainable, optim.Optimizer optimizer)
+    /// <summary>The bookkeeping of the checkpoint in <paramref name="directory"/>, without touching the model.</summary>
+    public static TrainerState ReadState(string directory) =>
+        JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(directory, StateFile)), Json)
+        ?? throw new InvalidDataException($"{Path.Combine(directory, StateFile)} is empty.");
+
+    /// <summary>Restores parameters, optimizer and RNG from <paramref name="directory"/>.</summary>
+    public static void Restore(string directory, nn.Module model, optim.Optimizer optimizer)
     {
-        var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(directory, StateFile)), Json)
-            ?? throw new InvalidDataException($"{Path.Combine(directory, StateFile)} is empty.");
-        LoadTrainable(Path.Combine(directory, TrainableFile), trainable);
+        LoadParameters(directory, model);
         using (var reader = new BinaryReader(File.OpenRead(Path.Combine(directory, OptimizerFile))))
             ((OptimizerHelper)optimizer).load_state_dict(reader);
         using (var rng = torch.tensor(File.ReadAllBytes(Path.Combine(directory, RngFile))))
             torch.set_rng_state(rng);
-        return state;
     }
 
-    /// <summary>Copies the trainable tensors saved in a checkpoint into <paramref name="trainable"/> (used for the best one).</summary>
-    public static void LoadTrainable(string checkpointOrFile, IReadOnlyList<(string Name, Parameter Parameter)> trainable)
-    {
-        var file = checkpointOrFile.EndsWith(".safetensors", StringComparison.Ordinal) ? checkpointOrFile : Path.Combine(checkpointOrFile, TrainableFile);
-        var saved = Safetensors.LoadStateDict(file);
-        try
-        {
-            using var _ = no_grad();
-            foreach (var (name, parameter) in trainable)
-            {
-                if (!saved.TryGetValue(name, out var value))
-                    throw new InvalidDataException($"Checkpoint {file} has no tensor '{name}': it was written for a different model.");
-                if (!value.shape.SequenceEqual(parameter.shape))
-                    throw new InvalidDataException(
-                        $"Checkpoint tensor '{name}' has shape [{string.Join(", ", value.shape)}], the model expects [{string.Join(", ", parameter.shape)}].");
-                parameter.copy_(value);
-            }
-        }
-        finally
-        {
-            foreach (var tensor in saved.Values) tensor.Dispose();
-        }
-    }
-
-    private static void SaveTrainable(string file, IReadOnlyList<(string Name, Parameter Parameter)> trainable)
-    {
-        var dict = trainable.ToDictionary(p => p.Name, p => (Tensor)p.Parameter.detach().cpu());
-        try
-        {
-            Safetensors.SaveStateDict(file, dict);
-        }
-        finally
-        {
-            foreach (var tensor in dict.Values) tensor.Dispose();
-        }
-    }
+    /// <summary>Loads the checkpoint's adapter (and modules_to_save) into <paramref name="model"/>, in place.</summary>
+    public static void LoadParameters(string directory, nn.Module model) => model.LoadAdapter(Path.Combine(directory, AdapterFolder));
 
     /// <summary>Moves <paramref name="source"/> to <paramref name="target"/>, replacing an existing folder with the shortest possible gap.</summary>
     internal static void ReplaceDirectory(string source, string target)

@@ -19,12 +19,12 @@ public sealed class LoraTrainer
     private readonly nn.Module _model;
     private readonly ILoraTrainableModel _task;
     private readonly TrainerOptions _options;
-    private readonly Action<nn.Module, string>? _saveAdapter;
+    private readonly AdapterSaveOptions _adapterOptions;
 
     /// <param name="model">A module that implements <see cref="ILoraTrainableModel"/> and has LoRA adapters attached.</param>
     /// <param name="options">Optimisation settings (validated here).</param>
-    /// <param name="saveAdapter">Writes the PEFT adapter folder inside each checkpoint; null to leave it out.</param>
-    public LoraTrainer(nn.Module model, TrainerOptions options, Action<nn.Module, string>? saveAdapter = null)
+    /// <param name="adapterOptions">How checkpoints write the adapter (its <c>ModulesToSave</c> are taken from <paramref name="options"/>).</param>
+    public LoraTrainer(nn.Module model, TrainerOptions options, AdapterSaveOptions? adapterOptions = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
@@ -33,7 +33,7 @@ public sealed class LoraTrainer
         options.Validate();
         _model = model;
         _options = options;
-        _saveAdapter = saveAdapter;
+        _adapterOptions = (adapterOptions ?? new AdapterSaveOptions()) with { ModulesToSave = options.ModulesToSave };
     }
 
     /// <summary>
@@ -61,21 +61,30 @@ public sealed class LoraTrainer
         int evalEvery = _options.EvalEvery > 0 ? _options.EvalEvery : stepsPerEpoch;
 
         using var optimizer = CreateOptimizer(trainable);
-        var state = new TrainerState { TotalSteps = totalSteps, Seed = _options.Seed };
+        var state = new TrainerState { TotalSteps = totalSteps, Seed = _options.Seed, DataFingerprint = DataFingerprint.Of(train) };
         string? lastDirectory = _options.CheckpointDirectory is null ? null : Path.Combine(_options.CheckpointDirectory, LastCheckpoint);
         string? bestDirectory = _options.CheckpointDirectory is null ? null : Path.Combine(_options.CheckpointDirectory, BestCheckpoint);
         Dictionary<string, Tensor>? bestSnapshot = null;
 
+        bool resumed = false;
         if (_options.Resume && lastDirectory is not null && Checkpoint.Exists(lastDirectory))
         {
-            state = Checkpoint.Load(lastDirectory, trainable, optimizer);
-            if (state.Seed != _options.Seed || state.TotalSteps != totalSteps)
-                throw new InvalidOperationException(
-                    $"Checkpoint {lastDirectory} was written with seed {state.Seed} and {state.TotalSteps} total steps, this run has seed {_options.Seed} and {totalSteps}: delete it to start over.");
-            if (bestDirectory is not null && Checkpoint.Exists(bestDirectory)) bestSnapshot = SnapshotFrom(bestDirectory, trainable);
-            observer.OnResumed(state.Step, lastDirectory);
+            var saved = Checkpoint.ReadState(lastDirectory);
+            string? mismatch = Mismatch(saved, state);
+            if (mismatch is null)
+            {
+                Checkpoint.Restore(lastDirectory, _model, optimizer);
+                state = saved;
+                if (bestDirectory is not null && Checkpoint.Exists(bestDirectory)) bestSnapshot = SnapshotFrom(bestDirectory, trainable);
+                observer.OnResumed(state.Step, lastDirectory);
+                resumed = true;
+            }
+            else
+            {
+                observer.OnCheckpointIgnored(lastDirectory, mismatch);
+            }
         }
-        else
+        if (!resumed)
         {
             torch.manual_seed(_options.Seed);
             if (validation is not null && _task.Task == LoraTask.SequenceClassification)
@@ -85,7 +94,7 @@ public sealed class LoraTrainer
         void SaveLast()
         {
             if (lastDirectory is null) return;
-            Checkpoint.Save(lastDirectory, _model, trainable, optimizer, state, _saveAdapter ?? NoAdapter);
+            Checkpoint.Save(lastDirectory, _model, _adapterOptions, optimizer, state);
             observer.OnCheckpoint(lastDirectory);
         }
 
@@ -144,7 +153,7 @@ public sealed class LoraTrainer
                     bestSnapshot = trainable.ToDictionary(p => p.name, p => p.parameter.detach().clone());
                     if (bestDirectory is not null)
                     {
-                        Checkpoint.Save(bestDirectory, _model, trainable, optimizer, state, _saveAdapter ?? NoAdapter);
+                        Checkpoint.Save(bestDirectory, _model, _adapterOptions, optimizer, state);
                         observer.OnCheckpoint(bestDirectory);
                     }
                 }
@@ -219,10 +228,16 @@ public sealed class LoraTrainer
         return optim.AdamW(groups, _options.LearningRate, _options.Beta1, _options.Beta2, _options.Epsilon, _options.WeightDecay);
     }
 
-    private static Dictionary<string, Tensor> SnapshotFrom(string directory, List<(string name, Parameter parameter)> trainable)
+    private static string? Mismatch(TrainerState saved, TrainerState current) =>
+        saved.Seed != current.Seed ? $"it was written with seed {saved.Seed}, this run uses {current.Seed}"
+        : saved.TotalSteps != current.TotalSteps ? $"it was written for {saved.TotalSteps} steps, this run has {current.TotalSteps}"
+        : saved.DataFingerprint != current.DataFingerprint ? "the training data changed since it was written"
+        : null;
+
+    private Dictionary<string, Tensor> SnapshotFrom(string directory, List<(string name, Parameter parameter)> trainable)
     {
         var current = trainable.ToDictionary(p => p.name, p => p.parameter.detach().clone());
-        Checkpoint.LoadTrainable(directory, trainable);
+        Checkpoint.LoadParameters(directory, _model);
         var best = trainable.ToDictionary(p => p.name, p => p.parameter.detach().clone());
         RestoreSnapshot(current, trainable);
         DisposeSnapshot(current);
@@ -240,8 +255,6 @@ public sealed class LoraTrainer
         if (snapshot is null) return;
         foreach (var tensor in snapshot.Values) tensor.Dispose();
     }
-
-    private static void NoAdapter(nn.Module model, string directory) { }
 
     private sealed class NoObserver : ITrainingObserver;
 }

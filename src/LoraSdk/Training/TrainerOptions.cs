@@ -68,27 +68,29 @@ public sealed record TrainerOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
-        Require(Epochs >= 1 || MaxSteps >= 1, nameof(Epochs), Epochs, "must be at least 1 (or set MaxSteps)");
-        Require(MaxSteps >= 0, nameof(MaxSteps), MaxSteps, "must not be negative");
-        Require(BatchSize >= 1, nameof(BatchSize), BatchSize, "must be at least 1");
-        Require(GradientAccumulationSteps >= 1, nameof(GradientAccumulationSteps), GradientAccumulationSteps, "must be at least 1");
-        Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "must be a positive number");
-        Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "must not be negative");
-        Require(Beta1 is >= 0 and < 1, nameof(Beta1), Beta1, "must be in [0, 1)");
-        Require(Beta2 is >= 0 and < 1, nameof(Beta2), Beta2, "must be in [0, 1)");
-        Require(Epsilon > 0, nameof(Epsilon), Epsilon, "must be positive");
-        Require(WarmupSteps >= 0, nameof(WarmupSteps), WarmupSteps, "must not be negative");
-        Require(MaxGradNorm >= 0, nameof(MaxGradNorm), MaxGradNorm, "must not be negative");
-        Require(EvalEvery >= 0, nameof(EvalEvery), EvalEvery, "must not be negative");
-        Require(LogEvery >= 1, nameof(LogEvery), LogEvery, "must be at least 1");
-        Require(EarlyStoppingPatience >= 0, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must not be negative");
-        Require(EarlyStoppingMinDelta >= 0, nameof(EarlyStoppingMinDelta), EarlyStoppingMinDelta, "must not be negative");
-        Require(Threads >= 0, nameof(Threads), Threads, "must not be negative");
-        Require(CheckpointEvery >= 0, nameof(CheckpointEvery), CheckpointEvery, "must not be negative");
+        var problem = Problems().FirstOrDefault();
+        if (problem.Name is not null) throw new ArgumentException($"{problem.Name} = {problem.Value} {problem.Rule}.", problem.Name);
     }
 
-    private static void Require(bool ok, string name, object value, string rule)
+    /// <summary>Every invalid setting: its property name, its value and the rule it breaks.</summary>
+    public IEnumerable<(string Name, object Value, string Rule)> Problems()
     {
-        if (!ok) throw new ArgumentException($"{name} = {value} {rule}.", name);
+        if (!(Epochs >= 1 || MaxSteps >= 1)) yield return (nameof(Epochs), Epochs, "must be at least 1 (or set MaxSteps)");
+        if (!(MaxSteps >= 0)) yield return (nameof(MaxSteps), MaxSteps, "must not be negative");
+        if (!(BatchSize >= 1)) yield return (nameof(BatchSize), BatchSize, "must be at least 1");
+        if (!(GradientAccumulationSteps >= 1)) yield return (nameof(GradientAccumulationSteps), GradientAccumulationSteps, "must be at least 1");
+        if (!(LearningRate > 0 && double.IsFinite(LearningRate))) yield return (nameof(LearningRate), LearningRate, "must be a positive number");
+        if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay))) yield return (nameof(WeightDecay), WeightDecay, "must not be negative");
+        if (!(Beta1 is >= 0 and < 1)) yield return (nameof(Beta1), Beta1, "must be in [0, 1)");
+        if (!(Beta2 is >= 0 and < 1)) yield return (nameof(Beta2), Beta2, "must be in [0, 1)");
+        if (!(Epsilon > 0)) yield return (nameof(Epsilon), Epsilon, "must be positive");
+        if (!(WarmupSteps >= 0)) yield return (nameof(WarmupSteps), WarmupSteps, "must not be negative");
+        if (!(MaxGradNorm >= 0)) yield return (nameof(MaxGradNorm), MaxGradNorm, "must not be negative");
+        if (!(EvalEvery >= 0)) yield return (nameof(EvalEvery), EvalEvery, "must not be negative");
+        if (!(LogEvery >= 1)) yield return (nameof(LogEvery), LogEvery, "must be at least 1");
+        if (!(EarlyStoppingPatience >= 0)) yield return (nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must not be negative");
+        if (!(EarlyStoppingMinDelta >= 0)) yield return (nameof(EarlyStoppingMinDelta), EarlyStoppingMinDelta, "must not be negative");
+        if (!(Threads >= 0)) yield return (nameof(Threads), Threads, "must not be negative");
+        if (!(CheckpointEvery >= 0)) yield return (nameof(CheckpointEvery), CheckpointEvery, "must not be negative");
     }
 }

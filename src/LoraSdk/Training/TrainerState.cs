@@ -13,6 +13,9 @@ internal sealed class TrainerState
 
     public long Seed { get; set; }
 
+    /// <summary>A hash of the training examples: a checkpoint only resumes the run on the same data.</summary>
+    public string DataFingerprint { get; set; } = "";
+
     /// <summary>Micro-batches consumed since the start (epoch and position within it follow from it).</summary>
     public long MicroBatchesSeen { get; set; }
 

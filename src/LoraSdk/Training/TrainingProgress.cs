@@ -25,4 +25,7 @@ public interface ITrainingObserver
 
     /// <summary>Called once when a run continues from a checkpoint.</summary>
     void OnResumed(int step, string directory) { }
+
+    /// <summary>Called when a checkpoint exists but belongs to another run (seed, length or data differ); training starts over.</summary>
+    void OnCheckpointIgnored(string directory, string reason) { }
 }

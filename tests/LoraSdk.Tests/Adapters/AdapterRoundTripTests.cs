@@ -143,11 +143,12 @@ public class AdapterRoundTripTests
         Assert.All(fresh.LoraAdapters(), a => Assert.True(a.Adapter.IsMerged));
         AssertSameLora(original, fresh);
         using (var merged = Output(fresh))
-            Assert.True(merged.allclose(unmergedOutput, rtol: 1e-5, atol: 1e-6), "merged output must equal the loaded adapter's output");
+            // float32 merging rounds; a stale or missing re-merge would be off by O(1).
+            Assert.True(merged.allclose(unmergedOutput, rtol: 1e-4, atol: 1e-4), "merged output must equal the loaded adapter's output");
         fresh.UnmergeLoRA();
         var adapters = fresh.LoraAdapters();
         for (int i = 0; i < adapters.Count; i++)
-            Assert.True(adapters[i].Adapter.BaseWeight.allclose(baseWeights[i], rtol: 1e-5, atol: 1e-5), $"base weight of {adapters[i].Path} not restored");
+            Assert.True(adapters[i].Adapter.BaseWeight.allclose(baseWeights[i], rtol: 1e-4, atol: 1e-4), $"base weight of {adapters[i].Path} not restored");
     }
 
     [Fact]
@@ -183,6 +184,28 @@ public class AdapterRoundTripTests
         RandomizeLora(fresh, seed: 11);
         fresh.LoadAdapter(folder.Path);
         AssertSameLora(original, fresh);
+    }
+
+    [Fact]
+    public void AFileInAnotherDtypeIsConvertedToTheModelsDtype()
+    {
+        using var folder = NewFolder();
+        var wide = new TinyNet();
+        wide.to(float64);
+        RandomizeLora(wide, seed: 12);
+        wide.SaveAdapter(folder.Path);
+
+        var narrow = new TinyNet();
+        narrow.LoadAdapter(folder.Path);
+
+        var expected = wide.LoraParameters();
+        var actual = narrow.LoraParameters();
+        for (int i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(ScalarType.Float32, actual[i].Parameter.dtype);
+            using var cast = expected[i].Parameter.to(float32);
+            Assert.True(Same(cast, actual[i].Parameter), expected[i].Name);
+        }
     }
 
     [Fact]

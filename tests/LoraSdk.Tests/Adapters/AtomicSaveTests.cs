@@ -28,12 +28,15 @@ public sealed class AtomicSaveTests : IDisposable
         var second = new TinyNet();
         RandomizeLora(second, seed: 42);
         string? staged = null;
-        var error = Assert.Throws<IOException>(() => AdapterWriter.Save(second, Target, null, staging =>
+        var error = Assert.Throws<IOException>(() => second.SaveAdapter(Target, new AdapterSaveOptions
         {
-            staged = staging;
-            Assert.True(File.Exists(Path.Combine(staging, AdapterConfig.FileName)));
-            Assert.True(File.Exists(Path.Combine(staging, AdapterModelExtensions.WeightsFileName)));
-            throw new IOException("injected failure before the swap");
+            WriteAdditionalFiles = staging =>
+            {
+                staged = staging;
+                Assert.True(File.Exists(Path.Combine(staging, AdapterConfig.FileName)));
+                Assert.True(File.Exists(Path.Combine(staging, AdapterModelExtensions.WeightsFileName)));
+                throw new IOException("injected failure before the swap");
+            },
         }));
 
         Assert.Equal("injected failure before the swap", error.Message);
@@ -83,6 +86,19 @@ public sealed class AtomicSaveTests : IDisposable
         var reloaded = FreshCopy(first, loraSeed: 46);
         reloaded.LoadAdapter(Target);
         AssertSameLora(second, reloaded);
+    }
+
+    [Fact]
+    public void AdditionalFilesAreSwappedInWithTheAdapter()
+    {
+        var model = new TinyNet();
+        model.SaveAdapter(Target, new AdapterSaveOptions { WriteAdditionalFiles = dir => File.WriteAllText(Path.Combine(dir, "trainer_state.json"), "{\"step\":1}") });
+        model.SaveAdapter(Target, new AdapterSaveOptions { WriteAdditionalFiles = dir => File.WriteAllText(Path.Combine(dir, "trainer_state.json"), "{\"step\":2}") });
+
+        Assert.Equal("{\"step\":2}", File.ReadAllText(Path.Combine(Target, "trainer_state.json")));
+        Assert.Equal([AdapterConfig.FileName, AdapterModelExtensions.WeightsFileName, "trainer_state.json"],
+            Directory.GetFiles(Target).Select(Path.GetFileName).Order());
+        AssertOnlyTheTargetExists();
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using LoraSdk.Data;
 using LoraSdk.Training.Tests.Models;
+using LoraSdk.Training.TestHost;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -95,6 +96,24 @@ public class TrainerTests
     }
 
     [Fact]
+    public void ACheckpointOfOtherDataIsIgnoredAndTrainingStartsOver()
+    {
+        using var folder = new TempFolder();
+        using var cancel = new CancellationTokenSource();
+        new LoraTrainer(new TinyCausalLm(Lora), Options(6, folder.Path))
+            .Train(ToyData.Text(3), null, ByteTokenizer.Padding, new CancelAt(3, cancel), cancel.Token);
+
+        var fresh = new TinyCausalLm(Lora);
+        new LoraTrainer(fresh, Options(6)).Train(ToyData.Text(), null, ByteTokenizer.Padding);
+        var restarted = new TinyCausalLm(Lora);
+        string? reason = null;
+        new LoraTrainer(restarted, Options(6, folder.Path)).Train(ToyData.Text(), null, ByteTokenizer.Padding, new OnIgnored(r => reason = r));
+
+        Assert.Equal("the training data changed since it was written", reason);
+        AssertIdentical(Trainable(fresh), Trainable(restarted));
+    }
+
+    [Fact]
     public void CancellingBeforeTheFirstStepStillWritesACheckpoint()
     {
         using var folder = new TempFolder();
@@ -167,6 +186,11 @@ public class TrainerTests
     private sealed class OnResume(Action<int> action) : ITrainingObserver
     {
         public void OnResumed(int step, string directory) => action(step);
+    }
+
+    private sealed class OnIgnored(Action<string> action) : ITrainingObserver
+    {
+        public void OnCheckpointIgnored(string directory, string reason) => action(reason);
     }
 
     private sealed class NoAdapters : nn.Module<Tensor, Tensor>, ILoraTrainableModel

@@ -3,9 +3,12 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace LoraSdk.Training.Tests.Models;
+namespace LoraSdk.Training.TestHost;
 
-/// <summary>A bigram-sized language model: embedding → adapted hidden layer → adapted head. Built under a fixed seed.</summary>
+/// <summary>
+/// A bigram-sized language model: embedding → adapted hidden layer → adapted head. Built under a fixed seed.
+/// <see cref="StepDelay"/> slows each forward down so a test can signal the process while it trains.
+/// </summary>
 public sealed class TinyCausalLm : nn.Module<Tensor, Tensor>, ILoraTrainableModel
 {
     private readonly Embedding embed;
@@ -27,8 +30,11 @@ public sealed class TinyCausalLm : nn.Module<Tensor, Tensor>, ILoraTrainableMode
 
     public Tensor ComputeLogits(Tensor inputIds, Tensor attentionMask) => forward(inputIds);
 
+    public static TimeSpan StepDelay { get; set; }
+
     public override Tensor forward(Tensor inputIds)
     {
+        if (StepDelay > TimeSpan.Zero) Thread.Sleep(StepDelay);
         using var x = embed.forward(inputIds);
         using var h = LoraRouter.Forward(hidden, x);
         using var a = h.tanh();

@@ -1,0 +1,49 @@
+using LoraSdk.Data;
+using LoraSdk.Training;
+
+namespace LoraSdk.Hosting;
+
+/// <summary>
+/// The configured data, read, checked and tokenised before any training starts: every bad record surfaces
+/// here as a <see cref="LoraInputException"/> naming file and line.
+/// </summary>
+public sealed record FineTuningData(
+    IReadOnlyList<EncodedExample> Train, IReadOnlyList<EncodedExample> Validation, ITextTokenizer Tokenizer, LabelSet? Labels)
+{
+    public static FineTuningData Load(LoraFineTuningOptions options, LoraTask task)
+    {
+        var tokenizer = CreateTokenizer(options);
+        bool classify = task == LoraTask.SequenceClassification;
+        var read = new DatasetReadOptions
+        {
+            Format = options.Format,
+            TextField = options.TextField,
+            LabelField = classify ? options.LabelField : null,
+            TextMode = options.TextMode,
+        };
+        var trainRecords = DatasetReader.Read(options.Dataset!, read);
+        var validationRecords = options.ValidationDataset is null ? null : DatasetReader.Read(options.ValidationDataset, read);
+        var labels = !classify ? null : options.Labels.Length > 0 ? new LabelSet(options.Labels) : LabelSet.FromRecords(trainRecords);
+
+        IReadOnlyList<EncodedExample> Encode(IReadOnlyList<TextRecord> records) =>
+            !classify && options.TextMode == TextFileMode.Corpus
+                ? DatasetEncoder.EncodeBlocks(records, tokenizer, options.MaxLength)
+                : DatasetEncoder.Encode(records, tokenizer, options.MaxLength, labels);
+
+        var train = Encode(trainRecords);
+        if (train.Count == 0)
+            throw new LoraInputException(LoraErrorCodes.EmptyFile, options.Dataset!, 1, 1,
+                $"no training examples after tokenisation (a corpus needs at least {options.MaxLength} tokens per block).");
+        IReadOnlyList<EncodedExample> validation = [];
+        if (validationRecords is not null) validation = Encode(validationRecords);
+        else if (options.ValidationSplit > 0 && train.Count >= 2) (train, validation) = DataSplit.Split(train, options.ValidationSplit, options.Seed);
+        return new FineTuningData(train, validation, tokenizer, labels);
+    }
+
+    private static ITextTokenizer CreateTokenizer(LoraFineTuningOptions options) => options.Tokenizer switch
+    {
+        TokenizerKind.Gpt2 => new Gpt2Tokenizer(),
+        TokenizerKind.WordPiece => new WordPieceTokenizer(options.VocabularyFile!),
+        _ => new ByteTokenizer(),
+    };
+}

@@ -1,0 +1,57 @@
+using System.Reflection;
+using LoraSdk.Training;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace LoraSdk.Hosting;
+
+/// <summary>
+/// Start-up checks of the <c>LoRA</c> section. Each failure reads <c>LoRA:Key = value: problem</c>, so the host
+/// can point at the file and line that set the key (<see cref="ConfigurationOrigin"/>).
+/// </summary>
+public sealed class LoraFineTuningOptionsValidator(IConfiguration configuration) : IValidateOptions<LoraFineTuningOptions>
+{
+    private static readonly HashSet<string> KnownKeys = typeof(LoraFineTuningOptions)
+        .GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name)
+        .ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+    public ValidateOptionsResult Validate(string? name, LoraFineTuningOptions options)
+    {
+        var failures = new List<string>();
+        void Check(bool ok, string key, object? value, string problem)
+        {
+            if (!ok) failures.Add($"{Key(key)} = {value ?? "(not set)"}: {problem}");
+        }
+
+        foreach (var child in configuration.GetSection(LoraFineTuningOptions.SectionName).GetChildren())
+        {
+            if (!KnownKeys.Contains(child.Key))
+                failures.Add($"{Key(child.Key)} = {child.Value ?? "(section)"}: unknown option (known: {string.Join(", ", KnownKeys.Order())}).");
+        }
+
+        Check(options.Rank >= 1, nameof(options.Rank), options.Rank, "must be at least 1.");
+        Check(options.Alpha is null || (options.Alpha > 0 && double.IsFinite(options.Alpha.Value)), nameof(options.Alpha), options.Alpha, "must be a positive number.");
+        Check(options.Dropout is >= 0 and < 1, nameof(options.Dropout), options.Dropout, "must be in [0, 1).");
+        Check(options.ValidationSplit is >= 0 and < 1, nameof(options.ValidationSplit), options.ValidationSplit, "must be in [0, 1).");
+        Check(options.MaxLength >= 2, nameof(options.MaxLength), options.MaxLength, "must be at least 2.");
+        Check(!string.IsNullOrWhiteSpace(options.Output), nameof(options.Output), options.Output, "must name the adapter folder.");
+        Check(!string.IsNullOrWhiteSpace(options.TextField), nameof(options.TextField), options.TextField, "must name the text field.");
+        Check(options.Labels.Distinct(StringComparer.Ordinal).Count() == options.Labels.Length, nameof(options.Labels),
+            string.Join(",", options.Labels), "lists a label twice.");
+        Check(!string.IsNullOrWhiteSpace(options.Dataset), nameof(options.Dataset), options.Dataset, "is required: the training data file.");
+        if (!string.IsNullOrWhiteSpace(options.Dataset))
+            Check(File.Exists(options.Dataset), nameof(options.Dataset), options.Dataset, "no such file.");
+        if (options.ValidationDataset is not null)
+            Check(File.Exists(options.ValidationDataset), nameof(options.ValidationDataset), options.ValidationDataset, "no such file.");
+        if (options.Tokenizer == TokenizerKind.WordPiece)
+            Check(options.VocabularyFile is not null && File.Exists(options.VocabularyFile), nameof(options.VocabularyFile), options.VocabularyFile,
+                "the WordPiece tokenizer needs an existing vocab.txt.");
+
+        foreach (var (property, value, rule) in options.ToTrainerOptions().Problems())
+            failures.Add($"{Key(property)} = {value}: {rule}.");
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static string Key(string property) => $"{LoraFineTuningOptions.SectionName}:{property}";
+}

@@ -1,0 +1,46 @@
+using LoraSdk.Native;
+using LoraSdk.Training;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+using static TorchSharp.torch;
+
+namespace LoraSdk.Hosting;
+
+/// <summary>Registers a fine-tuning job in a generic host.</summary>
+public static class LoraFineTuningServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds a hosted service that fine-tunes the model <paramref name="createModel"/> builds, with options bound
+    /// from the <c>LoRA</c> configuration section and validated at start-up. Run the host with
+    /// <see cref="LoraHostExtensions.RunLoraFineTuningAsync"/> to get the exit code and the adapter path.
+    /// </summary>
+    public static IServiceCollection AddLoraFineTuning<TModel>(this IServiceCollection services,
+        Func<LoraModelContext, TModel> createModel, LoraTask task = LoraTask.CausalLanguageModeling)
+        where TModel : nn.Module, ILoraTrainableModel
+    {
+        ArgumentNullException.ThrowIfNull(createModel);
+        // Before TorchSharp allocates anything: keeps RSS flat under glibc (no-op elsewhere).
+        MallocTuning.Apply();
+
+        services.AddOptions<LoraFineTuningOptions>()
+            .BindConfiguration(LoraFineTuningOptions.SectionName)
+            .PostConfigure<IHostEnvironment>((options, environment) => options.ResolvePaths(environment.ContentRootPath))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LoraFineTuningOptions>, LoraFineTuningOptionsValidator>();
+        services.AddSingleton(new LoraFineTuningRegistration(task, context => createModel(context), typeof(TModel).Name));
+        services.AddSingleton<FineTuningOutcome>();
+        services.AddHostedService<LoraFineTuningService>();
+
+        // The job decides when the host stops; the lifetime's own start/stop messages would only add noise.
+        services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        // Leave time to finish the current step and write the checkpoint after Ctrl+C / SIGTERM.
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(5));
+        // One line per log entry. Naming the formatter matters: without a name the provider rebuilds the
+        // simple formatter's options from its deprecated settings and SingleLine is lost.
+        services.Configure<ConsoleLoggerOptions>(o => o.FormatterName ??= ConsoleFormatterNames.Simple);
+        services.Configure<SimpleConsoleFormatterOptions>(o => o.SingleLine = true);
+        return services;
+    }
+}

@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text.Json;
+using LoraSdk.Training;
+using Microsoft.Extensions.Logging;
+
+namespace LoraSdk.Hosting;
+
+/// <summary>
+/// Shows training progress: in a terminal one live line redrawn in place; when output is redirected, plain
+/// log lines plus the machine-readable <c>lora-progress: {json}</c> lines that the build step parses.
+/// </summary>
+internal sealed class ProgressReporter : ITrainingObserver
+{
+    public const string ProgressPrefix = "lora-progress:";
+    public const string ResultPrefix = "lora-result:";
+
+    private readonly ILogger _logger;
+    private readonly TextWriter _out;
+    private readonly bool _live;
+    private double? _validationLoss;
+    private int _liveWidth;
+
+    public ProgressReporter(ILogger logger, TextWriter output, ProgressStyle style, bool outputIsTerminal)
+    {
+        _logger = logger;
+        _out = output;
+        _live = style == ProgressStyle.Live || (style == ProgressStyle.Auto && outputIsTerminal);
+    }
+
+    /// <summary>Whether the <c>lora-progress:</c>/<c>lora-result:</c> lines are written (not in a live terminal).</summary>
+    public bool WritesMachineLines => !_live;
+
+    public void OnStep(StepProgress p)
+    {
+        if (_live)
+        {
+            var line = string.Create(CultureInfo.InvariantCulture,
+                $"step {p.Step}/{p.TotalSteps} | epoch {p.Epoch} | loss {p.Loss:0.0000} | lr {p.LearningRate:0.00e+00} | {p.StepsPerSecond:0.0} steps/s | ETA {Format(p.Remaining)}");
+            _liveWidth = Math.Max(_liveWidth, line.Length);
+            _out.Write("\r" + line.PadRight(_liveWidth));
+            _out.Flush();
+            return;
+        }
+        _logger.LogInformation("step {Step}/{TotalSteps} epoch {Epoch} loss {Loss:0.0000} lr {LearningRate:0.00e+00} {StepsPerSecond:0.0} steps/s ETA {Eta}",
+            p.Step, p.TotalSteps, p.Epoch, p.Loss, p.LearningRate, p.StepsPerSecond, Format(p.Remaining));
+        WriteMachineLine(ProgressPrefix, new
+        {
+            step = p.Step,
+            totalSteps = p.TotalSteps,
+            epoch = p.Epoch,
+            loss = Round(p.Loss),
+            learningRate = p.LearningRate,
+            stepsPerSecond = Math.Round(p.StepsPerSecond, 2),
+            validationLoss = _validationLoss is { } v ? Round(v) : null,
+        });
+    }
+
+    public void OnEvaluation(EvaluationResult e)
+    {
+        _validationLoss = e.Loss;
+        string accuracy = e.Accuracy is { } a ? string.Create(CultureInfo.InvariantCulture, $", accuracy {a:P1}") : "";
+        string message = string.Create(CultureInfo.InvariantCulture, $"step {e.Step}: validation loss {e.Loss:0.0000}{accuracy}{(e.IsBest ? " (best so far)" : "")}");
+        if (_live) EndLiveLine();
+        _logger.LogInformation("{Evaluation}", message);
+    }
+
+    public void OnResumed(int step, string directory) =>
+        _logger.LogInformation("Resuming from the checkpoint in {Directory} at step {Step}", directory, step);
+
+    /// <summary>Ends the live line so that following output starts on a fresh line.</summary>
+    public void EndLiveLine()
+    {
+        if (!_live || _liveWidth == 0) return;
+        _out.WriteLine();
+        _out.Flush();
+        _liveWidth = 0;
+    }
+
+    public void WriteResult(string adapter, TrainingResult result)
+    {
+        if (!WritesMachineLines) return;
+        WriteMachineLine(ResultPrefix, new
+        {
+            adapter,
+            trainLoss = result.TrainLoss is { } t ? Round(t) : null,
+            validationLoss = result.ValidationLoss is { } v ? Round(v) : null,
+            validationAccuracy = result.ValidationAccuracy,
+            baselineValidationAccuracy = result.BaselineValidationAccuracy,
+            seconds = Math.Round(result.Elapsed.TotalSeconds, 2),
+        });
+    }
+
+    private void WriteMachineLine(string prefix, object payload)
+    {
+        _out.WriteLine(prefix + " " + JsonSerializer.Serialize(payload));
+        _out.Flush();
+    }
+
+    // JSON has no NaN/Infinity: a diverged loss is reported as null.
+    private static double? Round(double value) => double.IsFinite(value) ? Math.Round(value, 6) : null;
+
+    private static string Format(TimeSpan span) =>
+        span.TotalHours >= 1 ? span.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : span.ToString(@"m\:ss", CultureInfo.InvariantCulture);
+}

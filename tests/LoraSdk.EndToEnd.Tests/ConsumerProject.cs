@@ -1,0 +1,79 @@
+namespace LoraSdk.EndToEnd.Tests;
+
+/// <summary>
+/// A temporary project that uses LoraSdk the way a new user would: a PackageReference to the packed
+/// package from a folder feed, the two MSBuild lines that opt into build-time fine-tuning, a model with
+/// [LoRA] and a tiny dataset. Restores into its own package folder (so no cache holds a stale LoraSdk),
+/// with the machine's package folder as a fallback so TorchSharp is not downloaded again.
+/// </summary>
+internal sealed class ConsumerProject
+{
+    public const string FineTuneName = "tiny";
+
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(4);
+
+    public ConsumerProject(PackedLoraSdk package, string name, IReadOnlyDictionary<string, string> sources, string appSettings, string dataset)
+    {
+        Directory = Path.Combine(package.Root, name);
+        System.IO.Directory.CreateDirectory(Path.Combine(Directory, "data"));
+        File.WriteAllText(Path.Combine(Directory, "NuGet.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="lorasdk-feed" value="{package.Feed}" />
+                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+              </packageSources>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(Directory, name + ".csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <RuntimeIdentifier>$(NETCoreSdkPortableRuntimeIdentifier)</RuntimeIdentifier>
+                <SelfContained>false</SelfContained>
+                <RestorePackagesPath>{Path.Combine(package.Root, "packages")}</RestorePackagesPath>
+                <RestoreAdditionalProjectFallbackFolders>{BuildInfo.NuGetPackageRoot}</RestoreAdditionalProjectFallbackFolders>
+                <LoraFineTuneOnBuild>true</LoraFineTuneOnBuild>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="LoraSdk" Version="{package.Version}" />
+                <LoraFineTune Include="{FineTuneName}" Config="appsettings.json" Epochs="2" />
+                <None Update="appsettings.json" CopyToOutputDirectory="PreserveNewest" />
+              </ItemGroup>
+            </Project>
+            """);
+        foreach (var (file, text) in sources) File.WriteAllText(Path.Combine(Directory, file), text);
+        File.WriteAllText(Path.Combine(Directory, "appsettings.json"), appSettings);
+        WriteDataset(dataset);
+    }
+
+    public string Directory { get; }
+
+    public string DatasetPath => Path.Combine(Directory, "data", "train.jsonl");
+
+    public string AdapterDirectory => Path.Combine(Directory, "obj", "lora", FineTuneName);
+
+    public string AdapterModel => Path.Combine(AdapterDirectory, "adapter_model.safetensors");
+
+    public string AdapterConfig => Path.Combine(AdapterDirectory, "adapter_config.json");
+
+    public void WriteDataset(string text)
+    {
+        File.WriteAllText(DatasetPath, text);
+        // On a file system with coarse timestamps the edit could tie with the adapter: make it strictly newer.
+        if (File.Exists(AdapterModel) && File.GetLastWriteTimeUtc(AdapterModel) >= File.GetLastWriteTimeUtc(DatasetPath))
+            File.SetLastWriteTimeUtc(DatasetPath, File.GetLastWriteTimeUtc(AdapterModel).AddSeconds(1));
+    }
+
+    public DotNetCli.Result Build(params string[] extraArguments) =>
+        DotNetCli.Run(Directory, CommandTimeout, ["build", "-nodeReuse:false", "-v:n", "-tl:off", .. extraArguments]);
+
+    /// <summary>Any other dotnet command in the project folder (build-server and node reuse off).</summary>
+    public DotNetCli.Result Run(params string[] arguments) => DotNetCli.Run(Directory, CommandTimeout, [.. arguments, "-nodeReuse:false"]);
+
+    public DotNetCli.Result Clean() => DotNetCli.Run(Directory, CommandTimeout, "clean", "-nodeReuse:false", "-v:n", "-tl:off");
+}
