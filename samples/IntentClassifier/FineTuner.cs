@@ -33,6 +33,8 @@ public static class FineTuner
         var trainSet = Encode(train, text, labels);
         var validationSet = Encode(validation, text, labels);
 
+        // Seeded before construction: the LoRA A matrices and the head are initialised randomly there.
+        torch.manual_seed(settings.Seed);
         using var model = new SequenceClassifier(MiniLmPackage.LoadEncoder(), labels.Count);
         // Probe and full runs switch the adapters off, so only the head or the base weights affect the loss.
         using var adaptersOff = mode == TrainingMode.Lora ? null : model.DisableLoRA();
