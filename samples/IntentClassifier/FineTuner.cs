@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace IntentClassifier;
 
 /// <summary>Settings shared by the three modes; the learning rate is per mode (see <see cref="FineTuner.LearningRateFor"/>).</summary>
-public sealed record FineTuneSettings(int Epochs = 10, int BatchSize = 16, int MaxLength = 64, long Seed = 7, int Threads = 2);
+public sealed record FineTuneSettings(int Epochs = 3, int BatchSize = 16, int MaxLength = 64, long Seed = 7, int Threads = 2);
 
 /// <summary>
 /// Trains a <see cref="SequenceClassifier"/> on the pretrained MiniLM encoder in one <see cref="TrainingMode"/> with the
