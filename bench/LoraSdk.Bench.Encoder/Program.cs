@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 // dotnet run -c Release --project bench/LoraSdk.Bench.Encoder [-- --threads 2 --steps 6 --runs 5]
 //
 // Without a part name it runs every part in a child process of its own (so each peak RSS belongs to one mode)
-// and prints the Markdown table for docs/benchmarks.md. Parts: train-lora, train-full, inference, matmul.
+// and prints the Markdown table for docs/benchmarks.md. Parts: train-lora, train-full, inference.
 var settings = BenchSettings.Parse(args);
 var shape = new BenchShape();
 set_num_threads(settings.Threads);
@@ -18,8 +18,7 @@ switch (settings.Part)
         var lora = Child<TrainStepBench.Result>("train-lora", settings);
         var full = Child<TrainStepBench.Result>("train-full", settings);
         var inference = Child<InferenceBench.Result>("inference", settings);
-        var rate = Child<double>("matmul", settings);
-        Console.WriteLine(Report.Markdown(shape, settings, lora, full, inference, rate));
+        Console.WriteLine(Report.Markdown(shape, settings, lora, full, inference));
         return 0;
     case "train-lora":
         Emit(TrainStepBench.Run(shape, lora: true, settings.Warmup, settings.Steps));
@@ -30,11 +29,8 @@ switch (settings.Part)
     case "inference":
         Emit(InferenceBench.Run(shape, rounds: 3, settings.Warmup, settings.Runs));
         return 0;
-    case "matmul":
-        Emit(MatmulRate.GigaflopsPerSecond(shape));
-        return 0;
     default:
-        Console.Error.WriteLine($"Unknown part '{settings.Part}'; use train-lora, train-full, inference or matmul.");
+        Console.Error.WriteLine($"Unknown part '{settings.Part}'; use train-lora, train-full or inference.");
         return 2;
 }
 

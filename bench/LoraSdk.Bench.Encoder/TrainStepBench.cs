@@ -8,7 +8,8 @@ namespace LoraSdk.Bench.Encoder;
 /// <summary>One AdamW training step (forward, cross-entropy, backward, update) on batch 8 × 128, LoRA or full fine-tuning.</summary>
 public static class TrainStepBench
 {
-    public sealed record Result(string Mode, double MedianStepMilliseconds, long TrainableParameters, long PeakRssBytes);
+    /// <param name="MatmulGigaflops">The matmul rate measured in the same process right before the timed steps (for the floor).</param>
+    public sealed record Result(string Mode, double MedianStepMilliseconds, long TrainableParameters, long PeakRssBytes, double MatmulGigaflops);
 
     public static Result Run(BenchShape shape, bool lora, int warmup, int steps)
     {
@@ -38,8 +39,11 @@ public static class TrainStepBench
             optimizer.step();
         }
 
-        double median = Timing.MedianMilliseconds(Step, warmup, steps);
+        for (int i = 0; i < warmup; i++) Step();
+        // The machine's matmul rate is measured next to the steps it is compared with, in the same process.
+        double gigaflops = MatmulRate.GigaflopsPerSecond(shape);
+        double median = Timing.MedianMilliseconds(Step, warmup: 0, steps);
         return new Result(lora ? "LoRA r=8 (query, value) + head" : "full fine-tuning",
-            median, trainable.Sum(p => p.numel()), Timing.PeakRssBytes());
+            median, trainable.Sum(p => p.numel()), Timing.PeakRssBytes(), gigaflops);
     }
 }

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace IntentClassifier;
 
 /// <summary>Settings shared by the three modes; the learning rate is per mode (see <see cref="FineTuner.LearningRateFor"/>).</summary>
-public sealed record FineTuneSettings(int Epochs = 10, int BatchSize = 16, int MaxLength = 64, long Seed = 7, int Threads = 2);
+public sealed record FineTuneSettings(int Epochs = 3, int BatchSize = 16, int MaxLength = 64, long Seed = 7, int Threads = 2);
 
 /// <summary>
 /// Trains a <see cref="SequenceClassifier"/> on the pretrained MiniLM encoder in one <see cref="TrainingMode"/> with the
@@ -33,6 +33,8 @@ public static class FineTuner
         var trainSet = Encode(train, text, labels);
         var validationSet = Encode(validation, text, labels);
 
+        // Seeded before construction: the LoRA A matrices and the head are initialised randomly there.
+        torch.manual_seed(settings.Seed);
         using var model = new SequenceClassifier(MiniLmPackage.LoadEncoder(), labels.Count);
         // Probe and full runs switch the adapters off, so only the head or the base weights affect the loss.
         using var adaptersOff = mode == TrainingMode.Lora ? null : model.DisableLoRA();
