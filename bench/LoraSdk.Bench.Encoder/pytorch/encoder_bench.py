@@ -1,7 +1,7 @@
 """The PyTorch side of bench/LoraSdk.Bench.Encoder: the same MiniLM-shaped encoder, batch, LoRA placement,
 optimizer and measurements, so the two can be compared on one machine with one thread count.
 
-    . "$(bash /work/shared/tools/pytorch-env.sh)"
+    . "$(bash ../shared/tools/pytorch-env.sh)"   # from the repository root; the team's shared/ sits beside the checkout
     python3 bench/LoraSdk.Bench.Encoder/pytorch/encoder_bench.py [--threads 2 --steps 6 --runs 5 --warmup 2]
 
 Each part runs in a child process of its own so that each peak RSS belongs to one mode.
