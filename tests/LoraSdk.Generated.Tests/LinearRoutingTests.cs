@@ -36,8 +36,8 @@ public sealed class LinearRoutingTests
         var adapters = model.LoraAdapters().ToDictionary(a => a.Path, a => (LinearLoraAdapter)a.Adapter);
         const double scaling = 8.0 / 4;   // Alpha / rank of [LoRA(rank: 4, Alpha = 8)]
         using var x64 = x.to(float64);
-        using var hidden = Reference(x64, adapters["up"], scaling).relu();   // up.forward(x)
-        using var expected = Reference(hidden, adapters["down"], scaling);   // down.call(h)
+        using var hidden = LinearReference(x64, adapters["up"], scaling).relu();   // up.forward(x)
+        using var expected = LinearReference(hidden, adapters["down"], scaling);   // down.call(h)
         Assert.True(RelativeError(actual, expected) < 1e-5, $"relative error {RelativeError(actual, expected)}");
 
         // Both paths really carry the update: without it the output differs.
@@ -46,17 +46,6 @@ public sealed class LinearRoutingTests
             using var baseline = model.call(x);
             Assert.True(RelativeError(baseline, expected) > 1e-3);
         }
-    }
-
-    /// <summary>x·Wᵀ + b + scaling·(x·Aᵀ)·Bᵀ in float64, from the layer's and adapter's tensors.</summary>
-    private static Tensor Reference(Tensor x64, LinearLoraAdapter adapter, double scaling)
-    {
-        var layer = (Linear)adapter.Target;
-        using var w = layer.weight!.to(float64);
-        using var b = layer.bias!.to(float64);
-        using var a = adapter.LoraA.to(float64);
-        using var bMat = adapter.LoraB.to(float64);
-        return x64.matmul(w.t()).add(b).add(x64.matmul(a.t()).matmul(bMat.t()).mul(scaling));
     }
 
     [Fact]

@@ -30,4 +30,15 @@ internal static class TestTensors
         using var flat = t.to(float64).flatten();
         return flat.data<double>().ToArray();
     }
+
+    /// <summary>x·Wᵀ + b + scaling·(x·Aᵀ)·Bᵀ in float64, from the layer's and adapter's tensors.</summary>
+    public static Tensor LinearReference(Tensor x64, LinearLoraAdapter adapter, double scaling)
+    {
+        var layer = (TorchSharp.Modules.Linear)adapter.Target;
+        using var w = layer.weight!.to(float64);
+        using var b = layer.bias!.to(float64);
+        using var a = adapter.LoraA.to(float64);
+        using var bMat = adapter.LoraB.to(float64);
+        return x64.matmul(w.t()).add(b).add(x64.matmul(a.t()).matmul(bMat.t()).mul(scaling));
+    }
 }

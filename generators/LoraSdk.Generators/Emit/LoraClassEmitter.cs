@@ -44,7 +44,7 @@ internal static class LoraClassEmitter
 
     private static void WriteTargets(IndentedWriter w, LoraClassModel model)
     {
-        w.Line("/// <summary>The layers this class adapts, with their LoRA hyper-parameters, in declaration order.</summary>");
+        w.Line("/// <summary>The layers this class adapts, with their LoRA hyper-parameters as declared, in declaration order (adapters built in a LoraOptionsOverride scope report the effective ones).</summary>");
         using (w.Block("public static global::System.Collections.Generic.IReadOnlyList<global::LoraSdk.LoraTargetInfo> LoraTargets { get; } = new global::LoraSdk.LoraTargetInfo[]", "};"))
         {
             foreach (var t in model.Targets)

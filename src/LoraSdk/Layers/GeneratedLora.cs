@@ -11,7 +11,10 @@ namespace LoraSdk;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class GeneratedLora
 {
-    /// <summary>Attaches the adapter of one target (from the generated <c>RegisterComponents()</c>).</summary>
+    /// <summary>
+    /// Attaches the adapter of one target (from the generated <c>RegisterComponents()</c>) with the target's
+    /// declared options, changed by the <see cref="LoraOptionsOverride"/> in force, if any.
+    /// </summary>
     public static LoraAdapter Attach(nn.Module owner, LoraTargetInfo target, nn.Module? layer)
     {
         ArgumentNullException.ThrowIfNull(owner);
@@ -19,7 +22,8 @@ public static class GeneratedLora
         if (layer is null)
             throw new InvalidOperationException(
                 $"{owner.GetType().Name}.{target.Name} is null when RegisterComponents() runs: create every layer in the constructor before calling RegisterComponents().");
-        return LoraAdapter.Attach(owner, target.Name, layer, target.Options);
+        var options = LoraOptionsOverride.Current?.ApplyTo(target.Options) ?? target.Options;
+        return LoraAdapter.Attach(owner, target.Name, layer, options);
     }
 
     /// <summary>The adapters of a generated class, or a clear error if its constructor never attached them.</summary>
@@ -81,6 +85,29 @@ public static class GeneratedLora
         using var down2d = down.reshape(-1, down.shape[^1]);
         result2d.addmm_(down2d, bT, beta: 1, alpha: (float)scaling);
         return result;
+    }
+
+    /// <summary>
+    /// x·Aᵀ of a Linear adapter, after the adapter's dropout when it trains with a non-zero one: (…, r). Read from
+    /// the adapter, not emitted as constants, because a <see cref="LoraOptionsOverride"/> may have changed them.
+    /// </summary>
+    public static Tensor LinearDown(LinearLoraAdapter adapter, Tensor input)
+    {
+        double dropout = adapter.Options.Dropout;
+        if (!adapter.training || dropout == 0) return nn.functional.linear(input, adapter.LoraA);
+        using var dropped = nn.functional.dropout(input, dropout, training: true);
+        return nn.functional.linear(dropped, adapter.LoraA);
+    }
+
+    /// <summary>
+    /// result + scaling · down · Bᵀ as a new tensor, for the <c>call</c> path: a forward hook on the layer may
+    /// have kept the tensor it returned, so that tensor must not change (as in <see cref="LoraAdapter.CallThroughTarget"/>).
+    /// </summary>
+    public static Tensor PlusLowRank(Tensor result, Tensor down, Tensor loraB, double scaling)
+    {
+        using var bT = loraB.t();
+        using var delta = down.matmul(bT);
+        return result.add(delta, alpha: scaling);
     }
 
     private static InvalidOperationException NotAttached(string className, string detail = "") => new(

@@ -1,0 +1,83 @@
+namespace LoraSdk;
+
+/// <summary>
+/// Run-time replacements for the adapter options of <c>[LoRA]</c> classes, applied while a model is built:
+/// <code>using (LoraOptionsOverride.Apply(new LoraOptionsOverride { Rank = 16, Alpha = 32 })) model = new MyModel();</code>
+/// Every property that is set replaces that option for every target the generated code attaches in the scope
+/// (like PEFT's <c>r</c>/<c>lora_alpha</c> without patterns); unset ones keep the attributes' values, so
+/// overriding <see cref="Rank"/> alone keeps the declared alpha and changes the scaling alpha/r. The scope
+/// flows with the async context (an <see cref="AsyncLocal{T}"/>), and nested scopes compose: the inner wins.
+/// Adapters report the effective options; the generated static <c>LoraTargets</c> stay the compile-time declaration.
+/// </summary>
+public sealed record LoraOptionsOverride
+{
+    private static readonly AsyncLocal<LoraOptionsOverride?> Active = new();
+
+    public int? Rank { get; init; }
+    public double? Alpha { get; init; }
+    public double? Dropout { get; init; }
+    public bool? UseRsLoRA { get; init; }
+    public LoraInit? Init { get; init; }
+
+    /// <summary>The override in force here (all enclosing scopes combined), or null outside any scope.</summary>
+    public static LoraOptionsOverride? Current => Active.Value;
+
+    public bool IsEmpty => Rank is null && Alpha is null && Dropout is null && UseRsLoRA is null && Init is null;
+
+    /// <summary>Puts <paramref name="overrides"/> in force until the returned scope is disposed.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A set value is invalid; the message names the option and the value.</exception>
+    public static IDisposable Apply(LoraOptionsOverride overrides)
+    {
+        ArgumentNullException.ThrowIfNull(overrides);
+        overrides.Validate();
+        var outer = Active.Value;
+        Active.Value = outer is null ? overrides : outer.ThenApply(overrides);
+        return new Scope(outer);
+    }
+
+    /// <summary>The declared options with every set property of this override put in.</summary>
+    public LoraOptions ApplyTo(LoraOptions declared)
+    {
+        ArgumentNullException.ThrowIfNull(declared);
+        return new LoraOptions(Rank ?? declared.Rank, Alpha ?? declared.Alpha, Dropout ?? declared.Dropout,
+            UseRsLoRA ?? declared.UseRsLoRA, Init ?? declared.Init);
+    }
+
+    /// <summary>Whether <paramref name="options"/> has every value this override sets (i.e. the override reached it).</summary>
+    public bool IsReflectedIn(LoraOptions options) =>
+        (Rank is null || Rank == options.Rank) && (Alpha is null || Alpha == options.Alpha) &&
+        (Dropout is null || Dropout == options.Dropout) && (UseRsLoRA is null || UseRsLoRA == options.UseRsLoRA) &&
+        (Init is null || Init == options.Init);
+
+    private LoraOptionsOverride ThenApply(LoraOptionsOverride inner) => new()
+    {
+        Rank = inner.Rank ?? Rank,
+        Alpha = inner.Alpha ?? Alpha,
+        Dropout = inner.Dropout ?? Dropout,
+        UseRsLoRA = inner.UseRsLoRA ?? UseRsLoRA,
+        Init = inner.Init ?? Init,
+    };
+
+    private void Validate()
+    {
+        if (Rank is <= 0) throw Invalid(nameof(Rank), Rank, "the rank must be positive");
+        if (Alpha is { } alpha && (!(alpha > 0) || double.IsInfinity(alpha))) throw Invalid(nameof(Alpha), alpha, "alpha must be a positive number");
+        if (Dropout is { } dropout && !(dropout >= 0 && dropout < 1)) throw Invalid(nameof(Dropout), dropout, "dropout must be in [0, 1)");
+        if (Init is { } init && !Enum.IsDefined(init)) throw Invalid(nameof(Init), init, $"init must be one of {string.Join(", ", Enum.GetNames<LoraInit>())}");
+    }
+
+    private static ArgumentOutOfRangeException Invalid(string option, object? value, string rule) =>
+        new(option, value, $"LoRA option override {option} = {Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)} is invalid: {rule}.");
+
+    private sealed class Scope(LoraOptionsOverride? outer) : IDisposable
+    {
+        private bool _disposed;
+
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            Active.Value = outer;
+        }
+    }
+}
