@@ -62,11 +62,12 @@ internal sealed class LoraFineTuningService(
 
         // Seeding here makes the adapters' initialisation part of "same seed, same adapter".
         torch.manual_seed(o.Seed);
-        using var model = registration.CreateModel(new LoraModelContext(o.ToLoraOptions(), o, data.Tokenizer, data.Labels, services));
+        var adapterOverride = ConfiguredAdapterOverride(o);
+        using var model = CreateModel(new LoraModelContext(o.ToLoraOptions(), o, data.Tokenizer, data.Labels, services), adapterOverride);
         if (model is ILoraTrainableModel trainable && trainable.Task != registration.Task)
             throw new InvalidOperationException($"{registration.ModelName} reports task {trainable.Task} but was registered for {registration.Task}.");
 
-        WarnIfAdapterSettingsUnused(model, o.ToLoraOptions());
+        WarnIfOverrideNotApplied(model, adapterOverride);
 
         var reporter = new ProgressReporter(_logger, Console.Out, o.Progress, !Console.IsOutputRedirected);
         var saveOptions = new AdapterSaveOptions
@@ -102,21 +103,54 @@ internal sealed class LoraFineTuningService(
     }
 
     /// <summary>
-    /// Rank, alpha, dropout, rsLoRA and init reach a model only through <see cref="LoraModelContext.Lora"/>; a
-    /// [LoRA] class takes them from its attributes at compile time. Say so rather than ignore them silently.
+    /// Builds the model inside a <see cref="LoraOptionsOverride"/> scope of the configured adapter keys, so that
+    /// [LoRA] classes (whose options are compile-time attributes) take them too; hand-written models read
+    /// <see cref="LoraModelContext.Lora"/>.
     /// </summary>
-    private void WarnIfAdapterSettingsUnused(nn.Module model, LoraOptions configured)
+    private nn.Module CreateModel(LoraModelContext context, LoraOptionsOverride? adapterOverride)
     {
-        string[] adapterKeys = [nameof(LoraFineTuningOptions.Rank), nameof(LoraFineTuningOptions.Alpha), nameof(LoraFineTuningOptions.Dropout),
-            nameof(LoraFineTuningOptions.UseRsLoRA), nameof(LoraFineTuningOptions.Init)];
-        var set = adapterKeys.Where(k => configuration[$"{LoraFineTuningOptions.SectionName}:{k}"] is not null).ToList();
-        var differing = model.LoraAdapters().FirstOrDefault(a => a.Adapter.Options != configured);
-        if (set.Count == 0 || differing.Adapter is null) return;
-        var actual = differing.Adapter.Options;
-        _logger.LogWarning(
-            "Ignoring {Keys} for {Model}: its adapters were built with their own settings (e.g. {Path}: rank {Rank}, alpha {Alpha}, dropout {Dropout}), typically from [LoRA] attributes",
-            string.Join(", ", set.Select(k => $"{LoraFineTuningOptions.SectionName}:{k}")), registration.ModelName, differing.Path, actual.Rank, actual.Alpha, actual.Dropout);
+        using var scope = adapterOverride is null ? null : LoraOptionsOverride.Apply(adapterOverride);
+        return registration.CreateModel(context);
     }
+
+    /// <summary>
+    /// The adapter keys set in configuration (not their defaults) as an override: an unset key keeps what the
+    /// attributes declare, e.g. <c>LoRA:Rank</c> alone keeps a [LoRA] class's alpha, as PEFT's <c>r</c> does.
+    /// </summary>
+    private LoraOptionsOverride? ConfiguredAdapterOverride(LoraFineTuningOptions o)
+    {
+        bool IsSet(string key) => configuration[$"{LoraFineTuningOptions.SectionName}:{key}"] is not null;
+        var adapterOverride = new LoraOptionsOverride
+        {
+            Rank = IsSet(nameof(o.Rank)) ? o.Rank : null,
+            Alpha = IsSet(nameof(o.Alpha)) ? o.Alpha : null,
+            Dropout = IsSet(nameof(o.Dropout)) ? o.Dropout : null,
+            UseRsLoRA = IsSet(nameof(o.UseRsLoRA)) ? o.UseRsLoRA : null,
+            Init = IsSet(nameof(o.Init)) ? o.Init : null,
+        };
+        return adapterOverride.IsEmpty ? null : adapterOverride;
+    }
+
+    /// <summary>
+    /// A factory that builds adapters with options of its own (neither from <see cref="LoraModelContext.Lora"/>
+    /// nor through [LoRA] classes) defeats the configured keys: say so rather than ignore them silently.
+    /// </summary>
+    private void WarnIfOverrideNotApplied(nn.Module model, LoraOptionsOverride? adapterOverride)
+    {
+        if (adapterOverride is null) return;
+        var missed = model.LoraAdapters().FirstOrDefault(a => !adapterOverride.IsReflectedIn(a.Adapter.Options));
+        if (missed.Adapter is null) return;
+        var actual = missed.Adapter.Options;
+        _logger.LogWarning(
+            "The configured {Override} did not reach {Model}: its factory built adapter {Path} with its own settings (rank {Rank}, alpha {Alpha}, dropout {Dropout}); pass LoraModelContext.Lora to hand-made adapters",
+            Describe(adapterOverride), registration.ModelName, missed.Path, actual.Rank, actual.Alpha, actual.Dropout);
+    }
+
+    private static string Describe(LoraOptionsOverride o) => string.Join(", ", new (string Key, object? Value)[]
+        {
+            (nameof(o.Rank), o.Rank), (nameof(o.Alpha), o.Alpha), (nameof(o.Dropout), o.Dropout), (nameof(o.UseRsLoRA), o.UseRsLoRA), (nameof(o.Init), o.Init),
+        }.Where(p => p.Value is not null)
+         .Select(p => $"{LoraFineTuningOptions.SectionName}:{p.Key}={Convert.ToString(p.Value, System.Globalization.CultureInfo.InvariantCulture)}"));
 
     /// <summary>The loss curve goes next to the adapter folder: <c>&lt;adapter&gt;.loss.svg</c>.</summary>
     public static string LossCurvePath(string adapterDirectory) => Path.GetFullPath(adapterDirectory).TrimEnd(Path.DirectorySeparatorChar) + ".loss.svg";

@@ -1,0 +1,94 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using LoraSdk.Hosting;
+using LoraSdk.Training.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using QuickStart;
+
+namespace LoraSdk.Training.Tests.Hosting;
+
+/// <summary><c>--LoRA:Rank</c> etc. reach a [LoRA] model (options fixed by attributes at compile time) through the host.</summary>
+[Collection(nameof(ConsoleCapture))]
+public class AdapterOverrideHostTests
+{
+    [Fact]
+    public async Task RankOnTheCommandLineChangesTheAdaptersOfALoraAttributeModel()
+    {
+        using var folder = new TempFolder();
+        var output = folder.Combine("adapter");
+        var warnings = new List<string>();
+        // TinyByteLm declares [LoRA(rank: 8, Alpha = 16, Dropout = 0.05)] on every projection.
+        using var host = BuildHost(folder, output, warnings, _ => new TinyByteLm(), "--LoRA:Rank=4");
+
+        Assert.Equal(FineTuningExitCodes.Success, await host.RunLoraFineTuningAsync());
+
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "adapter_config.json")));
+        Assert.Equal(4, config.RootElement.GetProperty("r").GetInt32());
+        Assert.Equal(16, config.RootElement.GetProperty("lora_alpha").GetDouble()); // an unset Alpha keeps the declared one
+        var shapes = SafetensorsShapes(Path.Combine(output, "adapter_model.safetensors"));
+        var loraA = shapes.Where(s => s.Key.EndsWith("lora_A.weight")).ToList();
+        var loraB = shapes.Where(s => s.Key.EndsWith("lora_B.weight")).ToList();
+        Assert.Equal(2 * 6 + 1, loraA.Count); // 6 projections per block, 2 blocks, the head
+        Assert.All(loraA, s => Assert.Equal(4, s.Value[0]));
+        Assert.All(loraB, s => Assert.Equal(4, s.Value[1]));
+        Assert.Contains(shapes, s => s.Key.EndsWith("head.lora_A.weight") && s.Value.SequenceEqual([4L, TinyByteLm.Dim]));
+        Assert.Empty(warnings);
+    }
+
+    [Fact]
+    public async Task AFactoryThatBuildsAdaptersWithItsOwnOptionsIsWarnedAbout()
+    {
+        using var folder = new TempFolder();
+        var warnings = new List<string>();
+        using var host = BuildHost(folder, folder.Combine("adapter"), warnings,
+            _ => new TinyCausalLm(new LoraOptions(8, 8)), "--LoRA:Rank=4");
+
+        Assert.Equal(FineTuningExitCodes.Success, await host.RunLoraFineTuningAsync());
+
+        var warning = Assert.Single(warnings);
+        Assert.Contains("LoRA:Rank=4 did not reach", warning);
+        Assert.Contains("rank 8", warning);
+    }
+
+    private static IHost BuildHost<TModel>(TempFolder folder, string output, List<string> warnings,
+        Func<LoraModelContext, TModel> createModel, params string[] extraArgs)
+        where TModel : TorchSharp.torch.nn.Module, LoraSdk.Training.ILoraTrainableModel
+    {
+        var data = folder.File("corpus.txt", string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog. ", 20)));
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            ContentRootPath = folder.Path,
+            Args = [$"--LoRA:Dataset={data}", $"--LoRA:Output={output}", "--LoRA:TextMode=Corpus", "--LoRA:MaxLength=32",
+                "--LoRA:MaxSteps=1", "--LoRA:BatchSize=2", "--LoRA:ValidationSplit=0", "--LoRA:Progress=Plain", .. extraArgs],
+        });
+        builder.Logging.AddProvider(new WarningCollector(warnings));
+        builder.Services.AddLoraFineTuning(createModel);
+        return builder.Build();
+    }
+
+    /// <summary>Tensor name → shape from a safetensors header (8-byte little-endian length, then JSON).</summary>
+    private static Dictionary<string, long[]> SafetensorsShapes(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        long length = BinaryPrimitives.ReadInt64LittleEndian(bytes);
+        using var header = JsonDocument.Parse(bytes.AsMemory(8, (int)length));
+        return header.RootElement.EnumerateObject().Where(p => p.Name != "__metadata__")
+            .ToDictionary(p => p.Name, p => p.Value.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray());
+    }
+
+    private sealed class WarningCollector(List<string> warnings) : ILoggerProvider, ILogger
+    {
+        public ILogger CreateLogger(string categoryName) => this;
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel)) lock (warnings) warnings.Add(formatter(state, exception));
+        }
+
+        public void Dispose() { }
+    }
+}
