@@ -15,7 +15,10 @@ public sealed class LoraFineTuningOptions
     // The adapter.
     public int Rank { get; set; } = 8;
 
-    /// <summary>Defaults to <see cref="Rank"/> (scaling 1), as <c>[LoRA]</c> does.</summary>
+    /// <summary>
+    /// Defaults to <see cref="Rank"/> (scaling 1) in <see cref="LoraModelContext.Lora"/>, as <c>[LoRA]</c> does.
+    /// A <c>[LoRA]</c> class keeps its declared alpha unless this key is set (only set keys override it).
+    /// </summary>
     public double? Alpha { get; set; }
 
     public double Dropout { get; set; }
