@@ -88,8 +88,8 @@ public static class GeneratedLora
     }
 
     /// <summary>
-    /// x·Aᵀ of a Linear adapter, after the adapter's dropout when it trains with a non-zero one: (…, r). Read from
-    /// the adapter, not emitted as constants, because a <see cref="LoraOptionsOverride"/> may have changed them.
+    /// x·Aᵀ of a Linear adapter, after the adapter's dropout when it trains with a non-zero one: (…, r), with the
+    /// adapter's run-time options (see <see cref="AddUpdate"/>).
     /// </summary>
     public static Tensor LinearDown(LinearLoraAdapter adapter, Tensor input)
     {
@@ -97,6 +97,30 @@ public static class GeneratedLora
         if (!adapter.training || dropout == 0) return nn.functional.linear(input, adapter.LoraA);
         using var dropped = nn.functional.dropout(input, dropout, training: true);
         return nn.functional.linear(dropped, adapter.LoraA);
+    }
+
+    /// <summary>
+    /// Whether the adapter still has the options its [LoRA] attribute declared, which the generated fast path
+    /// has folded in as constants (false after a <see cref="LoraOptionsOverride"/> changed them).
+    /// </summary>
+    public static bool HasOptions(LoraAdapter adapter, double scaling, double dropout) =>
+        adapter.Scaling == scaling && adapter.Options.Dropout == dropout;
+
+    /// <summary>
+    /// base output + scaling·B(A(dropout(x))) with the adapter's run-time options: the generated path for an
+    /// adapter whose declared options a <see cref="LoraOptionsOverride"/> changed.
+    /// </summary>
+    public static Tensor AddUpdate(LoraAdapter adapter, Tensor result, Tensor input, bool inPlace)
+    {
+        if (adapter is LinearLoraAdapter linear)
+        {
+            using var down = LinearDown(linear, input);
+            return inPlace
+                ? AddLowRank(result, down, linear.LoraB, linear.Scaling)
+                : PlusLowRank(result, down, linear.LoraB, linear.Scaling);
+        }
+        using var delta = adapter.LowRankForward(input);
+        return inPlace ? result.add_(delta, alpha: adapter.Scaling) : result.add(delta, alpha: adapter.Scaling);
     }
 
     /// <summary>
