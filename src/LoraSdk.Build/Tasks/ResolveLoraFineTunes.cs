@@ -68,7 +68,7 @@ namespace LoraSdk.Build.Tasks
             Dictionary<string, object?>? section = null;
             if (File.Exists(configPath))
             {
-                if (!TryReadSection(configPath, out section)) return null;
+                if (!FineTuneConfig.TryReadSection(configPath, Log, out section)) return null;
             }
             else if (configExplicit)
             {
@@ -99,30 +99,6 @@ namespace LoraSdk.Build.Tasks
             result.SetMetadata("LoraSdkOwnsOutput", owned ? "true" : "false");
             Log.LogMessage(MessageImportance.Low, $"LoraFineTune '{name}': adapter {outputDirectory}; inputs: {string.Join(", ", inputs.Files)}");
             return result;
-        }
-
-        private bool TryReadSection(string configPath, out Dictionary<string, object?>? section)
-        {
-            section = null;
-            try
-            {
-                if (JsonReader.Parse(File.ReadAllText(configPath)) is Dictionary<string, object?> root
-                    && root.TryGetValue(FineTuneItem.Section, out object? value))
-                {
-                    section = value as Dictionary<string, object?>;
-                }
-                return true;
-            }
-            catch (JsonFormatException e)
-            {
-                Log.LogError(null, "LORA121", null, configPath, e.Line, e.Column, 0, 0, $"Cannot read {Path.GetFileName(configPath)}: {e.Message}.");
-                return false;
-            }
-            catch (IOException e)
-            {
-                Log.LogError(null, "LORA121", null, configPath, 0, 0, 0, 0, $"Cannot read {Path.GetFileName(configPath)}: {e.Message}");
-                return false;
-            }
         }
     }
 }
