@@ -76,6 +76,12 @@ namespace LoraSdk.Build.Tasks
                 return null;
             }
 
+            // The program loads appsettings.json besides a forwarded Config file: its LoRA values apply where that file is silent.
+            string programConfigPath = Path.GetFullPath(Path.Combine(ProjectDirectory, FineTuneItem.DefaultConfig));
+            Dictionary<string, object?>? programSection = null;
+            bool alsoProgramConfig = FineTuneConfig.NeedsForwarding(ProjectDirectory, configName) && File.Exists(programConfigPath);
+            if (alsoProgramConfig && !FineTuneConfig.TryReadSection(programConfigPath, Log, out programSection)) return null;
+
             var overrides = FineTuneItem.OptionOverrides(item);
             string? output = overrides.Where(o => o.Key.Equals(FineTuneItem.OutputOption, StringComparison.OrdinalIgnoreCase)).Select(o => o.Value).FirstOrDefault();
             if (string.IsNullOrWhiteSpace(output) && section != null && section.TryGetValue(FineTuneItem.OutputOption, out object? configured))
@@ -87,6 +93,8 @@ namespace LoraSdk.Build.Tasks
             var inputs = new FineTuneInputs(ProjectDirectory, outputDirectory);
             if (File.Exists(configPath)) inputs.AddPath(configPath);
             if (section != null) inputs.AddCandidates(section);
+            if (alsoProgramConfig) inputs.AddPath(programConfigPath);
+            if (programSection != null) inputs.AddCandidates(programSection);
             foreach (var option in overrides.Where(o => !FineTuneItem.IsOutputOption(o.Key))) inputs.AddCandidates(option.Value);
             foreach (string extra in item.GetMetadata(FineTuneItem.ExtraInputsMetadata).Split(new[] { ';' }, StringSplitOptions.RemoveEmptyEntries))
                 inputs.AddPath(extra);
