@@ -51,10 +51,14 @@ public sealed class BuildTimeFineTuningTests(PackedLoraSdk package)
         Assert.False(File.Exists(consumer.AdapterModel), failed.Output);
         Assert.False(File.Exists(consumer.AdapterConfig), failed.Output);
 
-        // 5. Fixed again: trains; then `dotnet clean` removes what the build produced.
+        // 5. Fixed again, with the item's Config switched to another file: trains with that file's LoRA
+        // section forwarded (BatchSize 2: 6 records, 2 epochs = 6 steps, not 4) over appsettings.json's Dataset.
         consumer.WriteDataset(ConsumerSources.Dataset);
-        consumer.Build().ShouldSucceed();
+        File.WriteAllText(Path.Combine(consumer.Directory, "tiny.json"), """{ "LoRA": { "BatchSize": 2 } }""");
+        log = consumer.Build("-p:TinyConfig=tiny.json").ShouldSucceed().Output;
+        Assert.Contains($"{ConsumerProject.FineTuneName}: step 6/6", log);
         Assert.True(File.Exists(consumer.AdapterModel));
+        // Then `dotnet clean` removes what the build produced.
         log = consumer.Clean().ShouldSucceed().Output;
         Assert.False(Directory.Exists(consumer.AdapterDirectory), log);
         // Nor anything the trainer wrote beside it (checkpoints, loss curve).

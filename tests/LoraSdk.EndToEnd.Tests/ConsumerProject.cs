@@ -38,10 +38,12 @@ internal sealed class ConsumerProject
                 <RestorePackagesPath>{Path.Combine(package.Root, "packages")}</RestorePackagesPath>
                 <RestoreAdditionalProjectFallbackFolders>{BuildInfo.NuGetPackageRoot}</RestoreAdditionalProjectFallbackFolders>
                 <LoraFineTuneOnBuild>true</LoraFineTuneOnBuild>
+                <!-- Lets a test build switch the item to another config file (-p:TinyConfig=...). -->
+                <TinyConfig Condition="'$(TinyConfig)' == ''">appsettings.json</TinyConfig>
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="LoraSdk" Version="{package.Version}" />
-                <LoraFineTune Include="{FineTuneName}" Config="appsettings.json" Epochs="2" />
+                <LoraFineTune Include="{FineTuneName}" Config="$(TinyConfig)" Epochs="2" />
                 <None Update="appsettings.json" CopyToOutputDirectory="PreserveNewest" />
               </ItemGroup>
             </Project>

@@ -24,6 +24,9 @@ namespace LoraSdk.Build.Tasks
 
         private readonly ProgressThrottle _throttle = new ProgressThrottle();
 
+        /// <summary>The <c>LoRA</c> section of a non-default <c>Config</c> file, flattened (empty otherwise).</summary>
+        private IReadOnlyList<KeyValuePair<string, string>> _configValues = Array.Empty<KeyValuePair<string, string>>();
+
         /// <summary>The <c>LoraFineTune</c> item: its identity names the run, its metadata override options.</summary>
         [Required]
         public ITaskItem FineTune { get; set; } = null!;
@@ -81,6 +84,25 @@ namespace LoraSdk.Build.Tasks
             return succeeded;
         }
 
+        /// <summary>
+        /// The program loads only <c>appsettings.json</c>: another <c>Config</c> file's <c>LoRA</c> section is
+        /// forwarded as command-line overrides, read here so that a bad file fails before the program starts.
+        /// </summary>
+        protected override bool ValidateParameters()
+        {
+            string configName = FineTune.GetMetadata(FineTuneItem.ConfigMetadata);
+            if (!FineTuneConfig.NeedsForwarding(ProjectDirectory, configName)) return base.ValidateParameters();
+            string configPath = Path.GetFullPath(Path.Combine(ProjectDirectory, configName));
+            if (!File.Exists(configPath))
+            {
+                Log.LogError(null, "LORA120", null, null, 0, 0, 0, 0, $"LoraFineTune '{Name}': its Config file {configPath} does not exist.");
+                return false;
+            }
+            if (!FineTuneConfig.TryReadSection(configPath, Log, out var section)) return false;
+            if (section != null) _configValues = FineTuneConfig.Flatten(section);
+            return base.ValidateParameters();
+        }
+
         protected override string GenerateFullPathToTool()
         {
             // The dotnet CLI tells MSBuild which host runs it; use the same one for the program.
@@ -100,8 +122,12 @@ namespace LoraSdk.Build.Tasks
             var builder = new CommandLineBuilder();
             builder.AppendFileNameIfNotNull(Assembly);
             builder.AppendSwitch(Command);
-            foreach (var option in FineTuneItem.OptionOverrides(FineTune)
-                         .Where(o => !o.Key.Equals(FineTuneItem.OutputOption, StringComparison.OrdinalIgnoreCase)))
+            var itemOptions = FineTuneItem.OptionOverrides(FineTune)
+                .Where(o => !o.Key.Equals(FineTuneItem.OutputOption, StringComparison.OrdinalIgnoreCase))
+                .ToList();
+            // The item's metadata wins over its Config file, a whole array or object included; Output always comes from the target.
+            var overridden = itemOptions.Select(o => o.Key).Concat(new[] { FineTuneItem.OutputOption }).ToList();
+            foreach (var option in _configValues.Where(v => !FineTuneConfig.IsCoveredBy(v.Key, overridden)).Concat(itemOptions))
             {
                 builder.AppendSwitchIfNotNull($"--{FineTuneItem.Section}:{option.Key}=", option.Value);
             }

@@ -68,13 +68,19 @@ namespace LoraSdk.Build.Tasks
             Dictionary<string, object?>? section = null;
             if (File.Exists(configPath))
             {
-                if (!TryReadSection(configPath, out section)) return null;
+                if (!FineTuneConfig.TryReadSection(configPath, Log, out section)) return null;
             }
             else if (configExplicit)
             {
                 Log.LogError(null, "LORA120", null, null, 0, 0, 0, 0, $"LoraFineTune '{name}': its Config file {configPath} does not exist.");
                 return null;
             }
+
+            // The program loads appsettings.json besides a forwarded Config file: its LoRA values apply where that file is silent.
+            string programConfigPath = Path.GetFullPath(Path.Combine(ProjectDirectory, FineTuneItem.DefaultConfig));
+            Dictionary<string, object?>? programSection = null;
+            bool alsoProgramConfig = FineTuneConfig.NeedsForwarding(ProjectDirectory, configName) && File.Exists(programConfigPath);
+            if (alsoProgramConfig && !FineTuneConfig.TryReadSection(programConfigPath, Log, out programSection)) return null;
 
             var overrides = FineTuneItem.OptionOverrides(item);
             string? output = overrides.Where(o => o.Key.Equals(FineTuneItem.OutputOption, StringComparison.OrdinalIgnoreCase)).Select(o => o.Value).FirstOrDefault();
@@ -87,6 +93,8 @@ namespace LoraSdk.Build.Tasks
             var inputs = new FineTuneInputs(ProjectDirectory, outputDirectory);
             if (File.Exists(configPath)) inputs.AddPath(configPath);
             if (section != null) inputs.AddCandidates(section);
+            if (alsoProgramConfig) inputs.AddPath(programConfigPath);
+            if (programSection != null) inputs.AddCandidates(programSection);
             foreach (var option in overrides.Where(o => !FineTuneItem.IsOutputOption(o.Key))) inputs.AddCandidates(option.Value);
             foreach (string extra in item.GetMetadata(FineTuneItem.ExtraInputsMetadata).Split(new[] { ';' }, StringSplitOptions.RemoveEmptyEntries))
                 inputs.AddPath(extra);
@@ -99,30 +107,6 @@ namespace LoraSdk.Build.Tasks
             result.SetMetadata("LoraSdkOwnsOutput", owned ? "true" : "false");
             Log.LogMessage(MessageImportance.Low, $"LoraFineTune '{name}': adapter {outputDirectory}; inputs: {string.Join(", ", inputs.Files)}");
             return result;
-        }
-
-        private bool TryReadSection(string configPath, out Dictionary<string, object?>? section)
-        {
-            section = null;
-            try
-            {
-                if (JsonReader.Parse(File.ReadAllText(configPath)) is Dictionary<string, object?> root
-                    && root.TryGetValue(FineTuneItem.Section, out object? value))
-                {
-                    section = value as Dictionary<string, object?>;
-                }
-                return true;
-            }
-            catch (JsonFormatException e)
-            {
-                Log.LogError(null, "LORA121", null, configPath, e.Line, e.Column, 0, 0, $"Cannot read {Path.GetFileName(configPath)}: {e.Message}.");
-                return false;
-            }
-            catch (IOException e)
-            {
-                Log.LogError(null, "LORA121", null, configPath, 0, 0, 0, 0, $"Cannot read {Path.GetFileName(configPath)}: {e.Message}");
-                return false;
-            }
         }
     }
 }

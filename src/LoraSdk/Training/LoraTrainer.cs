@@ -100,8 +100,7 @@ public sealed class LoraTrainer
 
         var clock = Stopwatch.StartNew();
         double elapsedBefore = state.ElapsedSeconds;
-        var reportClock = Stopwatch.StartNew();
-        int reportStartStep = state.Step;
+        var rate = new StepRateWindow(Math.Max(stepsPerEpoch, _options.LogEvery), state.Step, 0);
         var outcome = TrainingOutcome.Completed;
         _model.train();
 
@@ -128,11 +127,9 @@ public sealed class LoraTrainer
                 state.History.Add(new LossPoint(state.Step, meanLoss, null));
                 state.LossWindowSum = 0;
                 state.LossWindowSteps = 0;
-                double speed = (state.Step - reportStartStep) / Math.Max(reportClock.Elapsed.TotalSeconds, 1e-9);
+                double speed = rate.Record(state.Step, clock.Elapsed.TotalSeconds);
                 observer.OnStep(new StepProgress(state.Step, totalSteps, (int)stream.EpochOf(state.MicroBatchesSeen - 1) + 1,
                     meanLoss, learningRate, speed, TimeSpan.FromSeconds(state.ElapsedSeconds)));
-                reportClock.Restart();
-                reportStartStep = state.Step;
             }
 
             bool evaluated = false;

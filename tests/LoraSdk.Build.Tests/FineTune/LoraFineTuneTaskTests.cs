@@ -33,6 +33,80 @@ public sealed class LoraFineTuneTaskTests
     }
 
     [Fact]
+    public void Forwards_the_LoRA_section_of_a_non_default_config_file_with_item_metadata_winning()
+    {
+        using var trainer = new FakeTrainer("write_adapter");
+        File.WriteAllText(Path.Combine(trainer.Directory, "appsettings.json"), """{ "LoRA": { "Rank": 2 } }""");
+        File.WriteAllText(Path.Combine(trainer.Directory, "other.json"), """
+            {
+              // the program never loads this file itself
+              "Logging": { "LogLevel": { "Default": "Debug" } },
+              "LoRA": {
+                "Dataset": "data/other train.jsonl",
+                "Rank": 16,
+                "LearningRate": 2e-4,
+                "UseRsLoRA": true,
+                "Seed": null,
+                "Data": { "Validation": "data/valid.jsonl" },
+                "Labels": [ "greet", "bye" ],
+                "Targets": [ "query", "value", "key" ],
+                "Output": "adapters/from-config",
+              },
+            }
+            """);
+        var engine = new RecordingBuildEngine();
+        var task = trainer.CreateTask(engine, ("Config", "other.json"), ("Rank", "8"), ("Targets", "dense"));
+
+        Assert.True(task.Execute(), engine.Log);
+
+        // File values first, as configuration paths; metadata replaces a key with everything below it
+        // (Targets:0..2), and Output always comes from the target.
+        Assert.Equal(new[]
+        {
+            "train",
+            "--LoRA:Dataset=data/other train.jsonl",
+            "--LoRA:LearningRate=0.0002",
+            "--LoRA:UseRsLoRA=true",
+            "--LoRA:Data:Validation=data/valid.jsonl",
+            "--LoRA:Labels:0=greet",
+            "--LoRA:Labels:1=bye",
+            "--LoRA:Rank=8",
+            "--LoRA:Targets=dense",
+            "--LoRA:Output=obj/lora/intents",
+        }, trainer.RecordedArguments);
+    }
+
+    [Theory]
+    [InlineData("appsettings.json")]
+    [InlineData("./appsettings.json")]
+    public void Leaves_the_default_config_to_the_program(string config)
+    {
+        using var trainer = new FakeTrainer("write_adapter");
+        File.WriteAllText(Path.Combine(trainer.Directory, "appsettings.json"), """{ "LoRA": { "Rank": 2 } }""");
+        var engine = new RecordingBuildEngine();
+
+        Assert.True(trainer.CreateTask(engine, ("Config", config)).Execute(), engine.Log);
+
+        Assert.Equal(new[] { "train", "--LoRA:Output=obj/lora/intents" }, trainer.RecordedArguments);
+    }
+
+    [Fact]
+    public void A_bad_config_file_fails_before_the_program_starts()
+    {
+        using var trainer = new FakeTrainer("write_adapter");
+        File.WriteAllText(Path.Combine(trainer.Directory, "other.json"), "{ \"LoRA\": { \"Rank\": 8,, } }");
+        trainer.WriteStaleAdapter();
+        var engine = new RecordingBuildEngine();
+
+        Assert.False(trainer.CreateTask(engine, ("Config", "other.json")).Execute());
+
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal(("LORA121", Path.Combine(trainer.Directory, "other.json"), 1), (error.Code, error.File, error.LineNumber));
+        Assert.False(File.Exists(Path.Combine(trainer.Directory, "args.txt")), "the program ran");
+        Assert.All(trainer.AdapterPaths, p => Assert.False(File.Exists(p), p));
+    }
+
+    [Fact]
     public void Relays_one_progress_line_every_interval_at_normal_verbosity_and_the_result_at_high()
     {
         using var trainer = new FakeTrainer("""

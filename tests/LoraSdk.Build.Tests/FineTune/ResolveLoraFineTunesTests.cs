@@ -87,6 +87,24 @@ public sealed class ResolveLoraFineTunesTests : IDisposable
     }
 
     [Fact]
+    public void Another_config_file_adds_to_the_appsettings_json_that_the_program_still_loads()
+    {
+        Write("appsettings.json", """{ "LoRA": { "Dataset": "data/train.jsonl", "Output": "adapters/ignored" } }""");
+        Write("settings/intents.json", """{ "LoRA": { "Validation": "data/valid.jsonl" } }""");
+        Write("data/train.jsonl", "{}");
+        Write("data/valid.jsonl", "{}");
+        var item = new TaskItem("intents");
+        item.SetMetadata("Config", "settings/intents.json");
+
+        ITaskItem resolved = ResolveSingle(item);
+
+        // Output comes from the item's own Config only (the build always passes --LoRA:Output).
+        Assert.Equal(Full("obj/lora/intents"), resolved.GetMetadata("LoraSdkOutput"));
+        Assert.Equal(new[] { "appsettings.json", "data/train.jsonl", "data/valid.jsonl", "settings/intents.json" }.Select(Full),
+            resolved.GetMetadata("LoraSdkInputs").Split(';'));
+    }
+
+    [Fact]
     public void A_config_with_invalid_json_is_an_error_at_its_line_and_column()
     {
         Write("settings/train.json", "{\n  \"LoRA\": {\n    \"Rank\": 8 \"Epochs\": 2\n  }\n}");
