@@ -40,26 +40,9 @@ public static class GeneratedLora
 
     public static bool IsMerged(LoraAdapter[] adapters) => adapters.All(a => a.IsMerged);
 
-    /// <summary>
-    /// Merges every adapter of one module. With <paramref name="safe"/> every merged weight is checked for
-    /// NaN/Inf before any is changed (merge-then-unmerge would not restore the weights bit for bit).
-    /// </summary>
-    public static void Merge(LoraAdapter[] adapters, bool safe)
-    {
-        if (safe)
-        {
-            foreach (var adapter in adapters.Where(a => !a.IsMerged))
-            {
-                using var scope = NewDisposeScope();
-                using var _ = no_grad();
-                var merged = adapter.BaseWeight + adapter.DeltaWeight().to(adapter.BaseWeight.dtype);
-                if (!isfinite(merged).all().item<bool>())
-                    throw new InvalidOperationException(
-                        $"Safe merge of LoRA adapter '{adapter.TargetName}' refused: the merged weight would contain NaN or Inf. No weight of this module was changed.");
-            }
-        }
-        foreach (var adapter in adapters) adapter.Merge();
-    }
+    /// <summary>Merges every adapter of one module, as MergeLoRA does for a tree (safe: all checked before any changes).</summary>
+    public static void Merge(LoraAdapter[] adapters, bool safe) =>
+        LoraModelExtensions.MergeAll(adapters.Select(a => (a.TargetName, a)), safe);
 
     public static void Unmerge(LoraAdapter[] adapters)
     {
