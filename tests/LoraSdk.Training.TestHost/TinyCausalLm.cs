@@ -36,8 +36,8 @@ public sealed class TinyCausalLm : nn.Module<Tensor, Tensor>, ILoraTrainableMode
     {
         if (StepDelay > TimeSpan.Zero) Thread.Sleep(StepDelay);
         using var x = embed.forward(inputIds);
-        using var h = LoraRouter.Forward(hidden, x);
+        using var h = LoraRouter.Forward(hidden, x, "TinyCausalLm.hidden");
         using var a = h.tanh();
-        return LoraRouter.Forward(head, a);
+        return LoraRouter.Forward(head, a, "TinyCausalLm.head");
     }
 }

@@ -40,6 +40,23 @@ public sealed class LinearLoraAdapter : LoraAdapter
 
     public override Tensor BaseForward(Tensor input) => _target.forward(input);
 
+    /// <summary>
+    /// The fused path: base output and update in one autograd node (<see cref="FusedLinearLora"/>), the update
+    /// added in place with one GEMM, and a backward that writes the input gradient once.
+    /// </summary>
+    protected override Tensor AdaptedForward(Tensor input)
+    {
+        using var mask = DropoutMask(input);
+        return FusedLinearLora.Forward(input, _target.weight!, _target.bias, LoraA, LoraB, Scaling, mask);
+    }
+
+    /// <summary>The same arithmetic as <see cref="AdaptedForward"/>, out of place: result + (s·d)·Bᵀ in one GEMM.</summary>
+    protected override Tensor PlusUpdate(Tensor result, Tensor input)
+    {
+        using var mask = DropoutMask(input);
+        return FusedLinearLora.Plus(result, input, LoraA, LoraB, Scaling, mask);
+    }
+
     public override Tensor LowRankForward(Tensor input)
     {
         using var dropped = Dropout(input);

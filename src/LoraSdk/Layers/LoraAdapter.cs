@@ -13,6 +13,10 @@ namespace LoraSdk;
 public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
 {
     private bool _merged;
+    private bool _enabled = true;
+
+    // merged || !enabled, kept as one field: the only check on the hot path of a merged or disabled adapter.
+    private bool _baseOnly;
 
     protected LoraAdapter(string targetName, nn.Module target, LoraOptions options)
         : base(ModuleNameFor(targetName))
@@ -56,7 +60,11 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
     /// False while <c>DisableLoRA()</c> is in effect: the low-rank path is skipped. It does not touch a merged
     /// weight; <c>DisableLoRA()</c> unmerges merged adapters for its duration.
     /// </summary>
-    public bool Enabled { get; set; } = true;
+    public bool Enabled
+    {
+        get => _enabled;
+        set { _enabled = value; _baseOnly = _merged || !value; }
+    }
 
     /// <summary>Whether scaling·B·A is currently folded into the base weight.</summary>
     public bool IsMerged => _merged;
@@ -80,25 +88,37 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
     public IReadOnlyList<(string Name, long[] Shape)> ExpectedShapes =>
         ParameterNames.Select(p => (p.Name, p.Parameter.shape)).ToList();
 
-    public override Tensor forward(Tensor input)
-    {
-        var result = BaseForward(input);
-        if (!Enabled || _merged) return result;
-        using var delta = LowRankForward(input);
-        return result.add_(delta, alpha: Scaling);
-    }
+    /// <summary>
+    /// The adapted output: base(x) + scaling·B(A(dropout(x))), or the base layer alone while merged or disabled.
+    /// Generated interceptors of <c>target.forward(x)</c> come here (through <see cref="LoraRouter.Forward"/>).
+    /// </summary>
+    public override Tensor forward(Tensor input) => _baseOnly ? BaseForward(input) : AdaptedForward(input);
 
     /// <summary>
     /// The adapted output with the base part computed through the target's <c>call()</c>, so hooks
     /// registered on the target run (on the target's own output) as they would without an adapter.
     /// The update is added out of place: a hook may have kept a reference to that output.
+    /// Generated interceptors of <c>target.call(x)</c> come here (through <see cref="LoraRouter.Call"/>).
     /// </summary>
     public Tensor CallThroughTarget(Tensor input)
     {
         var result = ((nn.Module<Tensor, Tensor>)Target).call(input);
-        if (!Enabled || _merged) return result;
+        return _baseOnly ? result : PlusUpdate(result, input); // result not disposed: a hook's reference must stay valid
+    }
+
+    /// <summary>result + scaling·B(A(dropout(x))) as a new tensor (the <c>call</c> path).</summary>
+    protected virtual Tensor PlusUpdate(Tensor result, Tensor input)
+    {
         using var delta = LowRankForward(input);
-        return result.add(delta, alpha: Scaling); // not disposed either: the hook's reference must stay valid
+        return result.add(delta, alpha: Scaling);
+    }
+
+    /// <summary>base(x) + scaling·B(A(dropout(x))); a layer kind overrides it where one formulation is faster.</summary>
+    protected virtual Tensor AdaptedForward(Tensor input)
+    {
+        var result = BaseForward(input);
+        using var delta = LowRankForward(input);
+        return result.add_(delta, alpha: Scaling);
     }
 
     /// <summary>The frozen layer's own forward, never adapted.</summary>
@@ -120,7 +140,7 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
         using var _ = no_grad();
         var weight = BaseWeight;
         weight.add_(DeltaWeight().to(weight.dtype));
-        _merged = true;
+        _merged = _baseOnly = true;
     }
 
     /// <summary>
@@ -147,6 +167,7 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
         var weight = BaseWeight;
         weight.sub_(DeltaWeight().to(weight.dtype));
         _merged = false;
+        _baseOnly = !_enabled;
     }
 
     /// <summary>Re-initialises A and B as <see cref="LoraOptions.Init"/> says (PiSSA also rewrites the base weight).</summary>
@@ -154,6 +175,19 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
 
     protected Tensor Dropout(Tensor input) =>
         training && Options.Dropout > 0 ? nn.functional.dropout(input, Options.Dropout, training: true) : input.alias();
+
+    /// <summary>
+    /// The inverted-dropout mask (0 or 1/(1 − p)) that <see cref="Dropout"/> would multiply by, drawn the same way
+    /// (the same random numbers), or null while not training or without dropout.
+    /// </summary>
+    protected Tensor? DropoutMask(Tensor input)
+    {
+        double p = Options.Dropout;
+        if (!training || p == 0) return null;
+        var mask = empty_like(input);
+        mask.bernoulli_(1 - p).div_(1 - p); // in place: returns mask itself
+        return mask;
+    }
 
     /// <summary>Creates the adapter for a layer of a supported kind.</summary>
     public static LoraAdapter Create(string targetName, nn.Module target, LoraOptions options) => target switch

@@ -6,8 +6,9 @@ namespace LoraSdk;
 
 /// <summary>
 /// Finds the adapter of a layer. Generated interceptors replace <c>layer.forward(x)</c> and
-/// <c>layer.call(x)</c> in user code with <see cref="Forward"/>; an interceptor cannot reach the owning
-/// instance, so the layer itself is the key. A weak table keeps no layer alive.
+/// <c>layer.call(x)</c> in user code with one call to <see cref="Forward"/> / <see cref="Call"/>; an interceptor
+/// cannot reach the owning instance, so the layer itself is the key (one lookup, about 10 ns per call).
+/// A weak table keeps no layer alive.
 /// </summary>
 public static class LoraRouter
 {
@@ -23,11 +24,21 @@ public static class LoraRouter
 
     public static bool TryGetAdapter(nn.Module layer, out LoraAdapter adapter) => Adapters.TryGetValue(layer, out adapter!);
 
-    /// <summary>The adapted forward of <paramref name="layer"/>, or its plain forward if it has no adapter.</summary>
-    public static Tensor Forward(nn.Module<Tensor, Tensor> layer, Tensor input) =>
-        Adapters.TryGetValue(layer, out var adapter) ? adapter.forward(input) : layer.forward(input);
+    /// <summary>
+    /// <c>layer.forward(x)</c> of an adapted layer: the body of every generated <c>forward</c> interceptor.
+    /// <paramref name="target"/> (<c>Namespace.Class.field</c>) names the layer in the error when no adapter is attached.
+    /// </summary>
+    public static Tensor Forward(nn.Module<Tensor, Tensor> layer, Tensor input, string target) =>
+        AdapterOf(layer, target).forward(input);
 
-    /// <summary>As <see cref="Forward"/>, through <c>call</c>: the layer's hooks run, adapted or not.</summary>
-    public static Tensor Call(nn.Module<Tensor, Tensor> layer, Tensor input) =>
-        Adapters.TryGetValue(layer, out var adapter) ? adapter.CallThroughTarget(input) : layer.call(input);
+    /// <summary>As <see cref="Forward"/>, for <c>layer.call(x)</c>: the layer's hooks run (see <see cref="LoraAdapter.CallThroughTarget"/>).</summary>
+    public static Tensor Call(nn.Module<Tensor, Tensor> layer, Tensor input, string target) =>
+        AdapterOf(layer, target).CallThroughTarget(input);
+
+    private static LoraAdapter AdapterOf(nn.Module layer, string target)
+    {
+        if (Adapters.TryGetValue(layer, out var adapter)) return adapter;
+        int dot = target.LastIndexOf('.');
+        throw GeneratedLora.NotAttached(dot < 0 ? target : target[..dot], $" ('{target}' has no adapter)");
+    }
 }

@@ -26,8 +26,8 @@ internal sealed class Block : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        using var q = LoraRouter.Forward(query, x);
-        using var v = LoraRouter.Forward(value, x);
+        using var q = LoraRouter.Forward(query, x, "Block.query");
+        using var v = LoraRouter.Forward(value, x, "Block.value");
         using var sum = q + v;
         using var mixed = router.forward(sum);
         return mixed.tanh();
@@ -51,7 +51,7 @@ internal sealed class ConvHead : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var image = x.permute(0, 2, 1).unsqueeze(-1);          // [B, D, T, 1]
-        using var convolved = LoraRouter.Forward(conv, image);       // [B, 4, T, 1]
+        using var convolved = LoraRouter.Forward(conv, image, "Block.conv");       // [B, 4, T, 1]
         using var tokens = convolved.squeeze(-1).permute(0, 2, 1);   // [B, T, 4]
         return classifier.forward(tokens);
     }
@@ -82,7 +82,7 @@ internal sealed class TinyNet : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor ids)
     {
-        var x = LoraRouter.Forward(embed, ids);
+        var x = LoraRouter.Forward(embed, ids, "Block.embed");
         foreach (var block in blocks)
         {
             var next = block.forward(x);

@@ -30,8 +30,8 @@ public class AdaptedOutputTests
         using var model = layerCase.CreateWithRandomFactors();
         using var input = layerCase.Input();
 
-        using var viaCall = LoraRouter.Call(model.Layer, input);
-        using var viaForward = LoraRouter.Forward(model.Layer, input);
+        using var viaCall = LoraRouter.Call(model.Layer, input, "AdaptedOutputTests.Layer");
+        using var viaForward = LoraRouter.Forward(model.Layer, input, "AdaptedOutputTests.Layer");
 
         Assert.True(Close.Identical(viaCall, viaForward));
         Close.Relative(Float64Reference.Adapted(model.Adapter, input), viaCall, 1e-5);
@@ -53,14 +53,13 @@ public class AdaptedOutputTests
     }
 
     [Fact]
-    public void UnadaptedLayersPassThroughTheRouter()
+    public void RoutingAnUnadaptedLayerIsAClearErrorNotASilentBypass()
     {
-        torch.manual_seed(7);
         using var plain = nn.Linear(4, 3);
         using var input = randn(2, 4);
         Assert.False(LoraRouter.TryGetAdapter(plain, out _));
-        using var expected = plain.forward(input);
-        using var routed = LoraRouter.Forward(plain, input);
-        Assert.True(Close.Identical(expected, routed));
+        var error = Assert.Throws<InvalidOperationException>(() => LoraRouter.Forward(plain, input, "Demo.Model.plain"));
+        Assert.Contains("Demo.Model has no LoRA adapters ('Demo.Model.plain' has no adapter)", error.Message);
+        Assert.Throws<InvalidOperationException>(() => LoraRouter.Call(plain, input, "Demo.Model.plain"));
     }
 }

@@ -22,7 +22,7 @@ public class RouterHookTests
         var linear = (nn.Module<Tensor, Tensor>)model.Layer;
         var hook = linear.register_forward_hook((_, _, output) => { calls++; captured = output; return null!; });
 
-        using var output = LoraRouter.Call(linear, input);
+        using var output = LoraRouter.Call(linear, input, "RouterHookTests.linear");
 
         hook.remove();
         Assert.Equal(1, calls);
@@ -39,7 +39,7 @@ public class RouterHookTests
         int calls = 0;
         var hook = model.Layer.register_forward_hook((_, _, _) => { calls++; return null!; });
 
-        using var output = LoraRouter.Forward(model.Layer, input);
+        using var output = LoraRouter.Forward(model.Layer, input, "RouterHookTests.Layer");
 
         hook.remove();
         Assert.Equal(0, calls);

@@ -22,5 +22,5 @@ public sealed class AdaptedLayer : nn.Module<Tensor, Tensor>
 
     public nn.Module<Tensor, Tensor> Layer => layer;
 
-    public override Tensor forward(Tensor input) => LoraRouter.Forward(layer, input);
+    public override Tensor forward(Tensor input) => LoraRouter.Forward(layer, input, "AdaptedLayer.layer");
 }

@@ -26,9 +26,9 @@ internal sealed class ProjectionBlock : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        using var q = LoraRouter.Forward(query, input);
+        using var q = LoraRouter.Forward(query, input, "ProjectionBlock.query");
         using var k = key.forward(input);
-        using var v = LoraRouter.Forward(value, input);
+        using var v = LoraRouter.Forward(value, input, "ProjectionBlock.value");
         using var mixed = q * k.sigmoid();
         return mixed + v;
     }

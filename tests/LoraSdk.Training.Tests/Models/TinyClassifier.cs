@@ -32,7 +32,7 @@ public sealed class TinyClassifier : nn.Module<Tensor, Tensor, Tensor>, ILoraTra
         using var x = embed.forward(inputIds);
         using var summed = (x * mask).sum(1);
         using var pooled = summed / mask.sum(1).clamp_min(1);
-        using var h = LoraRouter.Forward(hidden, pooled);
+        using var h = LoraRouter.Forward(hidden, pooled, "TinyClassifier.hidden");
         using var a = h.tanh();
         return classifier.forward(a);
     }
