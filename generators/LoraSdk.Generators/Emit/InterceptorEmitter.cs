@@ -4,12 +4,10 @@ using static LoraSdk.Generators.Emit.CSharpLiterals;
 namespace LoraSdk.Generators.Emit;
 
 /// <summary>
-/// Writes the interceptors that replace <c>target.forward(x)</c> / <c>target.call(x)</c> in the user's class
-/// with base + scaling·B(A(x)). The declared hyper-parameters are compile-time constants here (scaling is a
-/// literal, a zero dropout emits no dropout code); an adapter whose options a <c>LoraOptionsOverride</c> scope
-/// changed at run time takes the general path in <c>GeneratedLora.AddUpdate</c> instead. The <c>forward</c>
-/// path adds the update in place; the <c>call</c> path adds it out of place, because a forward hook may have
-/// kept the layer's output.
+/// Writes the interceptors that replace <c>target.forward(x)</c> / <c>target.call(x)</c> in the user's class.
+/// Each is one call into the runtime (<c>LoraRouter.Forward</c> / <c>Call</c>), which finds the layer's adapter
+/// and runs its kind's adapted forward with the adapter's own options: the math lives once, in the adapter
+/// classes, and the emitted code only says which layer and which call.
 /// </summary>
 internal static class InterceptorEmitter
 {
@@ -19,9 +17,7 @@ internal static class InterceptorEmitter
     {
         using (w.Block($"namespace {Namespace}"))
         {
-            // Inside LoraSdk.Generated, LoraSdk's types (GeneratedLora, the adapters) resolve without qualification.
-            w.Line("using static global::TorchSharp.torch;");
-            w.Line();
+            // Inside LoraSdk.Generated, LoraSdk's types (LoraRouter) resolve without qualification.
             w.Line($"/// <summary>Routes the calls of {model.DisplayName}'s LoRA targets through their adapters.</summary>");
             using (w.Block("file static class LoraInterceptors"))
             {
@@ -49,17 +45,9 @@ internal static class InterceptorEmitter
         foreach (var site in interceptor.CallSites)
             w.Line($"[global::System.Runtime.CompilerServices.InterceptsLocation({site.Version}, {String(site.Data)})] // {site.DisplayLocation}");
         var name = $"{target.Member}_{interceptor.Method}";
-        using (w.Block($"public static {interceptor.ReturnType} {name}(this {interceptor.ThisType} layer, {interceptor.ParameterType} input)"))
-        {
-            w.Line($"var adapter = GeneratedLora.AdapterOf<{target.Kind}LoraAdapter>(layer, {String(model.DisplayName + "." + target.Member)});");
-            w.Line($"var result = layer.{interceptor.Method}(input); // the frozen base layer");
-            w.Line("if (adapter.IsMerged || !adapter.Enabled) return result; // merged or disabled: the base layer alone");
-            bool inPlace = interceptor.Method == "forward";
-            w.Line($"if (!GeneratedLora.HasOptions(adapter, scaling: {scaling}, dropout: {Double(target.Dropout)})) // changed at run time by a LoraOptionsOverride");
-            w.Line($"    return GeneratedLora.AddUpdate(adapter, result, input, inPlace: {(inPlace ? "true" : "false")});");
-            if (target.Kind == "Linear") WriteLinearUpdate(w, target, scaling, inPlace);
-            else WriteGenericUpdate(w, target, scaling, inPlace);
-        }
+        var router = interceptor.Method == "forward" ? "Forward" : "Call";
+        w.Line($"public static {interceptor.ReturnType} {name}(this {interceptor.ThisType} layer, {interceptor.ParameterType} input) =>");
+        w.Line($"    LoraRouter.{router}(layer, input, {String(model.DisplayName + "." + target.Member)});");
     }
 
     private static LoraTargetModel TargetOf(LoraClassModel model, InterceptorModel interceptor)
@@ -67,32 +55,6 @@ internal static class InterceptorEmitter
         foreach (var target in model.Targets)
             if (target.Member == interceptor.TargetMember) return target;
         throw new System.InvalidOperationException($"No target '{interceptor.TargetMember}' in {model.DisplayName}.");
-    }
-
-    /// <summary>Linear: x·Aᵀ, then one GEMM adds scaling·(x·Aᵀ)·Bᵀ into the base output (no scaled delta tensor).</summary>
-    private static void WriteLinearUpdate(IndentedWriter w, LoraTargetModel target, string scaling, bool inPlace)
-    {
-        var input = "input";
-        if (target.Dropout > 0)
-        {
-            w.Line($"using var dropped = adapter.training ? nn.functional.dropout(input, {Double(target.Dropout)}, training: true) : input.alias();");
-            input = "dropped";
-        }
-        w.Line($"using var down = nn.functional.linear({input}, adapter.LoraA); // (…, {target.Rank})");
-        if (inPlace)
-            w.Line($"return GeneratedLora.AddLowRank(result, down, adapter.LoraB, scaling: {scaling}); // result += {scaling}·down·Bᵀ, in place");
-        else
-            w.Line($"return GeneratedLora.PlusLowRank(result, down, adapter.LoraB, scaling: {scaling}); // out of place: a hook may hold result");
-    }
-
-    /// <summary>Conv2d and Embedding: the adapter computes B(A(dropout(x))); it is added scaled.</summary>
-    private static void WriteGenericUpdate(IndentedWriter w, LoraTargetModel target, string scaling, bool inPlace)
-    {
-        w.Line($"using var delta = adapter.LowRankForward(input); // B(A(dropout(x))), rank {target.Rank}");
-        if (inPlace)
-            w.Line($"return result.add_(delta, alpha: {scaling}); // result += {scaling}·delta, in place");
-        else
-            w.Line($"return result.add(delta, alpha: {scaling}); // out of place: a hook may hold result");
     }
 
     /// <summary>File-local, so every generated file can carry its own copy without clashes.</summary>
