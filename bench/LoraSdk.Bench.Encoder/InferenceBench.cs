@@ -1,22 +1,21 @@
-using LoraSdk;
 using static TorchSharp.torch;
 
 namespace LoraSdk.Bench.Encoder;
 
-/// <summary>Forward latency (eval, no grad) on batch 8 × 128: adapters off, LoRA unmerged, LoRA merged.</summary>
+/// <summary>Forward latency (eval, no grad) on one fixed batch: adapters off, LoRA unmerged, LoRA merged.</summary>
 public static class InferenceBench
 {
-    public sealed record Result(double BaseMilliseconds, double UnmergedMilliseconds, double MergedMilliseconds);
+    public sealed record Result(double BaseMilliseconds, double UnmergedMilliseconds, double MergedMilliseconds, long PeakRssBytes);
 
-    public static Result Run(BenchShape shape, int rounds, int warmup, int runs)
+    public static Result Run(BenchShape shape, EncoderVariant variant, int rounds, int warmup, int runs)
     {
-        using var work = new EncoderWorkload(shape);
-        var model = work.Model;
+        using var work = new EncoderWorkload(shape, variant);
+        var model = variant.Model;
         model.eval();
-        // B starts at zero; give it values so the unmerged path and the merge do real work.
+        // B starts at zero; give the factors values so the unmerged path and the merge do real work.
         using (no_grad())
         {
-            foreach (var (_, parameter) in model.LoraParameters()) parameter.normal_(0, 0.02);
+            foreach (var factor in variant.AdapterFactors) factor.normal_(0, 0.02);
         }
 
         void Forward()
@@ -33,11 +32,11 @@ public static class InferenceBench
         for (int round = 0; round < rounds; round++)
         {
             unmerged.AddRange(Timing.Milliseconds(Forward, warmup, runs));
-            using (model.DisableLoRA()) baseline.AddRange(Timing.Milliseconds(Forward, warmup, runs));
-            model.MergeLoRA();
+            using (variant.AdaptersOff()) baseline.AddRange(Timing.Milliseconds(Forward, warmup, runs));
+            variant.Merge();
             merged.AddRange(Timing.Milliseconds(Forward, warmup, runs));
-            model.UnmergeLoRA();
+            variant.Unmerge();
         }
-        return new Result(Timing.Median(baseline), Timing.Median(unmerged), Timing.Median(merged));
+        return new Result(Timing.Median(baseline), Timing.Median(unmerged), Timing.Median(merged), Timing.PeakRssBytes());
     }
 }

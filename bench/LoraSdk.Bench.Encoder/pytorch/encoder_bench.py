@@ -1,10 +1,12 @@
 """The PyTorch side of bench/LoraSdk.Bench.Encoder: the same MiniLM-shaped encoder, batch, LoRA placement,
-optimizer and measurements, so the two can be compared on one machine with one thread count.
+optimizer and measurements, so the two can be compared on one machine with one thread count. The C# bench runs
+this script's parts itself (interleaved with its own); by hand:
 
     . "$(bash ../shared/tools/pytorch-env.sh)"   # from the repository root; the team's shared/ sits beside the checkout
-    python3 bench/LoraSdk.Bench.Encoder/pytorch/encoder_bench.py [--threads 2 --steps 6 --runs 5 --warmup 2]
+    python3 bench/LoraSdk.Bench.Encoder/pytorch/encoder_bench.py [part] [--threads 2 --steps 5 --runs 5 --warmup 2 --tiny]
 
-Each part runs in a child process of its own so that each peak RSS belongs to one mode.
+Each part runs in a child process of its own so that each peak RSS belongs to one mode. Result fields are named
+as the C# records (TrainStepBench.Result, InferenceBench.Result).
 """
 import argparse
 import json
@@ -21,6 +23,9 @@ import torch.nn.functional as F
 
 VOCAB, HIDDEN, LAYERS, HEADS, INTERMEDIATE, POSITIONS = 30522, 384, 6, 12, 1536, 512
 BATCH, LENGTH, LABELS, RANK, ALPHA = 8, 128, 6, 8, 16
+if "--tiny" in sys.argv:  # BenchShape.Tiny
+    VOCAB, HIDDEN, LAYERS, HEADS, INTERMEDIATE, BATCH, LENGTH = 1000, 64, 2, 4, 128, 2, 16
+ALL_LINEARS = len(sys.argv) > 1 and sys.argv[1] == "inference-all"
 
 
 class LoraLinear(nn.Module):
@@ -48,13 +53,18 @@ class LoraLinear(nn.Module):
         self.merged = True
 
 
+def adapted(linear):
+    """LoRA on every Linear for the inference-all part (query and value are always adapted)."""
+    return LoraLinear(linear) if ALL_LINEARS else linear
+
+
 class Attention(nn.Module):
     def __init__(self):
         super().__init__()
         self.query = LoraLinear(nn.Linear(HIDDEN, HIDDEN))
-        self.key = nn.Linear(HIDDEN, HIDDEN)
+        self.key = adapted(nn.Linear(HIDDEN, HIDDEN))
         self.value = LoraLinear(nn.Linear(HIDDEN, HIDDEN))
-        self.output = nn.Linear(HIDDEN, HIDDEN)
+        self.output = adapted(nn.Linear(HIDDEN, HIDDEN))
         self.norm = nn.LayerNorm(HIDDEN, eps=1e-12)
 
     def forward(self, x, mask):
@@ -71,8 +81,8 @@ class Layer(nn.Module):
     def __init__(self):
         super().__init__()
         self.attention = Attention()
-        self.intermediate = nn.Linear(HIDDEN, INTERMEDIATE)
-        self.output = nn.Linear(INTERMEDIATE, HIDDEN)
+        self.intermediate = adapted(nn.Linear(HIDDEN, INTERMEDIATE))
+        self.output = adapted(nn.Linear(INTERMEDIATE, HIDDEN))
         self.norm = nn.LayerNorm(HIDDEN, eps=1e-12)
 
     def forward(self, x, mask):
@@ -141,14 +151,18 @@ def train(lora, args):
     optimizer = torch.optim.AdamW(trainable, lr=1e-4)
     model.train()
 
+    last_loss = [float("nan")]
+
     def step():
         loss = F.cross_entropy(model(ids, mask), targets)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        last_loss[0] = loss.item()
 
     times = timed(step, args.warmup, args.steps)
-    return {"median_ms": statistics.median(times), "trainable": sum(p.numel() for p in trainable), "peak_rss": peak_rss_bytes()}
+    return {"Mode": "LoRA" if lora else "full", "MedianStepMilliseconds": statistics.median(times),
+            "TrainableParameters": sum(p.numel() for p in trainable), "PeakRssBytes": peak_rss_bytes(), "LastLoss": last_loss[0]}
 
 
 def inference(args):
@@ -176,7 +190,8 @@ def inference(args):
             for m in model.lora_modules():
                 m.base.weight -= m.lora_B.weight @ m.lora_A.weight * m.scaling
                 m.merged = False
-    return {"base_ms": statistics.median(base), "unmerged_ms": statistics.median(unmerged), "merged_ms": statistics.median(merged)}
+    return {"BaseMilliseconds": statistics.median(base), "UnmergedMilliseconds": statistics.median(unmerged),
+            "MergedMilliseconds": statistics.median(merged), "PeakRssBytes": peak_rss_bytes()}
 
 
 def main():
@@ -184,18 +199,20 @@ def main():
     parser.add_argument("part", nargs="?")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=6)
+    parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--tiny", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    parts = {"train-lora": lambda: train(True, args), "train-full": lambda: train(False, args), "inference": lambda: inference(args)}
+    parts = {"train-lora": lambda: train(True, args), "train-full": lambda: train(False, args), "inference": lambda: inference(args),
+             "inference-all": lambda: inference(args)}
     if args.part:
         print("result: " + json.dumps(parts[args.part]()))
         return
     results = {}
     for part in parts:
         command = [sys.executable, __file__, part, "--threads", str(args.threads), "--warmup", str(args.warmup),
-                   "--steps", str(args.steps), "--runs", str(args.runs)]
+                   "--steps", str(args.steps), "--runs", str(args.runs)] + (["--tiny"] if args.tiny else [])
         out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         results[part] = json.loads(next(l for l in out.splitlines() if l.startswith("result: "))[len("result: "):])
         print(part, results[part], file=sys.stderr)

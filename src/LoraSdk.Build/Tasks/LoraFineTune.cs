@@ -18,10 +18,6 @@ namespace LoraSdk.Build.Tasks
     /// </summary>
     public sealed class LoraFineTune : ToolTask
     {
-        /// <summary>glibc malloc otherwise keeps freed tensor memory and the trainer's RSS balloons.</summary>
-        internal const string MallocVariable = "MALLOC_MMAP_THRESHOLD_";
-        internal const string MallocValue = "131072";
-
         private readonly ProgressThrottle _throttle = new ProgressThrottle();
 
         /// <summary>The <c>LoRA</c> section of a non-default <c>Config</c> file, flattened (empty otherwise).</summary>
@@ -76,7 +72,6 @@ namespace LoraSdk.Build.Tasks
 
         public override bool Execute()
         {
-            EnvironmentVariables = WithTrainerEnvironment(EnvironmentVariables);
             Log.LogMessage(MessageImportance.High, $"{Name}: fine-tuning (adapter: {Output})");
             bool succeeded = base.Execute() && !Log.HasLoggedErrors && CheckAdapterWritten();
             if (succeeded) Trained = new[] { FineTune };
@@ -234,15 +229,6 @@ namespace LoraSdk.Build.Tasks
             {
                 return file;
             }
-        }
-
-        private static string[] WithTrainerEnvironment(string[]? variables)
-        {
-            var list = new List<string>(variables ?? Array.Empty<string>());
-            bool userSet = list.Any(v => v.StartsWith(MallocVariable + "=", StringComparison.Ordinal))
-                           || Environment.GetEnvironmentVariable(MallocVariable) != null;
-            if (!userSet) list.Add($"{MallocVariable}={MallocValue}");
-            return list.ToArray();
         }
     }
 }

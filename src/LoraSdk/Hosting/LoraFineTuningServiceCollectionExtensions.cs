@@ -1,4 +1,3 @@
-using LoraSdk.Native;
 using LoraSdk.Training;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -21,9 +20,6 @@ public static class LoraFineTuningServiceCollectionExtensions
         where TModel : nn.Module, ILoraTrainableModel
     {
         ArgumentNullException.ThrowIfNull(createModel);
-        // Before TorchSharp allocates anything: keeps RSS flat under glibc (no-op elsewhere).
-        MallocTuning.Apply();
-
         services.AddOptions<LoraFineTuningOptions>()
             .BindConfiguration(LoraFineTuningOptions.SectionName)
             .PostConfigure<IHostEnvironment>((options, environment) => options.ResolvePaths(environment.ContentRootPath))

@@ -59,6 +59,13 @@ public sealed record TrainerOptions
     /// <summary>Also write the last checkpoint every this many steps; 0 only at evaluations, cancellation and the end.</summary>
     public int CheckpointEvery { get; init; }
 
+    /// <summary>
+    /// Every this many steps, after the step's tensors are freed, give the C heap's free pages back to the system
+    /// (glibc <c>malloc_trim</c>; a no-op elsewhere): keeps the resident set from creeping up as the heap
+    /// fragments. 0 never. Rarely enough that re-touching the released pages costs nothing measurable.
+    /// </summary>
+    public int ReleaseMemoryEvery { get; init; } = 50;
+
     /// <summary>Continue from <c>&lt;CheckpointDirectory&gt;/last</c> when it exists.</summary>
     public bool Resume { get; init; } = true;
 
@@ -91,6 +98,7 @@ public sealed record TrainerOptions
         if (!(EarlyStoppingPatience >= 0)) yield return (nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must not be negative");
         if (!(EarlyStoppingMinDelta >= 0)) yield return (nameof(EarlyStoppingMinDelta), EarlyStoppingMinDelta, "must not be negative");
         if (!(Threads >= 0)) yield return (nameof(Threads), Threads, "must not be negative");
+        if (!(ReleaseMemoryEvery >= 0)) yield return (nameof(ReleaseMemoryEvery), ReleaseMemoryEvery, "must not be negative");
         if (!(CheckpointEvery >= 0)) yield return (nameof(CheckpointEvery), CheckpointEvery, "must not be negative");
     }
 }

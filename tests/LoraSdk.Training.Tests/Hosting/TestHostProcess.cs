@@ -25,7 +25,6 @@ public sealed class TestHostProcess : IDisposable
         start.ArgumentList.Add(host);
         start.ArgumentList.Add("train");
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        start.Environment["MALLOC_MMAP_THRESHOLD_"] = "131072";
         start.Environment["LORA_TESTHOST_STEP_DELAY_MS"] = stepDelayMs.ToString();
         _process = new Process { StartInfo = start };
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_gate) _stdout.Add(e.Data); };
