@@ -71,12 +71,13 @@ public sealed class TargetUsageAnalyzer : DiagnosticAnalyzer
                 return ReturnsModule(invocation.TargetMethod) && !(invocation.Parent is IExpressionStatementOperation)
                     ? $"using the layer returned by '{invocation.TargetMethod.Name}()'"
                     : null;
+            // Before the member case: a method group (query.forward as a Func) is a member reference too.
+            case IMethodReferenceOperation:
+                return "taking its method as a delegate";
             case IMemberReferenceOperation member when ReferenceEquals(member.Instance, value):
                 return null;   // reading target.weight, target.in_features, …
             case ISimpleAssignmentOperation assignment when ReferenceEquals(assignment.Target, reference):
                 return IsConstructorOf(containingSymbol, owner) ? null : "assigning it outside a constructor of its class";
-            case IMethodReferenceOperation:
-                return "taking its method as a delegate";
             case IConditionalAccessOperation:
                 return "'?.' access";
             case IArgumentOperation:
