@@ -121,7 +121,7 @@ public sealed class DiagnosticTests
                 private readonly LayerNorm norm = nn.LayerNorm(4);
                 public Normed() : base("n") { }
             """ + Layer + "}");
-        Assert.Equal("'norm' cannot be a LoRA target of 'Normed': its type is LayerNorm; LoRA supports Linear, Conv2d and Embedding", message);
+        Assert.Equal("'norm' cannot be a LoRA target of 'Normed': its type is LayerNorm; LoRA supports Linear, Conv1d, Conv2d and Embedding (and ModuleList<T>/ModuleDict<T> of them)", message);
     }
 
     [Fact]
@@ -166,7 +166,6 @@ public sealed class DiagnosticTests
     [Theory]
     [InlineData("public Linear Expose() => [|query|];", "returning it")]
     [InlineData("public Tensor Pass(Tensor x) => Run([|query|], x); static Tensor Run(Linear l, Tensor x) => l.forward(x);", "passing it as an argument")]
-    [InlineData("public Tensor Conditional(Tensor x) => [|query|]?.forward(x)!;", "'?.' access")]
     [InlineData("public Tensor Widened(Tensor x) { nn.Module<Tensor, Tensor> m = [|query|]; return m.forward(x); }", "storing it in a variable")]
     [InlineData("public object Boxed() => (object)[|query|];", "converting it to 'object'")]
     [InlineData("public Tensor Local(Tensor x) { var l = [|query|]; return l.forward(x); }", "storing it in a variable")]
@@ -250,7 +249,7 @@ public sealed class DiagnosticTests
                 public override Tensor forward(Tensor x) => only.forward(x);
             }
             """);
-        Assert.Equal("'Empty' has [LoRA] but no Linear, Conv2d or Embedding field or auto-property to adapt, so it gets no LoRA code", message);
+        Assert.Equal("'Empty' has [LoRA] but no Linear, Conv1d, Conv2d or Embedding field or auto-property (or ModuleList/ModuleDict of them) to adapt, so it gets no LoRA code", message);
     }
 
     /// <summary>Exactly one diagnostic, with <paramref name="id"/>, at the marked span of Model0.cs; returns its message.</summary>
