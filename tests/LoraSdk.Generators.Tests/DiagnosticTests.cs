@@ -1,3 +1,4 @@
+using static LoraSdk.Generators.Tests.DiagnosticAssert;
 using static LoraSdk.Generators.Tests.GeneratorHarness;
 
 namespace LoraSdk.Generators.Tests;
@@ -250,19 +251,5 @@ public sealed class DiagnosticTests
             }
             """);
         Assert.Equal("'Empty' has [LoRA] but no Linear, Conv1d, Conv2d or Embedding field or auto-property (or ModuleList/ModuleDict of them) to adapt, so it gets no LoRA code", message);
-    }
-
-    /// <summary>Exactly one diagnostic, with <paramref name="id"/>, at the marked span of Model0.cs; returns its message.</summary>
-    private static string AssertSingle(string id, string markedSource, string extraUsings = "")
-    {
-        var source = MarkedSource.Parse(Usings + extraUsings + markedSource);
-        var diagnostics = AnalyzerDiagnostics(source.Text);
-        var diagnostic = Assert.Single(diagnostics);
-        Assert.Equal(id, diagnostic.Id);
-        Assert.Equal("Model0.cs", diagnostic.Location.SourceTree?.FilePath);
-        Assert.Equal(source.Text.Substring(source.Span.Start, source.Span.Length),
-            source.Text.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
-        Assert.Equal(source.Span, diagnostic.Location.SourceSpan);
-        return diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
     }
 }

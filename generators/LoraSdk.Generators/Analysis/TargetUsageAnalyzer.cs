@@ -51,6 +51,8 @@ public sealed class TargetUsageAnalyzer : DiagnosticAnalyzer
             start.RegisterOperationAction(operationContext =>
             {
                 var reference = (ILocalReferenceOperation)operationContext.Operation;
+                // The layer variable only: not its declaration, nor a ModuleDict entry's key.
+                if (reference.IsDeclaration || !TargetUseRules.IsModule(reference.Local.Type)) return;
                 if (CallSiteFinder.ForEachCollection(reference.Local, operationContext.CancellationToken) is not { } collection) return;
                 var symbol = reference.SemanticModel?.GetSymbolInfo(collection, operationContext.CancellationToken).Symbol;
                 var owner = symbol?.ContainingType?.OriginalDefinition;

@@ -49,7 +49,7 @@ internal sealed class TargetUseRules(
                 if (IsRoutedCall(invocation.TargetMethod))
                     return IsInside() ? TargetUse.Allowed : TargetUse.Bypass(at, $"calling '{invocation.TargetMethod.Name}' outside its class");
                 // Other methods (train(), parameters(), …) are harmless unless they hand the layer out again.
-                return ReturnsModule(invocation.TargetMethod.ReturnType) && invocation.Parent is not IExpressionStatementOperation
+                return IsModule(invocation.TargetMethod.ReturnType) && invocation.Parent is not IExpressionStatementOperation
                     ? TargetUse.Bypass(at, $"using the layer returned by '{invocation.TargetMethod.Name}()'")
                     : TargetUse.Allowed;
             // Before the member case: a method group (query.forward as a Func) is a member reference too.
@@ -134,7 +134,7 @@ internal sealed class TargetUseRules(
     private static bool IsRoutedCall(IMethodSymbol method) =>
         !method.IsStatic && method.Parameters.Length == 1 && CallSiteFinder.RoutedMethods.Contains(method.Name);
 
-    private static bool ReturnsModule(ITypeSymbol type)
+    public static bool IsModule(ITypeSymbol type)
     {
         for (var current = type; current is not null; current = current.BaseType)
             if (current.ToDisplayString() == "TorchSharp.torch.nn.Module") return true;
@@ -145,7 +145,7 @@ internal sealed class TargetUseRules(
     private static bool MentionsModule(ITypeSymbol type) => type switch
     {
         IArrayTypeSymbol array => MentionsModule(array.ElementType),
-        INamedTypeSymbol named when ReturnsModule(named) => true,
+        INamedTypeSymbol named when IsModule(named) => true,
         INamedTypeSymbol { IsGenericType: true } generic => generic.TypeArguments.Any(MentionsModule),
         _ => false,
     };

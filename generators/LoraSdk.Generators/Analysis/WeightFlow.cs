@@ -63,11 +63,15 @@ internal static class WeightFlow
         Computations.Contains(method.Name)
         && method.ContainingNamespace?.ToDisplayString().StartsWith("TorchSharp", StringComparison.Ordinal) == true;
 
-    private static bool IsTensorArgument(IArgumentOperation argument)
+    /// <summary>A tensor index, also inside the <c>params TensorIndex[]</c> array of TorchSharp's indexer.</summary>
+    private static bool IsTensorArgument(IArgumentOperation argument) => IsTensor(argument.Value);
+
+    private static bool IsTensor(IOperation value)
     {
-        var value = argument.Value;
         while (value is IConversionOperation { IsImplicit: true } conversion) value = conversion.Operand;
-        return value.Type?.Name == "Tensor";
+        return value is IArrayCreationOperation { Initializer: { } elements }
+            ? elements.ElementValues.Any(IsTensor)
+            : value.Type?.Name == "Tensor";
     }
 
     /// <summary>True for a read of a layer's <c>weight</c> property.</summary>
