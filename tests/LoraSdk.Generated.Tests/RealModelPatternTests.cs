@@ -120,6 +120,16 @@ public sealed class RealModelPatternTests : IDisposable
         Assert.All(model.LoraAdapters(), a => Assert.False(a.Adapter.IsMerged));
     }
 
+    [Fact]
+    public void MultiheadAttention_holds_raw_projection_weights_so_it_is_skipped_not_adapted()
+    {
+        // Why LORA011/LORA004 name it: TorchSharp 0.107's attention packs q/k/v into one raw parameter and
+        // exposes no Linear submodule whose forward a generated interceptor could route.
+        using var attention = nn.MultiheadAttention(4, 2);
+        Assert.Equal(["in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"], attention.named_parameters().Select(p => p.name));
+        Assert.DoesNotContain(attention.named_modules(), m => m.module is Linear);
+    }
+
     /// <summary>
     /// Builds the model, gives its adapters non-zero B, checks the output against <paramref name="reference"/>
     /// (float64), that MergeLoRA keeps it (≤ 1e-5) and UnmergeLoRA restores it, the LoRA parameter names, and

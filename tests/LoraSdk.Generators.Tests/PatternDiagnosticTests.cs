@@ -16,6 +16,7 @@ public sealed class PatternDiagnosticTests
             private readonly Linear query = nn.Linear(4, 4);
             private readonly Conv2d conv = nn.Conv2d(2, 2, 3);
             private readonly Embedding table = nn.Embedding(5, 4);
+            private readonly ModuleList<Linear> experts = new(nn.Linear(4, 4), nn.Linear(4, 4));
             public Direct() : base("d") => RegisterComponents();
             public override Tensor forward(Tensor x) => query.forward(x);
 
@@ -29,10 +30,12 @@ public sealed class PatternDiagnosticTests
     [InlineData("public Tensor E(Tensor x) => nn.functional.conv2d(x, [|conv.weight|]!, conv.bias);", "conv2d")]
     [InlineData("public Tensor F(Tensor ids) => [|table.weight|]!.index_select(0, ids);", "index_select")]
     [InlineData("public Tensor G(Tensor ids) => [|table.weight|]![ids];", "indexing by a tensor")]
+    [InlineData("public Tensor H(Tensor x) => nn.functional.linear(x, [|experts[1].weight|]!);", "linear")]
     public void LORA009_weight_computed_with_directly(string member, string operation)
     {
         var message = AssertSingle("LORA009", WithLayers + member + "\n}");
-        var target = member.Contains("conv") ? "conv" : member.Contains("table") ? "table" : "query";
+        var marked = MarkedSource.Parse(member);
+        var target = marked.Text.Substring(marked.Span.Start, marked.Span.Length)[..^".weight".Length];
         Assert.Equal($"'{target}.weight' is used in '{operation}' directly, which skips the LoRA adapter of '{target}' (its update is in the weight only while merged); call '{target}.forward(x)' or '{target}.call(x)' instead", message);
     }
 

@@ -76,7 +76,8 @@ public sealed class TargetUsageAnalyzer : DiagnosticAnalyzer
             context.ReportDiagnostic(Diagnostic.Create(LoraDiagnostics.UnroutableUse, use.At!.Syntax.GetLocation(),
                 target.Member.Name, reason, owner.Name, routed));
         }
-        if (use.WeightComputation is { } operation)
-            context.ReportDiagnostic(Diagnostic.Create(LoraDiagnostics.DirectWeightUse, use.At!.Syntax.GetLocation(), target.Member.Name, operation));
+        // Named as written (query, this.query, experts[i]), so the suggested call is one the user can paste.
+        if (use.WeightComputation is { } operation && use.At is IMemberReferenceOperation { Instance: { } layer } weight)
+            context.ReportDiagnostic(Diagnostic.Create(LoraDiagnostics.DirectWeightUse, weight.Syntax.GetLocation(), layer.Syntax.ToString(), operation));
     }
 }
