@@ -1,3 +1,4 @@
+using static LoraSdk.Generators.Tests.DiagnosticAssert;
 using static LoraSdk.Generators.Tests.GeneratorHarness;
 
 namespace LoraSdk.Generators.Tests;
@@ -9,6 +10,17 @@ public sealed class DiagnosticTests
             private readonly Linear query = nn.Linear(4, 4);
             public override Tensor forward(Tensor x) => query.forward(x);
         """;
+
+    /// <summary>A [LoRA] class with one target, left open for one more member.</summary>
+    private const string Leaky = """
+            [LoRA(4)]
+            public sealed partial class Leaky : nn.Module<Tensor, Tensor>
+            {
+                internal Linear query;
+                public Leaky() : base("l") { query = nn.Linear(4, 4); RegisterComponents(); }
+                public override Tensor forward(Tensor x) => query.forward(x);
+
+            """;
 
     [Fact]
     public void Valid_class_and_its_generated_code_have_no_diagnostics()
@@ -110,7 +122,7 @@ public sealed class DiagnosticTests
                 private readonly LayerNorm norm = nn.LayerNorm(4);
                 public Normed() : base("n") { }
             """ + Layer + "}");
-        Assert.Equal("'norm' cannot be a LoRA target of 'Normed': its type is LayerNorm; LoRA supports Linear, Conv2d and Embedding", message);
+        Assert.Equal("'norm' cannot be a LoRA target of 'Normed': its type is LayerNorm; LoRA supports Linear, Conv1d, Conv2d and Embedding (and ModuleList<T>/ModuleDict<T> of them)", message);
     }
 
     [Fact]
@@ -155,7 +167,6 @@ public sealed class DiagnosticTests
     [Theory]
     [InlineData("public Linear Expose() => [|query|];", "returning it")]
     [InlineData("public Tensor Pass(Tensor x) => Run([|query|], x); static Tensor Run(Linear l, Tensor x) => l.forward(x);", "passing it as an argument")]
-    [InlineData("public Tensor Conditional(Tensor x) => [|query|]?.forward(x)!;", "'?.' access")]
     [InlineData("public Tensor Widened(Tensor x) { nn.Module<Tensor, Tensor> m = [|query|]; return m.forward(x); }", "storing it in a variable")]
     [InlineData("public object Boxed() => (object)[|query|];", "converting it to 'object'")]
     [InlineData("public Tensor Local(Tensor x) { var l = [|query|]; return l.forward(x); }", "storing it in a variable")]
@@ -164,15 +175,22 @@ public sealed class DiagnosticTests
     [InlineData("public Func<Tensor, Tensor> Delegate() => [|query|].forward;", "taking its method as a delegate")]
     public void LORA006_unroutable_use_inside_the_class(string member, string reason)
     {
-        var message = AssertSingle("LORA006", """
-            [LoRA(4)]
-            public sealed partial class Leaky : nn.Module<Tensor, Tensor>
-            {
-                internal Linear query;
-                public Leaky() : base("l") { query = nn.Linear(4, 4); RegisterComponents(); }
-                public override Tensor forward(Tensor x) => query.forward(x);
-            """ + member + "\n}");
+        var message = AssertSingle("LORA006", Leaky + member + "\n}");
         Assert.Equal($"'query' is a LoRA target: {reason} would bypass its adapter; only 'query.forward(x)' and 'query.call(x)' inside 'Leaky' run the LoRA update", message);
+    }
+
+    [Theory]
+    [InlineData("public Tensor Local(Tensor x) { Func<Tensor, Tensor> f = [|query|].forward; return f(x); }")]
+    [InlineData("public Tensor Inferred(Tensor x) { var f = [|query|].forward; return f(x); }")]
+    [InlineData("public Tensor ThroughCall(Tensor x) { Func<Tensor, Tensor> f = [|query|].call; return f(x); }")]
+    [InlineData("public Tensor Cast(Tensor x) => ((Func<Tensor, Tensor>)[|this.query|].forward)(x);")]
+    [InlineData("public Tensor Argument(Tensor x) => Apply([|query|].forward, x); static Tensor Apply(Func<Tensor, Tensor> f, Tensor x) => f(x);")]
+    [InlineData("private Func<Tensor, Tensor>? stored; public void Store() => stored = [|query|].forward;")]
+    public void LORA006_method_group_of_a_target_taken_as_a_delegate(string member)
+    {
+        // With System imported, Func<Tensor, Tensor> binds: the method group becomes a real delegate creation.
+        var message = AssertSingle("LORA006", Leaky + member + "\n}", "using System;\n");
+        Assert.StartsWith("'query' is a LoRA target: taking its method as a delegate would bypass its adapter", message);
     }
 
     [Fact]
@@ -232,20 +250,6 @@ public sealed class DiagnosticTests
                 public override Tensor forward(Tensor x) => only.forward(x);
             }
             """);
-        Assert.Equal("'Empty' has [LoRA] but no Linear, Conv2d or Embedding field or auto-property to adapt, so it gets no LoRA code", message);
-    }
-
-    /// <summary>Exactly one diagnostic, with <paramref name="id"/>, at the marked span of Model0.cs; returns its message.</summary>
-    private static string AssertSingle(string id, string markedSource)
-    {
-        var source = MarkedSource.Parse(Usings + markedSource);
-        var diagnostics = AnalyzerDiagnostics(source.Text);
-        var diagnostic = Assert.Single(diagnostics);
-        Assert.Equal(id, diagnostic.Id);
-        Assert.Equal("Model0.cs", diagnostic.Location.SourceTree?.FilePath);
-        Assert.Equal(source.Text.Substring(source.Span.Start, source.Span.Length),
-            source.Text.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
-        Assert.Equal(source.Span, diagnostic.Location.SourceSpan);
-        return diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal("'Empty' has [LoRA] but no Linear, Conv1d, Conv2d or Embedding field or auto-property (or ModuleList/ModuleDict of them) to adapt, so it gets no LoRA code", message);
     }
 }

@@ -1,3 +1,4 @@
+using Snapshooter;
 using Snapshooter.Xunit;
 using static LoraSdk.Generators.Tests.GeneratorHarness;
 
@@ -183,6 +184,104 @@ public sealed class GeneratedSourceSnapshotTests
                 public Pair() : base(nameof(Pair)) => RegisterComponents();
 
                 public override Tensor forward(Tensor x) => left.forward(x) + right.forward(x) + plain.forward(x);
+            }
+            """);
+    }
+
+    [Fact]
+    public void Layer_collections_adapt_each_element_and_route_indexed_and_foreach_calls()
+    {
+        MatchGenerated("Demo.Experts.LoRA.g.cs", """
+            namespace Demo;
+
+            [LoRA(rank: 2)]
+            public sealed partial class Experts : nn.Module<Tensor, Tensor>
+            {
+                private readonly ModuleList<Linear> experts = new(nn.Linear(4, 4), nn.Linear(4, 4));
+                private readonly ModuleDict<Linear> heads = new();
+
+                public Experts() : base(nameof(Experts)) { heads.Add("left", nn.Linear(4, 4)); RegisterComponents(); }
+
+                public override Tensor forward(Tensor x)
+                {
+                    var y = experts[0].forward(x);
+                    foreach (var expert in experts) y = y.add(expert.call(x));
+                    foreach (var (_, head) in heads) y = y.add(head.forward(x));
+                    return y.add(heads["left"].forward(x));
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public void Optional_target_is_attached_when_present_and_its_conditional_call_routed()
+    {
+        MatchGenerated("Demo.Residual.LoRA.g.cs", """
+            namespace Demo;
+
+            [LoRA(rank: 2)]
+            public sealed partial class Residual : nn.Module<Tensor, Tensor>
+            {
+                private readonly Linear body = nn.Linear(4, 4);
+                private readonly Linear? downsample;
+
+                public Residual(bool project) : base(nameof(Residual))
+                {
+                    if (project) downsample = nn.Linear(4, 4);
+                    RegisterComponents();
+                }
+
+                public override Tensor forward(Tensor x) => body.forward(x).add(downsample?.forward(x) ?? x);
+            }
+            """);
+    }
+
+    [Fact]
+    public void Derived_LoRA_class_chains_to_its_LoRA_base_and_routes_inherited_targets()
+    {
+        var source = """
+            namespace Demo;
+
+            [LoRA(rank: 4)]
+            public abstract partial class Encoder : nn.Module<Tensor, Tensor>
+            {
+                protected Linear query = nn.Linear(4, 4);
+
+                protected Encoder() : base(nameof(Encoder)) { }
+            }
+
+            [LoRA(rank: 2)]
+            public sealed partial class Tagger : Encoder
+            {
+                private readonly Linear head = nn.Linear(4, 3);
+
+                public Tagger() => RegisterComponents();
+
+                public override Tensor forward(Tensor x) => head.forward(query.forward(x));
+            }
+            """;
+        var (files, output) = Generate(Usings + source);
+        Assert.Empty(CompilerProblems(output));
+        Snapshot.Match(files["Demo.Encoder.LoRA.g.cs"], SnapshotNameExtension.Create("Encoder"));
+        Snapshot.Match(files["Demo.Tagger.LoRA.g.cs"], SnapshotNameExtension.Create("Tagger"));
+    }
+
+    [Fact]
+    public void Conv1d_target_and_skipped_layers_in_the_summary()
+    {
+        MatchGenerated("Demo.Audio.LoRA.g.cs", """
+            namespace Demo;
+
+            [LoRA(rank: 2)]
+            public sealed partial class Audio : nn.Module<Tensor, Tensor>
+            {
+                private readonly Conv1d conv = nn.Conv1d(2, 4, 3, padding: 1);
+                private readonly MultiheadAttention attention = nn.MultiheadAttention(4, 2);
+                private readonly ModuleList<LayerNorm> norms = new(nn.LayerNorm(4));
+
+                public Audio() : base(nameof(Audio)) => RegisterComponents();
+
+                public override Tensor forward(Tensor x) => conv.forward(x);
             }
             """);
     }

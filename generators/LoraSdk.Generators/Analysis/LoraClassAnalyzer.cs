@@ -6,7 +6,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace LoraSdk.Generators.Analysis;
 
 /// <summary>
-/// Reports what is wrong with a <c>[LoRA]</c> class (LORA001–005, LORA007, LORA008). The rules live in
+/// Reports what is wrong with a <c>[LoRA]</c> class (LORA001–005, LORA007, LORA008, LORA010, LORA011). The rules live in
 /// <see cref="LoraClassResolver"/>, which the generator also uses: a class reported here gets no code.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
@@ -15,7 +15,7 @@ public sealed class LoraClassAnalyzer : DiagnosticAnalyzer
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
         LoraDiagnostics.NotPartial, LoraDiagnostics.NotAModule, LoraDiagnostics.InvalidRank,
         LoraDiagnostics.InvalidTarget, LoraDiagnostics.InvalidHyperParameter, LoraDiagnostics.MemberAlreadyDeclared,
-        LoraDiagnostics.NoTargets);
+        LoraDiagnostics.NoTargets, LoraDiagnostics.InheritedLayerNotAdapted, LoraDiagnostics.LayerSkipped);
 
     public override void Initialize(AnalysisContext context)
     {

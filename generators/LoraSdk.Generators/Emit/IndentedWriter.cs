@@ -21,11 +21,11 @@ internal sealed class IndentedWriter
         return this;
     }
 
-    /// <summary>Writes <paramref name="header"/> and an opening brace; dispose the result to close the block.</summary>
-    public IDisposable Block(string header, string closing = "}")
+    /// <summary>Writes <paramref name="header"/> and an opening brace (or <paramref name="opening"/>); dispose the result to close the block.</summary>
+    public IDisposable Block(string header, string closing = "}", string opening = "{")
     {
         Line(header);
-        Line("{");
+        Line(opening);
         _depth++;
         return new Closer(this, closing);
     }

@@ -31,7 +31,8 @@ internal static class LoraClassEmitter
         var scopes = new List<System.IDisposable>();
         if (model.Namespace is not null) scopes.Add(w.Block($"namespace {model.Namespace}"));
         foreach (var containing in model.ContainingTypes) scopes.Add(w.Block(containing));
-        using (w.Block($"{model.Declaration} : global::LoraSdk.ILoraLayer"))
+        // A class whose base is a generated [LoRA] class inherits ILoraLayer and extends the base's adapter list.
+        using (w.Block(model.ChainsToBase ? model.Declaration : $"{model.Declaration} : global::LoraSdk.ILoraLayer"))
         {
             WriteTargets(w, model);
             w.Line();
@@ -45,41 +46,79 @@ internal static class LoraClassEmitter
     private static void WriteTargets(IndentedWriter w, LoraClassModel model)
     {
         w.Line("/// <summary>The layers this class adapts, with their LoRA hyper-parameters as declared, in declaration order (adapters built in a LoraOptionsOverride scope report the effective ones).</summary>");
-        using (w.Block("public static global::System.Collections.Generic.IReadOnlyList<global::LoraSdk.LoraTargetInfo> LoraTargets { get; } = new global::LoraSdk.LoraTargetInfo[]", "};"))
+        if (model.ChainsToBase)
+            w.Line("/// <remarks>The targets of its [LoRA] base class come first; that class attaches them.</remarks>");
+        foreach (var skipped in model.Skipped)
+            w.Line($"/// <remarks>Not adapted by the class-level [LoRA]: {XmlText(skipped)}</remarks>");
+        var modifiers = model.ChainsToBase ? "public static new" : "public static";
+        using (w.Block($"{modifiers} global::System.Collections.Generic.IReadOnlyList<global::LoraSdk.LoraTargetInfo> LoraTargets {{ get; }} = new global::LoraSdk.LoraTargetInfo[]", "};"))
         {
             foreach (var t in model.Targets)
             {
                 w.Line($"new({String(t.Name)}, global::LoraSdk.LoraLayerKind.{t.Kind}, new global::LoraSdk.LoraOptions(" +
                        $"rank: {t.Rank}, alpha: {Double(t.Alpha)}, dropout: {Double(t.Dropout)}, " +
-                       $"useRsLoRA: {Bool(t.UseRsLoRA)}, init: global::LoraSdk.LoraInit.{t.Init})),");
+                       $"useRsLoRA: {Bool(t.UseRsLoRA)}, init: global::LoraSdk.LoraInit.{t.Init})),{ShapeComment(t)}");
             }
         }
         w.Line();
-        w.Line("// One adapter per entry of LoraTargets; null until the constructor calls RegisterComponents().");
+        w.Line(model.ChainsToBase
+            ? "// The adapters of this class's own targets; null until the constructor calls RegisterComponents()."
+            : "// One adapter per layer of LoraTargets (none for a null optional layer); null until the constructor calls RegisterComponents().");
         w.Line($"private global::LoraSdk.LoraAdapter[]? {Adapters};");
     }
+
+    private static string ShapeComment(LoraTargetModel target) => target switch
+    {
+        { Inherited: true } => " // attached by the base class",
+        { Shape: TargetShape.OptionalLayer } => " // optional: not adapted while null",
+        { Shape: TargetShape.ModuleList } => $" // each layer, as {target.Name}.<index>",
+        { Shape: TargetShape.ModuleDict } => $" // each layer, as {target.Name}.<key>",
+        _ => "",
+    };
 
     private static void WriteRegisterComponents(IndentedWriter w, LoraClassModel model)
     {
         w.Line("/// <summary>Registers the fields as TorchSharp does, attaches a LoRA adapter to each target and freezes every other weight.</summary>");
         using (w.Block("protected override void RegisterComponents()"))
         {
-            w.Line("base.RegisterComponents();");
+            w.Line(model.ChainsToBase
+                ? "base.RegisterComponents(); // TorchSharp's registration and the base class's adapters"
+                : "base.RegisterComponents();");
             w.Line($"if ({Adapters} is not null) return; // attached by an earlier call");
-            using (w.Block($"{Adapters} = new global::LoraSdk.LoraAdapter[]", "};"))
+            using (w.Block($"{Adapters} =", "];", "["))
             {
                 for (int i = 0; i < model.Targets.Count; i++)
-                    w.Line($"global::LoraSdk.GeneratedLora.Attach(this, LoraTargets[{i}], this.{Identifier(model.Targets[i].Member)}),");
+                {
+                    var target = model.Targets[i];
+                    if (target.Inherited) continue;
+                    var attach = target.Shape switch
+                    {
+                        TargetShape.OptionalLayer => ".. global::LoraSdk.GeneratedLora.AttachIfPresent",
+                        TargetShape.ModuleList or TargetShape.ModuleDict => ".. global::LoraSdk.GeneratedLora.AttachEach",
+                        _ => "global::LoraSdk.GeneratedLora.Attach",
+                    };
+                    w.Line($"{attach}(this, LoraTargets[{i}], this.{Identifier(target.Member)}),");
+                }
             }
             w.Line("global::LoraSdk.LoraModelExtensions.FreezeBase(this); // only LoRA parameters stay trainable ([NoLoRA] layers included)");
         }
     }
 
+    private static string XmlText(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+
     private static void WriteLoraLayer(IndentedWriter w, LoraClassModel model)
     {
         const string attached = Parsing.LoraClassResolver.AttachedAdaptersProperty;
         w.Line("// Throws a clear error when the constructor never called RegisterComponents().");
-        w.Line($"private global::LoraSdk.LoraAdapter[] {attached} =>");
+        if (model.ChainsToBase)
+        {
+            // ILoraLayer's members (declared by the base class) read this: they cover every adapter of the object.
+            w.Line($"protected override global::LoraSdk.LoraAdapter[] {attached} =>");
+            w.Line($"    [.. base.{attached}, .. global::LoraSdk.GeneratedLora.Attached({Adapters}, {String(model.DisplayName)})];");
+            return;
+        }
+        // Virtual unless sealed: a derived [LoRA] class adds its adapters, so ILoraLayer covers the whole object.
+        w.Line($"{(model.IsSealed ? "private" : "protected virtual")} global::LoraSdk.LoraAdapter[] {attached} =>");
         w.Line($"    global::LoraSdk.GeneratedLora.Attached({Adapters}, {String(model.DisplayName)});");
         w.Line();
         // Explicit: a public LoraAdapters property would hide the LoraAdapters() extension on this class.

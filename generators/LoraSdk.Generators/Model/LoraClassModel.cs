@@ -9,6 +9,10 @@ namespace LoraSdk.Generators.Model;
 /// <param name="ContainingTypes">Enclosing type declarations, outermost first (e.g. <c>partial class Outer</c>).</param>
 /// <param name="Declaration">The class's own partial declaration header, e.g. <c>partial class Block&lt;T&gt;</c>.</param>
 /// <param name="DisplayName">The class's full name as users read it (comments and runtime messages).</param>
+/// <param name="Targets">Inherited targets (attached by a [LoRA] base class) first, then the class's own.</param>
+/// <param name="ChainsToBase">A base class is a generated [LoRA] class: chain to its adapters instead of implementing ILoraLayer again.</param>
+/// <param name="IsSealed">Sealed classes get no virtual members.</param>
+/// <param name="Skipped">Layer members a class-level [LoRA] leaves out, each "name (Type): reason".</param>
 internal sealed record LoraClassModel(
     string HintName,
     string? Namespace,
@@ -16,13 +20,17 @@ internal sealed record LoraClassModel(
     string Declaration,
     string DisplayName,
     EquatableArray<LoraTargetModel> Targets,
-    EquatableArray<InterceptorModel> Interceptors);
+    EquatableArray<InterceptorModel> Interceptors,
+    bool ChainsToBase,
+    bool IsSealed,
+    EquatableArray<string> Skipped);
 
 /// <summary>One adapted layer with its resolved hyper-parameters.</summary>
 /// <param name="Member">The field or property name in C#.</param>
 /// <param name="Name">The module name (TorchSharp's [ComponentName], else <paramref name="Member"/>): adapter files use it.</param>
-/// <param name="Kind">Linear, Conv2d or Embedding (names of <c>LoraSdk.LoraLayerKind</c>).</param>
+/// <param name="Kind">Linear, Conv1d, Conv2d or Embedding (names of <c>LoraSdk.LoraLayerKind</c>); a collection's element kind.</param>
 /// <param name="Init">A <c>LoraSdk.LoraInit</c> member name.</param>
+/// <param name="Inherited">Declared and attached by a [LoRA] base class; this class only routes its calls.</param>
 internal sealed record LoraTargetModel(
     string Member,
     string Name,
@@ -31,7 +39,9 @@ internal sealed record LoraTargetModel(
     double Alpha,
     double Dropout,
     bool UseRsLoRA,
-    string Init)
+    string Init,
+    TargetShape Shape,
+    bool Inherited)
 {
     public double Scaling => UseRsLoRA ? Alpha / System.Math.Sqrt(Rank) : Alpha / Rank;
 }
@@ -50,3 +60,19 @@ internal sealed record InterceptorModel(
 
 /// <summary>An intercepted call: the opaque location data of <c>InterceptsLocationAttribute</c> and where it is.</summary>
 internal sealed record CallSiteModel(int Version, string Data, string DisplayLocation);
+
+/// <summary>What one target member holds.</summary>
+internal enum TargetShape
+{
+    /// <summary>One layer, adapted (it must not be null when <c>RegisterComponents()</c> runs).</summary>
+    Layer,
+
+    /// <summary>A layer declared nullable: adapted when present, left out when null.</summary>
+    OptionalLayer,
+
+    /// <summary>A <c>ModuleList&lt;T&gt;</c>: each element adapted as <c>name.index</c>.</summary>
+    ModuleList,
+
+    /// <summary>A <c>ModuleDict&lt;T&gt;</c>: each element adapted as <c>name.key</c>.</summary>
+    ModuleDict,
+}

@@ -11,7 +11,8 @@ namespace LoraSdk.Generators.Parsing;
 
 /// <summary>
 /// Finds every <c>target.forward(x)</c> / <c>target.call(x)</c> inside a <c>[LoRA]</c> class (all its
-/// partial parts, nested lambdas and types included) and groups them into interceptor models.
+/// partial parts, nested lambdas and types included; <c>target?.forward(x)</c>, <c>list[i].forward(x)</c> and
+/// <c>foreach (var layer in list) layer.forward(x)</c> too) and groups them into interceptor models.
 /// Uses the analyzer's LORA006 rules in reverse: what is found here is exactly what it allows.
 /// </summary>
 internal static class CallSiteFinder
@@ -31,10 +32,10 @@ internal static class CallSiteFinder
             var model = compilation.GetSemanticModel(declaration.SyntaxTree);
             foreach (var invocation in declaration.DescendantNodes().OfType<InvocationExpressionSyntax>())
             {
-                if (invocation.Expression is not MemberAccessExpressionSyntax access
-                    || !RoutedMethods.Contains(access.Name.Identifier.ValueText)) continue;
-                var receiver = model.GetSymbolInfo(access.Expression, cancellationToken).Symbol;
-                if (receiver is null || !byMember.TryGetValue(receiver.OriginalDefinition, out var target)) continue;
+                var (receiver, name) = ReceiverAndName(invocation);
+                if (receiver is null || !RoutedMethods.Contains(name.Identifier.ValueText)) continue;
+                var target = TargetLayerOf(receiver, model, byMember, cancellationToken);
+                if (target is null) continue;
                 if (model.GetSymbolInfo(invocation, cancellationToken).Symbol is not IMethodSymbol { IsStatic: false, ReducedFrom: null, Parameters.Length: 1 } method) continue;
                 var location = model.GetInterceptableLocation(invocation, cancellationToken);
                 if (location is null) continue;
@@ -45,7 +46,7 @@ internal static class CallSiteFinder
                     groups[key] = sites = [];
                     signatures[key] = method;
                 }
-                sites.Add(new CallSiteModel(location.Version, location.Data, Display(access.Name)));
+                sites.Add(new CallSiteModel(location.Version, location.Data, Display(name)));
             }
         }
 
@@ -56,6 +57,55 @@ internal static class CallSiteFinder
             .Select(g => Interceptor(g.Key.Member, signatures[g.Key], g.Value))
             .ToEquatableArray();
     }
+
+    /// <summary>
+    /// The receiver and method name of <c>receiver.name(…)</c>, or of <c>receiver?.name(…)</c> (a member binding
+    /// binds to the nearest enclosing conditional access).
+    /// </summary>
+    private static (ExpressionSyntax? Receiver, SimpleNameSyntax Name) ReceiverAndName(InvocationExpressionSyntax invocation) => invocation.Expression switch
+    {
+        MemberAccessExpressionSyntax access => (access.Expression, access.Name),
+        MemberBindingExpressionSyntax binding => (invocation.FirstAncestorOrSelf<ConditionalAccessExpressionSyntax>(c => c.WhenNotNull.Span.Contains(invocation.Span))?.Expression, binding.Name),
+        _ => (null, SyntaxFactory.IdentifierName("")),
+    };
+
+    /// <summary>
+    /// The target whose layer <paramref name="receiver"/> is: the target member itself, an element of a collection
+    /// target (<c>experts[i]</c>), or the variable of a <c>foreach</c> over one (read-only, so always an element).
+    /// </summary>
+    public static ResolvedTarget? TargetLayerOf(ExpressionSyntax receiver, SemanticModel model,
+        IReadOnlyDictionary<ISymbol, ResolvedTarget> byMember, CancellationToken cancellationToken)
+    {
+        while (receiver is ParenthesizedExpressionSyntax parenthesized) receiver = parenthesized.Expression;
+        if (receiver is ElementAccessExpressionSyntax element)
+            return CollectionTarget(element.Expression, model, byMember, cancellationToken);
+        var symbol = model.GetSymbolInfo(receiver, cancellationToken).Symbol;
+        if (symbol is ILocalSymbol local)
+            return ForEachCollection(local, cancellationToken) is { } collection ? CollectionTarget(collection, model, byMember, cancellationToken) : null;
+        return symbol is not null && byMember.TryGetValue(symbol.OriginalDefinition, out var target) && !IsCollection(target) ? target : null;
+    }
+
+    /// <summary>The collection a <c>foreach</c> variable (or a part of its deconstruction) iterates over, or null.</summary>
+    public static ExpressionSyntax? ForEachCollection(ILocalSymbol local, CancellationToken cancellationToken)
+    {
+        if (local.DeclaringSyntaxReferences.Length != 1) return null;
+        var declaration = local.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken);
+        return declaration switch
+        {
+            ForEachStatementSyntax statement => statement.Expression,
+            _ => declaration.FirstAncestorOrSelf<ForEachVariableStatementSyntax>() is { } deconstruction
+                 && deconstruction.Variable.Span.Contains(declaration.Span) ? deconstruction.Expression : null,
+        };
+    }
+
+    private static ResolvedTarget? CollectionTarget(ExpressionSyntax collection, SemanticModel model,
+        IReadOnlyDictionary<ISymbol, ResolvedTarget> byMember, CancellationToken cancellationToken)
+    {
+        var symbol = model.GetSymbolInfo(collection, cancellationToken).Symbol;
+        return symbol is not null && byMember.TryGetValue(symbol.OriginalDefinition, out var target) && IsCollection(target) ? target : null;
+    }
+
+    public static bool IsCollection(ResolvedTarget target) => target.Shape is TargetShape.ModuleList or TargetShape.ModuleDict;
 
     private static InterceptorModel Interceptor(string member, IMethodSymbol method, List<CallSiteModel> sites) => new(
         member,

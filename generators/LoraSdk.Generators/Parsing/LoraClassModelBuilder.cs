@@ -33,7 +33,10 @@ internal static class LoraClassModelBuilder
             Declaration(type),
             type.ToDisplayString(),
             resolution.Targets.Select(Target).ToEquatableArray(),
-            CallSiteFinder.Find(type, resolution.Targets, context.SemanticModel.Compilation, cancellationToken));
+            CallSiteFinder.Find(type, resolution.Targets, context.SemanticModel.Compilation, cancellationToken),
+            resolution.ChainsToBase,
+            type.IsSealed,
+            resolution.Skipped.ToEquatableArray());
     }
 
     /// <summary>A class-level attribute generates its class; otherwise the first field-level one does.</summary>
@@ -46,7 +49,8 @@ internal static class LoraClassModelBuilder
     }
 
     private static LoraTargetModel Target(ResolvedTarget target) => new(
-        target.Member.Name, target.Name, target.Kind, target.Rank, target.Alpha, target.Dropout, target.UseRsLoRA, target.Init);
+        target.Member.Name, target.Name, target.Kind, target.Rank, target.Alpha, target.Dropout, target.UseRsLoRA, target.Init,
+        target.Shape, target.Inherited);
 
     private static IEnumerable<INamedTypeSymbol> ContainingTypes(INamedTypeSymbol type)
     {

@@ -4,6 +4,7 @@ using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using LoraSdk.Generators.Analysis;
+using LoraSdk.Generators.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -16,13 +17,18 @@ namespace LoraSdk.Generators.Parsing;
 /// auto-property) when present, else the C# name. LoRA parameters are named after it, so they line up
 /// with the base weights' state-dict keys.
 /// </param>
-internal sealed record ResolvedTarget(ISymbol Member, string Name, ITypeSymbol LayerType, string Kind, int Rank, double Alpha, double Dropout, bool UseRsLoRA, string Init);
+internal sealed record ResolvedTarget(ISymbol Member, string Name, ITypeSymbol LayerType, string Kind, int Rank, double Alpha, double Dropout,
+    bool UseRsLoRA, string Init, TargetShape Shape, bool Inherited);
 
 /// <summary>What a <c>[LoRA]</c> class adapts, and what is wrong with it.</summary>
-internal sealed record LoraClassResolution(INamedTypeSymbol Type, ImmutableArray<ResolvedTarget> Targets, ImmutableArray<Diagnostic> Problems)
+/// <param name="Targets">Targets of the nearest generated [LoRA] base class (Inherited), then the class's own.</param>
+/// <param name="ChainsToBase">A base class is a generated [LoRA] class, whose ILoraLayer members this class extends.</param>
+/// <param name="Skipped">Layer members a class-level [LoRA] leaves out, each "name (Type): reason" (LORA011).</param>
+internal sealed record LoraClassResolution(INamedTypeSymbol Type, ImmutableArray<ResolvedTarget> Targets, ImmutableArray<Diagnostic> Problems,
+    bool ChainsToBase, ImmutableArray<string> Skipped)
 {
-    /// <summary>The generator emits code only for a class without problems: the analyzer reports them.</summary>
-    public bool CanGenerate => Problems.IsEmpty && !Targets.IsEmpty;
+    /// <summary>The generator emits code only for a class without errors: the analyzer reports them (warnings and notes do not stop it).</summary>
+    public bool CanGenerate => !Problems.Any(p => p.Severity == DiagnosticSeverity.Error) && !Targets.IsEmpty;
 }
 
 /// <summary>
@@ -65,14 +71,18 @@ internal static class LoraClassResolver
         if (classValues is not null) CheckValues(classValues, problems, cancellationToken);
 
         var targets = ImmutableArray.CreateBuilder<ResolvedTarget>();
+        var skipped = ImmutableArray.CreateBuilder<string>();
         var named = NamedTargets(type, classValues, known, problems, cancellationToken);
+        bool everyLayer = classValues is not null && named is null;
+        var inherited = InheritedTargets(type, known, everyLayer ? problems : null, anchor, cancellationToken);
+        targets.AddRange(inherited);
         foreach (var member in Members(type))
         {
             var layerType = MemberType(member)!;
             var memberAttribute = member.GetAttributes().FirstOrDefault(known.IsLoRAAttribute);
             var memberValues = memberAttribute is null ? null : LoraAttributeValues.Read(memberAttribute);
             bool excluded = member.GetAttributes().Any(known.IsNoLoRAAttribute);
-            var kind = known.LayerKindOf(layerType);
+            var (kind, shape) = known.Classify(layerType);
 
             if (memberValues is not null)
             {
@@ -80,21 +90,53 @@ internal static class LoraClassResolver
                 if (kind is null || member.IsStatic)
                 {
                     problems.Add(Diagnostic.Create(LoraDiagnostics.InvalidTarget, memberValues.AttributeLocation(cancellationToken),
-                        member.Name, type.Name, Unsupported(member, layerType)));
+                        member.Name, type.Name, Unsupported(member, layerType, known)));
                     continue;
                 }
             }
 
             bool selected = memberValues is not null
                 || (classValues is not null && (named is null ? kind is not null && !member.IsStatic : named.Contains(member.Name)));
-            if (!selected || excluded || kind is null || member.IsStatic) continue;
+            if (!selected || excluded || kind is null || member.IsStatic)
+            {
+                if (everyLayer && !excluded && !member.IsStatic && UnsupportedLayers.SkippedReason(layerType, known) is { } reason)
+                {
+                    skipped.Add($"{member.Name} ({Display(layerType)}): {reason}");
+                    problems.Add(Diagnostic.Create(LoraDiagnostics.LayerSkipped, member.Locations.FirstOrDefault() ?? anchor, type.Name, member.Name, reason));
+                }
+                continue;
+            }
 
-            targets.Add(Effective(member, layerType, kind, classValues, memberValues));
+            targets.Add(Effective(member, layerType, kind, shape, classValues, memberValues));
         }
 
-        if (targets.Count == 0 && problems.Count == 0)
+        if (targets.Count == 0 && !problems.Any(p => p.Severity == DiagnosticSeverity.Error))
             problems.Add(Diagnostic.Create(LoraDiagnostics.NoTargets, anchor, type.Name));
-        return new LoraClassResolution(type, targets.ToImmutable(), problems.ToImmutable());
+        return new LoraClassResolution(type, targets.ToImmutable(), problems.ToImmutable(), inherited.Length > 0, skipped.ToImmutable());
+    }
+
+    /// <summary>
+    /// The targets of the nearest base class that is a generated <c>[LoRA]</c> class (it attaches them; this class
+    /// routes its own calls to them). Layer fields of plain base classes in between are not adapted: with
+    /// <paramref name="warnings"/> (a class-level [LoRA] that takes every layer), each is LORA010, naming the
+    /// class to annotate.
+    /// </summary>
+    private static ImmutableArray<ResolvedTarget> InheritedTargets(INamedTypeSymbol type, KnownTypes known,
+        ImmutableArray<Diagnostic>.Builder? warnings, Location anchor, CancellationToken cancellationToken)
+    {
+        for (var current = type.BaseType?.OriginalDefinition; current is not null && current.DeclaringSyntaxReferences.Length > 0;
+             current = current.BaseType?.OriginalDefinition)
+        {
+            if (IsLoraClass(current, known) && Resolve(current, known, cancellationToken) is { CanGenerate: true } resolution)
+                return resolution.Targets.Select(t => t with { Inherited = true }).ToImmutableArray();
+            if (warnings is null) continue;
+            foreach (var member in Members(current))
+            {
+                if (member.IsStatic || known.Classify(MemberType(member)!).Kind is null || member.GetAttributes().Any(known.IsNoLoRAAttribute)) continue;
+                warnings.Add(Diagnostic.Create(LoraDiagnostics.InheritedLayerNotAdapted, anchor, type.Name, member.Name, current.Name));
+            }
+        }
+        return ImmutableArray<ResolvedTarget>.Empty;
     }
 
     /// <summary>Fields and auto-properties declared by the class itself (inherited ones belong to their own class).</summary>
@@ -124,9 +166,11 @@ internal static class LoraClassResolver
             var name = values.Targets[i] ?? "";
             string? reason = null;
             if (!members.TryGetValue(name, out var member))
-                reason = "it has no field or auto-property with that name";
-            else if (known.LayerKindOf(MemberType(member)!) is null || member.IsStatic)
-                reason = Unsupported(member, MemberType(member)!);
+                reason = InheritedMemberOwner(type, name) is { } owner
+                    ? $"it is declared in the base class '{owner.Name}'; put [LoRA] on '{owner.Name}' (declared partial) to adapt it there"
+                    : "it has no field or auto-property with that name";
+            else if (known.Classify(MemberType(member)!).Kind is null || member.IsStatic)
+                reason = Unsupported(member, MemberType(member)!, known);
             else if (member.GetAttributes().Any(known.IsNoLoRAAttribute))
                 reason = "it is marked [NoLoRA]";
 
@@ -136,15 +180,26 @@ internal static class LoraClassResolver
         return result;
     }
 
-    private static string Unsupported(ISymbol member, ITypeSymbol type) => member.IsStatic
+    /// <summary>The base class that declares a field or auto-property named <paramref name="name"/>, if any.</summary>
+    private static INamedTypeSymbol? InheritedMemberOwner(INamedTypeSymbol type, string name)
+    {
+        for (var current = type.BaseType; current is not null; current = current.BaseType)
+            if (Members(current).Any(m => m.Name == name)) return current;
+        return null;
+    }
+
+    private static string Unsupported(ISymbol member, ITypeSymbol type, KnownTypes known) => member.IsStatic
         ? "static members cannot be adapted"
-        : $"its type is {type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)}; LoRA supports Linear, Conv2d and Embedding";
+        : UnsupportedLayers.Reason(type, known);
+
+    private static string Display(ITypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
 
     /// <summary>
     /// Field-level values override the class's; what the field leaves out comes from the class (as PEFT's
     /// rank_pattern keeps lora_alpha), and alpha falls back to the field's own rank when neither sets it.
     /// </summary>
-    private static ResolvedTarget Effective(ISymbol member, ITypeSymbol layerType, string kind, LoraAttributeValues? cls, LoraAttributeValues? field)
+    private static ResolvedTarget Effective(ISymbol member, ITypeSymbol layerType, string kind, TargetShape shape,
+        LoraAttributeValues? cls, LoraAttributeValues? field)
     {
         int rank = field?.Rank ?? cls?.Rank ?? 0;
         return new ResolvedTarget(
@@ -152,7 +207,9 @@ internal static class LoraClassResolver
             Alpha: field?.Alpha ?? cls?.Alpha ?? rank,
             Dropout: field?.Dropout ?? cls?.Dropout ?? 0,
             UseRsLoRA: field?.UseRsLoRA ?? cls?.UseRsLoRA ?? false,
-            Init: field?.Init ?? cls?.Init ?? "Kaiming");
+            Init: field?.Init ?? cls?.Init ?? "Kaiming",
+            Shape: shape,
+            Inherited: false);
     }
 
     /// <summary>The <c>Name</c> of TorchSharp's <c>ComponentNameAttribute</c> on the member's storage field.</summary>

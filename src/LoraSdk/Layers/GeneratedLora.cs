@@ -26,6 +26,37 @@ public static class GeneratedLora
         return LoraAdapter.Attach(owner, target.Name, layer, options);
     }
 
+    /// <summary>
+    /// Attaches the adapter of an optional target (declared nullable, e.g. <c>Linear? downsample</c>): a layer
+    /// that is null when <c>RegisterComponents()</c> runs is simply not adapted (no adapter, nothing in adapter files).
+    /// </summary>
+    public static LoraAdapter[] AttachIfPresent(nn.Module owner, LoraTargetInfo target, nn.Module? layer) =>
+        layer is null ? [] : [Attach(owner, target, layer)];
+
+    /// <summary>
+    /// Attaches one adapter per layer of a <c>ModuleList&lt;T&gt;</c> target, named <c>&lt;target&gt;.&lt;index&gt;</c>
+    /// as PEFT names them (<c>experts.0</c>). Layers added to the list later are not adapted.
+    /// </summary>
+    public static LoraAdapter[] AttachEach<T>(nn.Module owner, LoraTargetInfo target, TorchSharp.Modules.ModuleList<T>? layers)
+        where T : nn.Module =>
+        AttachAll(owner, target, layers?.Select((layer, index) => (index.ToString(System.Globalization.CultureInfo.InvariantCulture), (nn.Module)layer)));
+
+    /// <summary>As <see cref="AttachEach{T}(nn.Module, LoraTargetInfo, TorchSharp.Modules.ModuleList{T})"/> for a <c>ModuleDict&lt;T&gt;</c>: <c>&lt;target&gt;.&lt;key&gt;</c>.</summary>
+    public static LoraAdapter[] AttachEach<T>(nn.Module owner, LoraTargetInfo target, TorchSharp.Modules.ModuleDict<T>? layers)
+        where T : nn.Module =>
+        AttachAll(owner, target, ((IEnumerable<(string Key, T Layer)>?)layers)?.Select(e => (e.Key, (nn.Module)e.Layer))); // insertion order
+
+    private static LoraAdapter[] AttachAll(nn.Module owner, LoraTargetInfo target, IEnumerable<(string Key, nn.Module Layer)>? layers)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        ArgumentNullException.ThrowIfNull(target);
+        if (layers is null)
+            throw new InvalidOperationException(
+                $"{owner.GetType().Name}.{target.Name} is null when RegisterComponents() runs: create the collection and its layers in the constructor before calling RegisterComponents().");
+        var options = LoraOptionsOverride.Current?.ApplyTo(target.Options) ?? target.Options;
+        return layers.Select(e => LoraAdapter.Attach(owner, $"{target.Name}.{e.Key}", e.Layer, options)).ToArray();
+    }
+
     /// <summary>The adapters of a generated class, or a clear error if its constructor never attached them.</summary>
     public static LoraAdapter[] Attached(LoraAdapter[]? adapters, string className) =>
         adapters ?? throw NotAttached(className);

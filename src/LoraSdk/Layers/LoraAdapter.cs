@@ -39,8 +39,12 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
     /// </summary>
     protected override void RegisterComponents() { }
 
-    /// <summary>The name under which an adapter for <paramref name="targetName"/> is registered on its owner.</summary>
-    public static string ModuleNameFor(string targetName) => targetName + "_lora";
+    /// <summary>
+    /// The name under which an adapter for <paramref name="targetName"/> is registered on its owner. A module
+    /// name cannot contain '.', so a collection element's target (<c>experts.0</c>) becomes <c>experts_0_lora</c>;
+    /// its path (and file keys) keep the dotted <see cref="TargetName"/>.
+    /// </summary>
+    public static string ModuleNameFor(string targetName) => targetName.Replace('.', '_') + "_lora";
 
     /// <summary>The target's name within its owning module (e.g. <c>query</c>).</summary>
     public string TargetName { get; }
@@ -194,9 +198,10 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
     {
         TorchSharp.Modules.Linear linear => new LinearLoraAdapter(targetName, linear, options),
         TorchSharp.Modules.Conv2d conv => new Conv2dLoraAdapter(targetName, conv, options),
+        TorchSharp.Modules.Conv1d conv1d => new Conv1dLoraAdapter(targetName, conv1d, options),
         TorchSharp.Modules.Embedding embedding => new EmbeddingLoraAdapter(targetName, embedding, options),
         _ => throw new NotSupportedException(
-            $"LoRA target '{targetName}' is a {target.GetType().Name}; supported layers are Linear, Conv2d and Embedding."),
+            $"LoRA target '{targetName}' is a {target.GetType().Name}; supported layers are Linear, Conv1d, Conv2d and Embedding."),
     };
 
     /// <summary>

@@ -5,6 +5,31 @@ namespace LoraSdk;
 /// <summary>PEFT's initialisations of the low-rank factors, shared by every layer kind.</summary>
 internal static class LoraInitializer
 {
+    /// <summary>
+    /// Initialises A and B of a convolution adapter as <paramref name="init"/> says; PiSSA views the base weight
+    /// (out, in, kernel…) as out × (in·kernel…) and reshapes A's rows into kernels.
+    /// </summary>
+    public static void Reset(LoraInit init, Tensor a, Tensor b, int rank, double scaling, Tensor baseWeight, long outFeatures)
+    {
+        switch (init)
+        {
+            case LoraInit.Gaussian:
+                Gaussian(a, b, rank);
+                break;
+            case LoraInit.PiSSA:
+                using (no_grad())
+                {
+                    using var flat = baseWeight.view(outFeatures, -1);
+                    var (pa, pb) = PiSSA(flat, rank, scaling);
+                    using (pa) using (pb) { a.copy_(pa.view(a.shape)); b.copy_(pb.view(b.shape)); }
+                }
+                break;
+            default:
+                Kaiming(a, b);
+                break;
+        }
+    }
+
     /// <summary>kaiming-uniform(a = √5) on A, zeros on B: nn.Linear's default, as PEFT does.</summary>
     public static void Kaiming(Tensor a, Tensor b)
     {

@@ -6,4 +6,5 @@ public enum LoraLayerKind
     Linear,
     Conv2d,
     Embedding,
+    Conv1d,
 }

@@ -41,7 +41,7 @@ public class AdapterCreationTests
         using var norm = nn.LayerNorm(4);
         var error = Assert.Throws<NotSupportedException>(() => LoraAdapter.Create("norm", norm, new LoraOptions(2, 2)));
         Assert.Contains("'norm'", error.Message);
-        Assert.Contains("Linear, Conv2d and Embedding", error.Message);
+        Assert.Contains("Linear, Conv1d, Conv2d and Embedding", error.Message);
     }
 
     [Fact]

@@ -1,0 +1,80 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LoraSdk;
+
+/// <summary>
+/// LoRA for <see cref="Conv1d"/> (as PEFT, and as <see cref="Conv2dLoraAdapter"/> one dimension down): A is a
+/// Conv1d(in → r) with the target's kernel, stride, padding and dilation; B is a kernel-1 Conv1d(r → out).
+/// Adapter files name them <c>lora_A.weight</c> (r × in × k) and <c>lora_B.weight</c> (out × r × 1).
+/// Grouped convolutions are not supported.
+/// </summary>
+public sealed class Conv1dLoraAdapter : LoraAdapter
+{
+    private readonly Conv1d _target;
+    private readonly Conv1d _loraA;
+    private readonly Conv1d _loraB;
+
+    public Conv1dLoraAdapter(string targetName, Conv1d target, LoraOptions options)
+        : base(targetName, target, options)
+    {
+        if (target.groups != 1)
+            throw new NotSupportedException($"LoRA target '{targetName}': grouped convolutions (groups = {target.groups}) are not supported.");
+        _target = target;
+        var device = target.weight!.device;
+        var dtype = target.weight.dtype;
+        _loraA = CreateDown(target, options.Rank, device, dtype);
+        _loraB = nn.Conv1d(options.Rank, target.out_channels, 1, bias: false, device: device, dtype: dtype);
+        register_module("lora_A", _loraA);
+        register_module("lora_B", _loraB);
+        ResetLoraParameters();
+    }
+
+    /// <summary>A: the target's geometry with r output channels (its padding rule when it has no numeric padding).</summary>
+    private static Conv1d CreateDown(Conv1d target, long rank, Device device, ScalarType dtype)
+    {
+        long kernel = target.kernel_size[0], stride = target.stride[0], dilation = target.dilation[0];
+        if (target.padding is { } padding)
+            return nn.Conv1d(target.in_channels, rank, kernel, stride: stride, padding: padding[0], dilation: dilation,
+                padding_mode: target.padding_mode, bias: false, device: device, dtype: dtype);
+        var rule = target.padding_type ?? throw new NotSupportedException("The target convolution has neither a padding size nor a padding rule.");
+        return nn.Conv1d(target.in_channels, rank, kernel, rule, stride: stride, dilation: dilation,
+            padding_mode: target.padding_mode, bias: false, device: device, dtype: dtype);
+    }
+
+    public override LoraLayerKind Kind => LoraLayerKind.Conv1d;
+    public override long InFeatures => _target.in_channels;
+    public override long OutFeatures => _target.out_channels;
+    public override Tensor BaseWeight => _target.weight!;
+
+    /// <summary>A, shape (r × in × k).</summary>
+    public Tensor LoraA => _loraA.weight!;
+
+    /// <summary>B, shape (out × r × 1).</summary>
+    public Tensor LoraB => _loraB.weight!;
+
+    public override IReadOnlyList<(string Name, Tensor Parameter)> ParameterNames =>
+        [("lora_A.weight", LoraA), ("lora_B.weight", LoraB)];
+
+    public override Tensor BaseForward(Tensor input) => _target.forward(input);
+
+    public override Tensor LowRankForward(Tensor input)
+    {
+        using var dropped = Dropout(input);
+        using var down = _loraA.forward(dropped);
+        return _loraB.forward(down);
+    }
+
+    /// <summary>B∘A as one kernel (out × in × k): B (out × r) times A flattened to r × (in·k).</summary>
+    public override Tensor DeltaWeight()
+    {
+        using var b = LoraB.squeeze(-1);
+        using var a = LoraA.flatten(1);
+        using var combined = b.matmul(a);
+        return combined.view(BaseWeight.shape).mul(Scaling);
+    }
+
+    public override void ResetLoraParameters() =>
+        LoraInitializer.Reset(Options.Init, LoraA, LoraB, Rank, Scaling, BaseWeight, OutFeatures);
+}
