@@ -70,12 +70,12 @@ public sealed class LoraTrainer
         observer ??= new NoObserver();
         if (validation is { Count: 0 }) validation = null;
         if (_options.Threads > 0) torch.set_num_threads(_options.Threads);
+        if (_model.LoraAdapters().Count == 0)
+            throw new InvalidOperationException($"{_model.GetType().Name} has no LoRA parameters: attach adapters ([LoRA] or LoraAdapter.Attach) before training.");
         FreezeOutsideAdapters();
         // A tensor held by two modules (tied weights in ModulesToSave) is one parameter: AdamW must step it once.
         var trainable = _model.named_parameters().Where(p => p.parameter.requires_grad)
             .DistinctBy(p => TensorStorage.Identity(p.parameter)).Select(p => (p.name, p.parameter)).ToList();
-        if (trainable.Count == 0)
-            throw new InvalidOperationException($"{_model.GetType().Name} has no LoRA parameters: attach adapters ([LoRA] or LoraAdapter.Attach) before training.");
         var device = trainable[0].parameter.device;
 
         var stream = new BatchStream(train, _options.BatchSize, _options.Seed);
