@@ -136,6 +136,19 @@ public sealed class TiedWeightTests : IDisposable
     }
 
     [Fact]
+    public void The_tie_survives_to_float64()
+    {
+        using var model = TrainedTiedLm();
+        model.to(float64);
+        using (no_grad()) model.SharedWeight.add_(0.5); // through the embedding: the head must see it too
+
+        using var actual = model.forward(Ids);
+        using var expected = Reference(model, model.SharedWeight);
+        Assert.Equal(ScalarType.Float64, actual.dtype);
+        Assert.True(RelativeError(actual, expected) < 1e-12, $"relative error {RelativeError(actual, expected)}");
+    }
+
+    [Fact]
     public void The_shared_weight_counts_once()
     {
         using var model = TrainedTiedLm();
