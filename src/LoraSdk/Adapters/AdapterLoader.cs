@@ -63,7 +63,7 @@ internal sealed class AdapterLoader : IDisposable
         var merged = _adapters.Select(a => a.Adapter).Where(a => a.IsMerged).ToList();
         foreach (var adapter in merged) adapter.Unmerge();
         foreach (var (destination, source) in _copies) destination.copy_(source);
-        foreach (var adapter in merged) adapter.Merge();
+        foreach (var adapter in merged) adapter.MergeChecked(safe: false); // merged before the load: restore that state
     }
 
     public void Dispose()

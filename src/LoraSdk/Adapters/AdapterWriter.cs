@@ -15,6 +15,8 @@ internal static class AdapterWriter
         var adapters = model.LoraAdapters();
         if (adapters.Count == 0)
             throw new InvalidOperationException("The model has no LoRA adapters to save.");
+        EnsureNothingTrainedIsLeftOut(model, options.ModulesToSave);
+        ModelFreezing.EnsureFrozen(model);
         var saved = ModulesToSave.Resolve(model, options.ModulesToSave, adapters,
             (entry, message) => new ArgumentException($"ModulesToSave entry '{entry}' {message}", nameof(options)));
         var config = AdapterConfigBuilder.Build(adapters, options.ModulesToSave, options);
@@ -30,6 +32,21 @@ internal static class AdapterWriter
             SafetensorsWriter.Write(Path.Combine(staging, PeftKeys.TensorFileName), tensors, metadata);
             options.WriteAdditionalFiles?.Invoke(staging);
         });
+    }
+
+    /// <summary>
+    /// An adapter folder holds the adapters and modules_to_save only. A layer outside both that has been trained
+    /// (it is trainable and has a gradient) would be lost without a word, and the adapter would not reproduce the model.
+    /// </summary>
+    private static void EnsureNothingTrainedIsLeftOut(nn.Module model, IReadOnlyList<string> modulesToSave)
+    {
+        var trained = ModelFreezing.Strays(model, [.. modulesToSave]).Where(p => p.Parameter.grad is not null).ToList();
+        if (trained.Count == 0) return;
+        throw new InvalidOperationException(
+            $"Cannot save the adapter: {ModelFreezing.Layers(trained)} has been trained (trainable, with a gradient) but belongs to no LoRA " +
+            "adapter and is not in ModulesToSave, so the adapter would not hold it and would not reproduce the model. List it in " +
+            "AdapterSaveOptions.ModulesToSave to save it, or freeze it before training (model.LoraParameters() or model.FreezeBase() freezes " +
+            "everything outside the adapters).");
     }
 
     private static Dictionary<string, string> Metadata(IReadOnlyDictionary<string, string> user)

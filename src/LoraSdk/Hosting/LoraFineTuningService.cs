@@ -76,7 +76,7 @@ internal sealed class LoraFineTuningService(
             BaseModelNameOrPath = o.BaseModel,
             TaskType = registration.Task == LoraTask.SequenceClassification ? "SEQ_CLS" : "CAUSAL_LM",
         };
-        var trainer = new LoraTrainer(model, o.ToTrainerOptions(), saveOptions);
+        var trainer = new LoraTrainer(model, o.ToTrainerOptions(), saveOptions, _logger);
         _logger.LogInformation("Fine-tuning {Model} on {Train} examples ({Validation} for validation); {Parameters}",
             registration.ModelName, data.Train.Count, data.Validation.Count, model.CountParameters());
 

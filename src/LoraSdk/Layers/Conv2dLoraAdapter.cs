@@ -22,11 +22,21 @@ public sealed class Conv2dLoraAdapter : LoraAdapter
         _target = target;
         var device = target.weight!.device;
         var dtype = target.weight.dtype;
-        _loraA = CreateDown(target, options.Rank, device, dtype);
-        _loraB = nn.Conv2d(options.Rank, target.out_channels, (1, 1), bias: false, device: device, dtype: dtype);
+        // Both factors are laid out on the meta device (where nn.Conv2d's own init draws no random numbers), then
+        // get real uninitialised weights: ResetLoraParameters draws A once, as PEFT's init does, and zeroes B.
+        _loraA = WithRealWeight(CreateDown(target, options.Rank, Meta, dtype), device, dtype);
+        _loraB = WithRealWeight(nn.Conv2d(options.Rank, target.out_channels, (1, 1), bias: false, device: Meta, dtype: dtype), device, dtype);
         register_module("lora_A", _loraA);
         register_module("lora_B", _loraB);
         ResetLoraParameters();
+    }
+
+    private static readonly Device Meta = new(DeviceType.META);
+
+    private static Conv2d WithRealWeight(Conv2d layout, Device device, ScalarType dtype)
+    {
+        layout.weight = LoraInitializer.Uninitialised(device, dtype, layout.weight!.shape);
+        return layout;
     }
 
     /// <summary>

@@ -63,9 +63,16 @@ public static class GeneratedLora
 
     public static bool IsMerged(LoraAdapter[] adapters) => adapters.All(a => a.IsMerged);
 
-    /// <summary>Merges every adapter of one module, as MergeLoRA does for a tree (safe: all checked before any changes).</summary>
-    public static void Merge(LoraAdapter[] adapters, bool safe) =>
-        LoraModelExtensions.MergeAll(adapters.Select(a => (a.TargetName, a)), safe);
+    /// <summary>
+    /// Merges every adapter of one module, as MergeLoRA does for a tree (safe: all checked before any changes).
+    /// Tied base weights are looked for in the module that owns the adapters, the tree this call is made on.
+    /// </summary>
+    public static void Merge(LoraAdapter[] adapters, bool safe)
+    {
+        if (adapters.Length == 0) return;
+        var owner = adapters[0].Owner ?? adapters[0];
+        LoraModelExtensions.MergeAll(owner, adapters.Select(a => (a.TargetName, a)), safe);
+    }
 
     public static void Unmerge(LoraAdapter[] adapters)
     {

@@ -17,8 +17,10 @@ public sealed class LinearLoraAdapter : LoraAdapter
         _target = target;
         var device = target.weight!.device;
         var dtype = target.weight.dtype;
-        _loraA = nn.Linear(target.in_features, options.Rank, hasBias: false, device: device, dtype: dtype);
-        _loraB = nn.Linear(options.Rank, target.out_features, hasBias: false, device: device, dtype: dtype);
+        // Created from uninitialised weights (nn.Linear(in, out) would draw its own kaiming init first):
+        // ResetLoraParameters draws A once, as PEFT's init does, and zeroes B.
+        _loraA = nn.Linear(LoraInitializer.Uninitialised(device, dtype, options.Rank, target.in_features));
+        _loraB = nn.Linear(LoraInitializer.Uninitialised(device, dtype, target.out_features, options.Rank));
         register_module("lora_A", _loraA);
         register_module("lora_B", _loraB);
         ResetLoraParameters();

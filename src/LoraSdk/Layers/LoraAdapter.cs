@@ -52,6 +52,9 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
     /// <summary>The frozen base layer.</summary>
     public nn.Module Target { get; }
 
+    /// <summary>The module this adapter is registered on (by <see cref="Attach"/>): the tree its own merge checks for tied weights.</summary>
+    internal nn.Module? Owner { get; private set; }
+
     public LoraOptions Options { get; }
 
     public int Rank => Options.Rank;
@@ -136,7 +139,16 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
 
     /// <summary>Folds scaling·B·A into the base weight; forward then runs the base layer only.</summary>
     /// <param name="safe">Check the merged weight for NaN/Inf first and leave the weight untouched if any.</param>
+    /// <exception cref="InvalidOperationException">The base weight is tied to another module of the owner's tree.</exception>
     public void Merge(bool safe = false)
+    {
+        if (_merged) return;
+        SharedWeights.EnsureNotTied(Owner ?? this, [(TargetName, this)], "merge");
+        MergeChecked(safe);
+    }
+
+    /// <summary>As <see cref="Merge"/>, for callers that already ran the tied-weight check on a wider tree.</summary>
+    internal void MergeChecked(bool safe)
     {
         if (_merged) return;
         if (safe) EnsureMergeIsFinite(TargetName);
@@ -214,6 +226,7 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(owner);
         var adapter = Create(targetName, target, options);
         owner.register_module(ModuleNameFor(targetName), adapter);
+        adapter.Owner = owner;
         LoraRouter.Register(target, adapter);
         return adapter;
     }

@@ -1,3 +1,4 @@
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace LoraSdk;
@@ -29,6 +30,13 @@ internal static class LoraInitializer
                 break;
         }
     }
+
+    /// <summary>
+    /// A factor's weight with no values yet: factors are built from these so that constructing an adapter draws
+    /// no random numbers of its own; <see cref="LoraAdapter.ResetLoraParameters"/> then draws each factor once.
+    /// </summary>
+    public static Parameter Uninitialised(Device device, ScalarType dtype, params long[] shape) =>
+        new(empty(shape, dtype: dtype, device: device));
 
     /// <summary>kaiming-uniform(a = √5) on A, zeros on B: nn.Linear's default, as PEFT does.</summary>
     public static void Kaiming(Tensor a, Tensor b)

@@ -22,18 +22,32 @@ public static class LoraModelExtensions
         return result;
     }
 
-    /// <summary>The trainable LoRA tensors of the tree, named as in adapter files: <c>&lt;path&gt;.lora_A.weight</c>.</summary>
-    public static IReadOnlyList<(string Name, Tensor Parameter)> LoraParameters(this nn.Module module) =>
-        module.LoraAdapters()
+    /// <summary>
+    /// The trainable LoRA tensors of the tree, named as in adapter files: <c>&lt;path&gt;.lora_A.weight</c>.
+    /// The first model-wide call on a tree with adapters freezes everything else in it (PEFT; see <see cref="FreezeBase"/>).
+    /// </summary>
+    public static IReadOnlyList<(string Name, Tensor Parameter)> LoraParameters(this nn.Module module)
+    {
+        ModelFreezing.EnsureFrozen(module);
+        return module.LoraAdapters()
             .SelectMany(a => a.Adapter.ParameterNames.Select(p => (a.Path + "." + p.Name, p.Parameter)))
             .ToList();
+    }
 
-    /// <summary>Trainable (requires_grad) and total parameter counts, like PEFT's print_trainable_parameters.</summary>
+    /// <summary>
+    /// Trainable (requires_grad) and total parameter counts, like PEFT's print_trainable_parameters. A tensor
+    /// held by two modules (tied weights) counts once. On a tree with adapters, the first model-wide call freezes
+    /// everything outside the adapters first (PEFT; see <see cref="FreezeBase"/>), so the count is what trains.
+    /// </summary>
     public static ParameterCount CountParameters(this nn.Module module)
     {
+        ArgumentNullException.ThrowIfNull(module);
+        ModelFreezing.EnsureFrozen(module);
         long trainable = 0, total = 0;
+        var seen = new HashSet<(IntPtr, long, long)>();
         foreach (var p in module.parameters())
         {
+            if (!seen.Add(TensorStorage.Identity(p))) continue;
             total += p.numel();
             if (p.requires_grad) trainable += p.numel();
         }
@@ -42,38 +56,45 @@ public static class LoraModelExtensions
 
     /// <summary>
     /// Freezes every parameter that is not a LoRA parameter, except those of the modules whose dotted path
-    /// (or last name part) is listed in <paramref name="modulesToSave"/> (PEFT's <c>modules_to_save</c>).
+    /// (or last name part) is listed in <paramref name="modulesToSave"/> (PEFT's <c>modules_to_save</c>), and
+    /// unfreezes those. Without a call, the whole tree is frozen this way (keeping nothing) on its first
+    /// <see cref="LoraParameters"/>, <see cref="CountParameters"/>, <c>SaveAdapter</c> or trainer start; a
+    /// subtree frozen explicitly (or by generated code) keeps its state then.
     /// </summary>
     public static void FreezeBase(this nn.Module module, params string[] modulesToSave)
     {
+        ArgumentNullException.ThrowIfNull(module);
         var keep = new HashSet<string>(modulesToSave, StringComparer.Ordinal);
-        var adapterModules = module.named_modules().Where(m => m.module is LoraAdapter).Select(m => m.name + ".").ToList();
+        var adapterPrefixes = ModelFreezing.AdapterPrefixes(module);
         foreach (var (name, parameter) in module.named_parameters())
         {
-            bool isLora = module is LoraAdapter || adapterModules.Any(prefix => name.StartsWith(prefix, StringComparison.Ordinal));
-            parameter.requires_grad = isLora || IsUnder(name, keep);
+            parameter.requires_grad = ModelFreezing.IsLora(module, name, adapterPrefixes) || ModelFreezing.IsUnder(name, keep);
         }
+        ModelFreezing.MarkDecided(module);
     }
 
     /// <summary>
     /// Merges every adapter of the tree. With <paramref name="safe"/>, a refused merge (NaN/Inf, naming the
     /// adapter's path) leaves the whole model as it was, bit for bit.
     /// </summary>
-    public static void MergeLoRA(this nn.Module module, bool safe = false) => MergeAll(module.LoraAdapters(), safe);
+    /// <exception cref="InvalidOperationException">A target's base weight is tied to another module of the tree (both paths named); nothing changed.</exception>
+    public static void MergeLoRA(this nn.Module module, bool safe = false) => MergeAll(module, module.LoraAdapters(), safe);
 
     /// <summary>
     /// Merges the adapters not merged yet. With <paramref name="safe"/> every one is checked before any weight
     /// changes: undoing merges by subtraction would not restore the weights exactly (W + Δ − Δ ≠ W in float).
-    /// Also for a single module's adapters (generated <c>ILoraLayer.Merge</c>).
+    /// Also for a single module's adapters (generated <c>ILoraLayer.Merge</c>). Tied base weights are looked for in
+    /// <paramref name="tree"/> (the module the call was made on) and refused before anything changes.
     /// </summary>
-    internal static void MergeAll(IEnumerable<(string Name, LoraAdapter Adapter)> adapters, bool safe)
+    internal static void MergeAll(nn.Module tree, IEnumerable<(string Name, LoraAdapter Adapter)> adapters, bool safe)
     {
         var pending = adapters.Where(a => !a.Adapter.IsMerged).ToList();
+        SharedWeights.EnsureNotTied(tree, pending, "merge");
         if (safe)
         {
             foreach (var (name, adapter) in pending) adapter.EnsureMergeIsFinite(name);
         }
-        foreach (var (_, adapter) in pending) adapter.Merge();
+        foreach (var (_, adapter) in pending) adapter.MergeChecked(safe: false);
     }
 
     public static void UnmergeLoRA(this nn.Module module)
@@ -92,6 +113,7 @@ public static class LoraModelExtensions
         var merged = adapters.Where(a => a.Adapter.IsMerged).Select(a => a.Path).ToList();
         if (merged.Count > 0)
             throw new InvalidOperationException($"Cannot re-initialise merged LoRA adapters ({string.Join(", ", merged)}); call UnmergeLoRA() first.");
+        SharedWeights.EnsureNotTied(module, adapters.Where(a => a.Adapter.Options.Init == LoraInit.PiSSA), "re-initialise with PiSSA (it rewrites the base weight)");
         foreach (var (_, adapter) in adapters) adapter.ResetLoraParameters();
     }
 
@@ -115,17 +137,6 @@ public static class LoraModelExtensions
         foreach (var (_, adapter) in module.LoraAdapters()) adapter.Enabled = true;
     }
 
-    private static bool IsUnder(string parameterName, HashSet<string> modules)
-    {
-        if (modules.Count == 0) return false;
-        var parts = parameterName.Split('.');
-        for (int i = 1; i < parts.Length; i++)
-        {
-            if (modules.Contains(string.Join('.', parts[..i])) || modules.Contains(parts[i - 1])) return true;
-        }
-        return false;
-    }
-
     private sealed class Restore(List<LoraAdapter> disabled, List<LoraAdapter> unmerged) : IDisposable
     {
         private bool _disposed;
@@ -135,7 +146,7 @@ public static class LoraModelExtensions
             if (_disposed) return;
             _disposed = true;
             foreach (var adapter in disabled) adapter.Enabled = true;
-            foreach (var adapter in unmerged) adapter.Merge();
+            foreach (var adapter in unmerged) adapter.MergeChecked(safe: false); // merged before: restore that state
         }
     }
 }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using LoraSdk.Data;
 using LoraSdk.Native;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -23,11 +25,13 @@ public sealed class LoraTrainer
     private readonly ILoraTrainableModel _task;
     private readonly TrainerOptions _options;
     private readonly AdapterSaveOptions _adapterOptions;
+    private readonly ILogger _logger;
 
     /// <param name="model">A module that implements <see cref="ILoraTrainableModel"/> and has LoRA adapters attached.</param>
     /// <param name="options">Optimisation settings (validated here).</param>
     /// <param name="adapterOptions">How checkpoints write the adapter (its <c>ModulesToSave</c> are taken from <paramref name="options"/>).</param>
-    public LoraTrainer(nn.Module model, TrainerOptions options, AdapterSaveOptions? adapterOptions = null)
+    /// <param name="logger">Receives the warning naming trainable layers that belong to no adapter and no ModulesToSave (frozen here).</param>
+    public LoraTrainer(nn.Module model, TrainerOptions options, AdapterSaveOptions? adapterOptions = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
@@ -37,6 +41,25 @@ public sealed class LoraTrainer
         _model = model;
         _options = options;
         _adapterOptions = (adapterOptions ?? new AdapterSaveOptions()) with { ModulesToSave = options.ModulesToSave };
+        _logger = logger ?? NullLogger.Instance;
+        FreezeOutsideAdapters();
+    }
+
+    /// <summary>
+    /// Trains exactly what an adapter file holds, as PEFT: the LoRA parameters and ModulesToSave. Anything else
+    /// still trainable is named in a warning and frozen. Runs when the trainer is created (so a parameter count
+    /// logged before training is already right) and again when training starts.
+    /// </summary>
+    private void FreezeOutsideAdapters()
+    {
+        if (_model.LoraAdapters().Count == 0) return; // Train() refuses such a model with its own message
+        var strays = ModelFreezing.Strays(_model, _options.ModulesToSave);
+        if (strays.Count > 0)
+            _logger.LogWarning(
+                "{Layers}: trainable, but in no LoRA adapter and not in ModulesToSave, so frozen for training (as PEFT does): they keep " +
+                "their base weights and are not written to the adapter. List them in ModulesToSave to train and save them.",
+                ModelFreezing.Layers(strays));
+        _model.FreezeBase([.. _options.ModulesToSave]);
     }
 
     /// <summary>
@@ -50,10 +73,12 @@ public sealed class LoraTrainer
         observer ??= new NoObserver();
         if (validation is { Count: 0 }) validation = null;
         if (_options.Threads > 0) torch.set_num_threads(_options.Threads);
-        _model.FreezeBase([.. _options.ModulesToSave]);
-        var trainable = _model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
-        if (trainable.Count == 0)
+        if (_model.LoraAdapters().Count == 0)
             throw new InvalidOperationException($"{_model.GetType().Name} has no LoRA parameters: attach adapters ([LoRA] or LoraAdapter.Attach) before training.");
+        FreezeOutsideAdapters();
+        // A tensor held by two modules (tied weights in ModulesToSave) is one parameter: AdamW must step it once.
+        var trainable = _model.named_parameters().Where(p => p.parameter.requires_grad)
+            .DistinctBy(p => TensorStorage.Identity(p.parameter)).Select(p => (p.name, p.parameter)).ToList();
         var device = trainable[0].parameter.device;
 
         var stream = new BatchStream(train, _options.BatchSize, _options.Seed);

@@ -37,3 +37,24 @@ public sealed partial class Unregistered : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x) => layer.forward(x);
 }
+
+/// <summary><see cref="Mlp"/> without [LoRA]: the same layers created in the same order.</summary>
+public sealed class PlainMlp : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear up;
+    private readonly Linear down;
+
+    public PlainMlp(long inFeatures, long hidden, long outFeatures) : base(nameof(PlainMlp))
+    {
+        up = nn.Linear(inFeatures, hidden);
+        down = nn.Linear(hidden, outFeatures);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var hidden = up.forward(x);
+        using var activated = hidden.relu();
+        return down.forward(activated);
+    }
+}

@@ -6,6 +6,8 @@ using static TorchSharp.torch;
 
 namespace LoraSdk.Training.Tests.Training;
 
+/// <summary>Shares one collection with <see cref="FreezingWarningTests"/>: both seed and draw from torch's global generator.</summary>
+[Collection(nameof(TrainerTests))]
 public class TrainerTests
 {
     private static readonly LoraOptions Lora = new(rank: 4, alpha: 8, dropout: 0.1);

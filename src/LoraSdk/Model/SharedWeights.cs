@@ -1,0 +1,49 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LoraSdk;
+
+/// <summary>
+/// Refuses operations that rewrite a LoRA target's base weight in place (merge, PiSSA initialisation) when that
+/// weight is tied to another parameter: the change would reach the other module too, and its output would
+/// silently change (tied LM head and embedding: 8.6 % off after a merge). The adapters' unmerged forward never
+/// writes W, so tied layers stay correct unmerged.
+/// </summary>
+internal static class SharedWeights
+{
+    /// <summary>
+    /// Throws when the base weight of any of <paramref name="adapters"/> (paths relative to <paramref name="tree"/>)
+    /// shares storage with a parameter of another module of <paramref name="tree"/>. Only that tree is searched: a
+    /// module outside it that holds the same tensor is not seen.
+    /// </summary>
+    public static void EnsureNotTied(nn.Module tree, IEnumerable<(string Path, LoraAdapter Adapter)> adapters, string operation)
+    {
+        var pending = adapters.ToList();
+        if (pending.Count == 0) return;
+        var holders = ParameterHolders(tree).ToLookup(h => TensorStorage.Address(h.Parameter));
+        foreach (var (path, adapter) in pending)
+        {
+            var storage = TensorStorage.Address(adapter.BaseWeight);
+            if (storage == IntPtr.Zero) continue;
+            var other = holders[storage].FirstOrDefault(h => !ReferenceEquals(h.Module, adapter.Target) && h.Module is not LoraAdapter);
+            if (other.Module is null) continue;
+            string otherModule = other.ModulePath.Length == 0 ? "the root module" : $"'{other.ModulePath}'";
+            throw new InvalidOperationException(
+                $"Cannot {operation} LoRA adapter '{path}': its base weight is tied to {otherModule} (its parameter " +
+                $"'{Join(other.ModulePath, other.Name)}' shares storage with '{path}.weight'), so the change would alter {otherModule} too. " +
+                "Tied layers stay correct unmerged: keep the adapter unmerged, or untie the weights (give one layer its own copy) first.");
+        }
+    }
+
+    /// <summary>Every (module, parameter) pair of the tree: a tensor held by two modules appears twice, once for each.</summary>
+    private static IEnumerable<(string ModulePath, nn.Module Module, string Name, Tensor Parameter)> ParameterHolders(nn.Module tree)
+    {
+        foreach (var (name, parameter) in tree.named_parameters(recurse: false)) yield return ("", tree, name, parameter);
+        foreach (var (path, module) in tree.named_modules())
+        {
+            foreach (var (name, parameter) in module.named_parameters(recurse: false)) yield return (path, module, name, parameter);
+        }
+    }
+
+    private static string Join(string modulePath, string name) => modulePath.Length == 0 ? name : modulePath + "." + name;
+}
