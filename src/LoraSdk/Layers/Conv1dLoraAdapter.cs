@@ -24,8 +24,10 @@ public sealed class Conv1dLoraAdapter : LoraAdapter
         _target = target;
         var device = target.weight!.device;
         var dtype = target.weight.dtype;
-        _loraA = CreateDown(target, options.Rank, device, dtype);
-        _loraB = nn.Conv1d(options.Rank, target.out_channels, 1, bias: false, device: device, dtype: dtype);
+        // Laid out on the meta device (no random draws), then given real weights: ResetLoraParameters draws A once.
+        _loraA = LoraInitializer.WithUninitialisedWeight(CreateDown(target, options.Rank, LoraInitializer.Meta, dtype), device, dtype);
+        _loraB = LoraInitializer.WithUninitialisedWeight(
+            nn.Conv1d(options.Rank, target.out_channels, 1, bias: false, device: LoraInitializer.Meta, dtype: dtype), device, dtype);
         register_module("lora_A", _loraA);
         register_module("lora_B", _loraB);
         ResetLoraParameters();

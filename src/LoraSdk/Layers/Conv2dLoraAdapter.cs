@@ -24,19 +24,12 @@ public sealed class Conv2dLoraAdapter : LoraAdapter
         var dtype = target.weight.dtype;
         // Both factors are laid out on the meta device (where nn.Conv2d's own init draws no random numbers), then
         // get real uninitialised weights: ResetLoraParameters draws A once, as PEFT's init does, and zeroes B.
-        _loraA = WithRealWeight(CreateDown(target, options.Rank, Meta, dtype), device, dtype);
-        _loraB = WithRealWeight(nn.Conv2d(options.Rank, target.out_channels, (1, 1), bias: false, device: Meta, dtype: dtype), device, dtype);
+        _loraA = LoraInitializer.WithUninitialisedWeight(CreateDown(target, options.Rank, LoraInitializer.Meta, dtype), device, dtype);
+        _loraB = LoraInitializer.WithUninitialisedWeight(
+            nn.Conv2d(options.Rank, target.out_channels, (1, 1), bias: false, device: LoraInitializer.Meta, dtype: dtype), device, dtype);
         register_module("lora_A", _loraA);
         register_module("lora_B", _loraB);
         ResetLoraParameters();
-    }
-
-    private static readonly Device Meta = new(DeviceType.META);
-
-    private static Conv2d WithRealWeight(Conv2d layout, Device device, ScalarType dtype)
-    {
-        layout.weight = LoraInitializer.Uninitialised(device, dtype, layout.weight!.shape);
-        return layout;
     }
 
     /// <summary>
@@ -88,25 +81,6 @@ public sealed class Conv2dLoraAdapter : LoraAdapter
         return combined.permute(1, 0, 2, 3).mul(Scaling);
     }
 
-    public override void ResetLoraParameters()
-    {
-        switch (Options.Init)
-        {
-            case LoraInit.Gaussian:
-                LoraInitializer.Gaussian(LoraA, LoraB, Rank);
-                break;
-            case LoraInit.PiSSA:
-                using (no_grad())
-                {
-                    // W (out, in, kh, kw) viewed as out × (in·kh·kw); A's rows are reshaped into kernels.
-                    using var flat = BaseWeight.view(OutFeatures, -1);
-                    var (a, b) = LoraInitializer.PiSSA(flat, Rank, Scaling);
-                    using (a) using (b) { LoraA.copy_(a.view(LoraA.shape)); LoraB.copy_(b.view(LoraB.shape)); }
-                }
-                break;
-            default:
-                LoraInitializer.Kaiming(LoraA, LoraB);
-                break;
-        }
-    }
+    public override void ResetLoraParameters() =>
+        LoraInitializer.Reset(Options.Init, LoraA, LoraB, Rank, Scaling, BaseWeight, OutFeatures);
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -37,6 +38,19 @@ internal static class LoraInitializer
     /// </summary>
     public static Parameter Uninitialised(Device device, ScalarType dtype, params long[] shape) =>
         new(empty(shape, dtype: dtype, device: device));
+
+    /// <summary>The meta device: a layer created there draws no random numbers for its own initialisation.</summary>
+    public static readonly Device Meta = new(DeviceType.META);
+
+    /// <summary>
+    /// A convolution factor laid out on <see cref="Meta"/> (its own init draws nothing), given a real
+    /// uninitialised weight of the same shape on <paramref name="device"/>.
+    /// </summary>
+    public static T WithUninitialisedWeight<T>(T layout, Device device, ScalarType dtype) where T : Convolution
+    {
+        layout.weight = Uninitialised(device, dtype, layout.weight!.shape);
+        return layout;
+    }
 
     /// <summary>kaiming-uniform(a = √5) on A, zeros on B: nn.Linear's default, as PEFT does.</summary>
     public static void Kaiming(Tensor a, Tensor b)
