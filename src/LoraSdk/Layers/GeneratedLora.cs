@@ -65,13 +65,13 @@ public static class GeneratedLora
 
     /// <summary>
     /// Merges every adapter of one module, as MergeLoRA does for a tree (safe: all checked before any changes).
-    /// Tied base weights are looked for in the module that owns the adapters, the tree this call is made on.
+    /// Tied base weights are looked for in the widest tree known to hold the module (the model, once a model-wide call saw it).
     /// </summary>
     public static void Merge(LoraAdapter[] adapters, bool safe)
     {
         if (adapters.Length == 0) return;
-        var owner = adapters[0].Owner ?? adapters[0];
-        LoraModelExtensions.MergeAll(owner, adapters.Select(a => (a.TargetName, a)), safe);
+        var (tree, paths) = SharedWeights.TreeHolding(adapters);
+        LoraModelExtensions.MergeAll(tree, paths, safe);
     }
 
     public static void Unmerge(LoraAdapter[] adapters)

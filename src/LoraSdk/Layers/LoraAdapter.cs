@@ -52,7 +52,13 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
     /// <summary>The frozen base layer.</summary>
     public nn.Module Target { get; }
 
-    /// <summary>The module this adapter is registered on (by <see cref="Attach"/>): the tree its own merge checks for tied weights.</summary>
+    /// <summary>
+    /// The widest module tree known to hold this adapter: its owner (set by <see cref="Attach"/>), widened to the
+    /// model by model-wide calls. Its own merge looks for tied weights there.
+    /// </summary>
+    internal nn.Module? KnownTree { get; set; }
+
+    /// <summary>The module this adapter is registered on (by <see cref="Attach"/>).</summary>
     internal nn.Module? Owner { get; private set; }
 
     public LoraOptions Options { get; }
@@ -139,11 +145,12 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
 
     /// <summary>Folds scaling·B·A into the base weight; forward then runs the base layer only.</summary>
     /// <param name="safe">Check the merged weight for NaN/Inf first and leave the weight untouched if any.</param>
-    /// <exception cref="InvalidOperationException">The base weight is tied to another module of the owner's tree.</exception>
+    /// <exception cref="InvalidOperationException">The base weight is tied to another module of the widest tree known to hold this adapter.</exception>
     public void Merge(bool safe = false)
     {
         if (_merged) return;
-        SharedWeights.EnsureNotTied(Owner ?? this, [(TargetName, this)], "merge");
+        var (tree, paths) = SharedWeights.TreeHolding([this]);
+        SharedWeights.EnsureNotTied(tree, paths, "merge");
         MergeChecked(safe);
     }
 
@@ -226,7 +233,7 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(owner);
         var adapter = Create(targetName, target, options);
         owner.register_module(ModuleNameFor(targetName), adapter);
-        adapter.Owner = owner;
+        adapter.Owner = adapter.KnownTree = owner;
         LoraRouter.Register(target, adapter);
         return adapter;
     }

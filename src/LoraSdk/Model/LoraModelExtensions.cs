@@ -19,6 +19,7 @@ public static class LoraModelExtensions
             string prefix = dot < 0 ? "" : name[..(dot + 1)];
             result.Add((prefix + adapter.TargetName, adapter));
         }
+        SharedWeights.WidenKnownTrees(module, result);
         return result;
     }
 

@@ -35,6 +35,38 @@ internal static class SharedWeights
         }
     }
 
+    /// <summary>
+    /// Records <paramref name="tree"/> as the tree that holds <paramref name="adapters"/> where it contains the tree known
+    /// so far, so that a module's own merge (<c>ILoraLayer.Merge</c>, <c>adapter.Merge</c>) also sees a tie to a layer
+    /// of the model outside that module, once any model-wide call has run on the model.
+    /// </summary>
+    public static void WidenKnownTrees(nn.Module tree, IReadOnlyList<(string Path, LoraAdapter Adapter)> adapters)
+    {
+        HashSet<object>? inside = null;
+        foreach (var (_, adapter) in adapters)
+        {
+            var known = adapter.KnownTree;
+            if (ReferenceEquals(known, tree)) continue;
+            inside ??= tree.modules().ToHashSet<object>(ReferenceEqualityComparer.Instance);
+            if (known is null || inside.Contains(known)) adapter.KnownTree = tree;
+        }
+    }
+
+    /// <summary>
+    /// The widest known tree that holds every one of <paramref name="adapters"/> (the model once a model-wide call saw
+    /// it, else their owner), with their paths in it: what a module-level merge checks for tied weights.
+    /// </summary>
+    public static (nn.Module Tree, List<(string Path, LoraAdapter Adapter)> Paths) TreeHolding(IReadOnlyCollection<LoraAdapter> adapters)
+    {
+        var first = adapters.First();
+        foreach (var tree in new[] { first.KnownTree, first.Owner }.OfType<nn.Module>())
+        {
+            var paths = tree.LoraAdapters().Where(a => adapters.Contains(a.Adapter)).ToList();
+            if (paths.Count == adapters.Count) return (tree, paths);
+        }
+        return (first, adapters.Select(a => (a.TargetName, a)).ToList()); // not registered anywhere: nothing to compare with
+    }
+
     /// <summary>Every (module, parameter) pair of the tree: a tensor held by two modules appears twice, once for each.</summary>
     private static IEnumerable<(string ModulePath, nn.Module Module, string Name, Tensor Parameter)> ParameterHolders(nn.Module tree)
     {
