@@ -20,6 +20,7 @@ internal static class Float64Reference
     {
         LinearLoraAdapter linear => LinearOutput(linear, input, withLowRank),
         Conv2dLoraAdapter conv => ConvOutput(conv, input, withLowRank),
+        Conv1dLoraAdapter conv1d => Conv1dOutput(conv1d, input, withLowRank),
         EmbeddingLoraAdapter embedding => EmbeddingOutput(embedding, input, withLowRank),
         _ => throw new NotSupportedException(adapter.GetType().Name),
     };
@@ -48,6 +49,23 @@ internal static class Float64Reference
             y += NaiveConv2d(down, F64(adapter.LoraB), ConvGeometry.Pointwise) * adapter.Scaling;
         }
         return y;
+    }
+
+    // Conv1d as a Conv2d of height 1: (n, c, L) -> (n, c, 1, L), kernels (o, c, k) -> (o, c, 1, k).
+    private static Tensor Conv1dOutput(Conv1dLoraAdapter adapter, Tensor input, bool withLowRank)
+    {
+        var layer = (Conv1d)adapter.Target;
+        long padding = layer.padding?[0] ?? (layer.padding_type == Padding.Valid ? 0 : layer.dilation[0] * (layer.kernel_size[0] - 1) / 2);
+        var geometry = new ConvGeometry([1, layer.stride[0]], [0, padding], [1, layer.dilation[0]]);
+        var x = F64(input).unsqueeze(2);
+        var y = NaiveConv2d(x, F64(layer.weight!).unsqueeze(2), geometry);
+        if (layer.bias is not null) y += F64(layer.bias).view(1, -1, 1, 1);
+        if (withLowRank)
+        {
+            var down = NaiveConv2d(x, F64(adapter.LoraA).unsqueeze(2), geometry);
+            y += NaiveConv2d(down, F64(adapter.LoraB).unsqueeze(2), ConvGeometry.Pointwise) * adapter.Scaling;
+        }
+        return y.squeeze(2);
     }
 
     // Row id of the table, plus s·Σ_r A[r, id]·B[:, r].

@@ -40,10 +40,16 @@ public sealed class LayerCase
     public static readonly LayerCase ConvSame = new("Conv2d 3x3 same padding", LoraLayerKind.Conv2d, 2,
         () => nn.Conv2d(2, 3, 3, padding: Padding.Same), () => randn(1, 2, 5, 5));
 
+    public static readonly LayerCase Conv1d = new("Conv1d k3 stride 2 padding 1", LoraLayerKind.Conv1d, 2,
+        () => nn.Conv1d(3, 4, 3, stride: 2, padding: 1), () => randn(2, 3, 9));
+
+    public static readonly LayerCase Conv1dSame = new("Conv1d k3 dilation 2 same padding", LoraLayerKind.Conv1d, 2,
+        () => nn.Conv1d(2, 3, 3, padding: Padding.Same, dilation: 2), () => randn(1, 2, 8));
+
     public static readonly LayerCase Embedding = new("Embedding", LoraLayerKind.Embedding, 3,
         () => nn.Embedding(10, 6), () => tensor(new long[] { 0, 3, 9, 3, 7, 1, 2, 8, 5, 4 }, [2, 5]));
 
-    public static readonly IReadOnlyList<LayerCase> All = [Linear, LinearWithoutBias, Conv3x3, Conv1x1, ConvDilated, ConvSame, Embedding];
+    public static readonly IReadOnlyList<LayerCase> All = [Linear, LinearWithoutBias, Conv3x3, Conv1x1, ConvDilated, ConvSame, Conv1d, Conv1dSame, Embedding];
 
     public static TheoryData<string> Names() => [.. All.Select(c => c.Name)];
 
