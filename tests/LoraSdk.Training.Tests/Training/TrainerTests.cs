@@ -168,6 +168,18 @@ public class TrainerTests
     {
         var error = Assert.Throws<ArgumentException>(() => new LoraTrainer(new TinyCausalLm(Lora), new TrainerOptions { BatchSize = 0 }));
         Assert.StartsWith("BatchSize = 0 must be at least 1.", error.Message);
+        error = Assert.Throws<ArgumentException>(() => new LoraTrainer(new TinyCausalLm(Lora), new TrainerOptions { ReleaseMemoryEvery = -1 }));
+        Assert.StartsWith("ReleaseMemoryEvery = -1 must not be negative.", error.Message);
+    }
+
+    [Fact]
+    public void ReleasingHeapMemoryAtStepBoundariesChangesNoNumber()
+    {
+        var trimmedEveryStep = new TinyCausalLm(Lora);
+        var neverTrimmed = new TinyCausalLm(Lora);
+        new LoraTrainer(trimmedEveryStep, Options(8) with { ReleaseMemoryEvery = 1, GradientAccumulationSteps = 2 }).Train(ToyData.Text(), null, ByteTokenizer.Padding);
+        new LoraTrainer(neverTrimmed, Options(8) with { ReleaseMemoryEvery = 0, GradientAccumulationSteps = 2 }).Train(ToyData.Text(), null, ByteTokenizer.Padding);
+        AssertIdentical(Trainable(trimmedEveryStep), Trainable(neverTrimmed));
     }
 
     private sealed class Recorder(List<double> losses, List<EvaluationResult>? evaluations = null) : ITrainingObserver
