@@ -69,7 +69,7 @@ internal sealed class LoraFineTuningService(
 
         WarnIfOverrideNotApplied(model, adapterOverride);
 
-        var reporter = new ProgressReporter(_logger, Console.Out, o.Progress, !Console.IsOutputRedirected);
+        var reporter = new ProgressReporter(_logger, Console.Out, Console.Error, o.Progress, !Console.IsOutputRedirected);
         var saveOptions = new AdapterSaveOptions
         {
             ModulesToSave = o.ModulesToSave,
