@@ -37,7 +37,7 @@ internal static class CheckpointInspection
         }
         catch (JsonException e)
         {
-            return new Damaged(statePath, $"not a valid trainer state ({e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]})");
+            return new Damaged(statePath, $"not a valid trainer state ({Data.JsonErrorText.WithoutPosition(e.Message)})");
         }
         if (saved is null) return new Damaged(statePath, "holds null instead of the trainer state");
         if (Mismatch(saved, current) is { } reason) return new Foreign(reason);

@@ -43,7 +43,7 @@ internal static class CheckpointManifest
         }
         catch (JsonException e)
         {
-            return (manifestPath, $"unreadable ({e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]})");
+            return (manifestPath, $"unreadable ({Data.JsonErrorText.WithoutPosition(e.Message)})");
         }
         if (manifest?.Files is null) return (manifestPath, "unreadable (no file list)");
 
