@@ -20,8 +20,13 @@ public class OutputLocationTests
         using var folder = new TempFolder();
         string file = folder.File("notes.txt", "mine");
         string output = Path.Combine(file, "adapter");
-        Assert.Equal($"error LORA210: LoRA:Output = {output}: cannot be created: {file} is a file. (set on the command line)",
-            await FailsAtStartUp(folder, $"--LoRA:Output={output}"));
+        var lines = (await FailsAtStartUp(folder, $"--LoRA:Output={output}")).Split('\n');
+        // One line per problem: the adapter folder, and the checkpoint folder beside it.
+        Assert.Equal(
+        [
+            $"error LORA210: LoRA:Output = {output}: cannot be created: {file} is a file. (set on the command line)",
+            $"error LORA210: LoRA:Output = {output}: checkpoint folder {output}.checkpoints cannot be created: {file} is a file. (set on the command line)",
+        ], lines.Select(l => l.TrimEnd()));
     }
 
     [Fact]
