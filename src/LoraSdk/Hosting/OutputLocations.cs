@@ -54,7 +54,9 @@ internal static class OutputLocations
     private static string? ForeignEntry(string checkpoints)
     {
         if (!Directory.Exists(checkpoints)) return null;
-        static bool Ours(string name) => name is "last" or "best" || name.StartsWith(".last.", StringComparison.Ordinal) || name.StartsWith(".best.", StringComparison.Ordinal);
+        // last/, best/, and what a save killed mid-way leaves: .last.tmp-<guid> (staging), last.old-<guid> (the replaced one).
+        static bool Ours(string name) => name.TrimStart('.') is var bare
+            && (bare is "last" or "best" || bare.StartsWith("last.", StringComparison.Ordinal) || bare.StartsWith("best.", StringComparison.Ordinal));
         return Directory.EnumerateFileSystemEntries(checkpoints).Select(Path.GetFileName).FirstOrDefault(name => !Ours(name!));
     }
 }

@@ -51,4 +51,17 @@ public class OutputLocationTests
         string stderr = await FailsAtStartUp(folder, $"--LoRA:Output={folder.Combine("adapter")}", $"--LoRA:CheckpointDirectory={checkpoints}");
         Assert.Equal($"error LORA210: LoRA:CheckpointDirectory = {checkpoints}: checkpoint folder {checkpoints} holds notes.txt, which is not a checkpoint; a damaged checkpoint folder is moved aside whole, so it must hold only checkpoints. (set on the command line)", stderr);
     }
+
+    [Fact]
+    public async Task LeftoversOfAnInterruptedCheckpointSaveAreNotForeign()
+    {
+        using var folder = new TempFolder();
+        string output = folder.Combine("adapter"), checkpoints = output + ".checkpoints";
+        foreach (var leftover in new[] { $".last.tmp-{Guid.NewGuid():N}", $"last.old-{Guid.NewGuid():N}", $".best.tmp-{Guid.NewGuid():N}" })
+            Directory.CreateDirectory(Path.Combine(checkpoints, leftover));
+        var data = folder.File("train.jsonl", "{\"text\":\"hello there\"}\n{\"text\":\"general kenobi\"}\n");
+        var (exitCode, stderr) = await InProcessHost.RunAsync(folder.Path, $"--LoRA:Dataset={data}", "--LoRA:MaxSteps=1", $"--LoRA:Output={output}");
+        Assert.True(exitCode == FineTuningExitCodes.Success, stderr);
+        Assert.True(File.Exists(Path.Combine(output, "adapter_config.json")));
+    }
 }
