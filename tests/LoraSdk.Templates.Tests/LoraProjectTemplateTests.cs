@@ -59,6 +59,7 @@ public sealed partial class LoraProjectTemplateTests(TemplateFeed feed) : IClass
         Assert.True(continuation.Length > "Thanks for ".Length, $"predict added no text:\n{prediction.Output}");
 
         AssertSecondBuildSkipsTraining(project, "text-style");
+        AssertPredictExplainsABadAdapter(project, "Thanks for ");
     }
 
     [Fact]
@@ -106,6 +107,25 @@ public sealed partial class LoraProjectTemplateTests(TemplateFeed feed) : IClass
         Assert.Contains($"{adapterName}: adapter is up to date", rebuild.Output);
         Assert.DoesNotContain($"{adapterName}: fine-tuning", rebuild.Output);
         Assert.Equal(written, File.GetLastWriteTimeUtc(project.AdapterModel));
+    }
+
+    /// <summary>A damaged, then a missing adapter: one clear message and how to rebuild, exit code 1, no crash.</summary>
+    private static void AssertPredictExplainsABadAdapter(GeneratedProject project, string input)
+    {
+        var bytes = File.ReadAllBytes(project.AdapterModel);
+        File.WriteAllBytes(project.AdapterModel, bytes[..(bytes.Length / 2)]);
+        var damaged = project.Run("predict", input);
+        Assert.True(damaged.ExitCode == 1, damaged.Output);
+        Assert.Contains($"error: cannot use the adapter: {project.AdapterModel}:", damaged.Output);
+        Assert.Contains("Rebuild it with `dotnet build`", damaged.Output);
+        Assert.DoesNotContain("Unhandled exception", damaged.Output);
+        Assert.DoesNotMatch(@"\n\s+at [\w.]+\(", damaged.Output);
+
+        Directory.Delete(project.AdapterDirectory, recursive: true);
+        var missing = project.Run("predict", input);
+        Assert.True(missing.ExitCode == 1, missing.Output);
+        Assert.Contains("run `dotnet build`", missing.Output);
+        Assert.DoesNotContain("Unhandled exception", missing.Output);
     }
 
     private static double Percent(string text) => double.Parse(text, CultureInfo.InvariantCulture);

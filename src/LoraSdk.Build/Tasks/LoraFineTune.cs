@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
+using System.Threading;
 using LoraSdk.Build.FineTune;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
@@ -19,6 +20,11 @@ namespace LoraSdk.Build.Tasks
     public sealed class LoraFineTune : ToolTask
     {
         private readonly ProgressThrottle _throttle = new ProgressThrottle();
+
+        /// <summary>The program's latest output lines (progress reports aside): the error raised for a failed run quotes them.</summary>
+        private readonly TrainerOutputTail _tail = new TrainerOutputTail();
+
+        private readonly ManualResetEvent _cancelled = new ManualResetEvent(false);
 
         /// <summary>The <c>LoRA</c> section of a non-default <c>Config</c> file, flattened (empty otherwise).</summary>
         private IReadOnlyList<KeyValuePair<string, string>> _configValues = Array.Empty<KeyValuePair<string, string>>();
@@ -72,12 +78,31 @@ namespace LoraSdk.Build.Tasks
 
         public override bool Execute()
         {
-            Log.LogMessage(MessageImportance.High, $"{Name}: fine-tuning (adapter: {Output})");
-            bool succeeded = base.Execute() && !Log.HasLoggedErrors && CheckAdapterWritten();
-            if (succeeded) Trained = new[] { FineTune };
-            else DeleteStaleAdapter();
-            return succeeded;
+            string output = OutputFullPath;
+            using (var held = OutputLock.Take(OutputLock.PathFor(output),
+                () => Log.LogMessage(MessageImportance.High, $"{Name}: another build is training {Name} ({output}); waiting…"),
+                _cancelled, TimeSpan.FromMilliseconds(250)))
+            {
+                if (held == null)
+                {
+                    Log.LogError(null, "LORA111", null, null, 0, 0, 0, 0, $"Fine-tuning '{Name}' was cancelled while waiting for another build; no adapter was written.");
+                    return false;
+                }
+                Log.LogMessage(MessageImportance.High, $"{Name}: fine-tuning (adapter: {Output})");
+                bool succeeded = base.Execute() && !Log.HasLoggedErrors && CheckAdapterWritten();
+                if (succeeded) Trained = new[] { FineTune };
+                else DeleteStaleAdapter();
+                return succeeded;
+            }
         }
+
+        public override void Cancel()
+        {
+            _cancelled.Set();
+            base.Cancel();
+        }
+
+        private string OutputFullPath => Path.GetFullPath(Path.Combine(ProjectDirectory, Output));
 
         /// <summary>
         /// The program loads only <c>appsettings.json</c>: another <c>Config</c> file's <c>LoRA</c> section is
@@ -135,6 +160,7 @@ namespace LoraSdk.Build.Tasks
         protected override void LogEventsFromTextOutput(string singleLine, MessageImportance messageImportance)
         {
             if (TryRelayReport(singleLine)) return;
+            _tail.Add(singleLine);
             TrainerDiagnostic? diagnostic = TrainerDiagnostic.TryParse(singleLine);
             if (diagnostic == null)
             {
@@ -158,8 +184,9 @@ namespace LoraSdk.Build.Tasks
             else if (!Log.HasLoggedErrors)
             {
                 // The program's own errors (already logged) explain a failure; otherwise say where to look.
+                // At minimal verbosity the program's output is not shown, so the error carries its last words.
                 Log.LogError(null, "LORA110", null, null, 0, 0, 0, 0,
-                    $"Fine-tuning '{Name}' failed: '{Path.GetFileName(Assembly)} {Command}' exited with code {ExitCode}. See its output above.");
+                    $"Fine-tuning '{Name}' failed: '{Path.GetFileName(Assembly)} {Command}' exited with code {ExitCode}{_tail.Describe()}");
             }
             return false;
         }
@@ -202,9 +229,10 @@ namespace LoraSdk.Build.Tasks
 
         private void DeleteStaleAdapter()
         {
-            foreach (var file in AdapterFiles)
+            // The loss curve beside the adapter describes the run that wrote it: it goes with the adapter.
+            string curve = OutputFullPath.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar) + ".loss.svg";
+            foreach (string path in AdapterFiles.Select(f => f.GetMetadata("FullPath")).Concat(new[] { curve }))
             {
-                string path = file.GetMetadata("FullPath");
                 try
                 {
                     if (!File.Exists(path)) continue;

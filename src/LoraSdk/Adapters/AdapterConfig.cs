@@ -99,7 +99,7 @@ public sealed record AdapterConfig
         {
             long line = (e.LineNumber ?? 0) + 1, column = (e.BytePositionInLine ?? 0) + 1;
             string? key = e.Path is null or "$" ? null : e.Path.StartsWith("$.", StringComparison.Ordinal) ? e.Path[2..] : e.Path;
-            throw new AdapterFormatException(source, key, $"cannot read the config at line {line}, position {column}: {FirstSentence(e.Message)}", e);
+            throw new AdapterFormatException(source, key, $"cannot read the config at line {line}, position {column}: {Data.JsonErrorText.WithoutPosition(e.Message)}", e);
         }
         if (config is null) throw new AdapterFormatException(source, null, "the file holds 'null', expected a JSON object.");
         // PEFT writes null for empty optional collections; normalise so callers never see null.
@@ -146,12 +146,5 @@ public sealed record AdapterConfig
             if (!(alpha > 0) || double.IsInfinity(alpha)) Fail($"alpha_pattern.{key}", $"must be a positive number, found {alpha}.");
             if (!PeftPattern.IsValid(key)) Fail($"alpha_pattern.{key}", "is not a valid regular expression.");
         }
-    }
-
-    private static string FirstSentence(string message)
-    {
-        // System.Text.Json appends "Path: ... | LineNumber: ..." which the caller reports in its own words.
-        int cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
     }
 }

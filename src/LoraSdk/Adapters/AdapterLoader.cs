@@ -22,17 +22,20 @@ internal sealed class AdapterLoader : IDisposable
         _loaded = loaded;
     }
 
-    public static void Load(nn.Module model, string directory)
+    public static void Load(nn.Module model, string directory, AdapterLoadOptions? options = null)
     {
-        using var loader = Read(model, directory);
+        using var loader = Read(model, directory, options);
         loader.Apply();
     }
 
-    public static AdapterLoader Read(nn.Module model, string directory)
+    public static AdapterLoader Read(nn.Module model, string directory, AdapterLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        options ??= new AdapterLoadOptions();
         string folder = Path.GetFullPath(directory);
+        if (File.Exists(folder))
+            throw new IOException($"'{folder}' is a file, not an adapter folder: pass the folder that holds {AdapterConfig.FileName} and {PeftKeys.TensorFileName}.");
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Adapter folder '{folder}' does not exist.");
         string configPath = Path.Combine(folder, AdapterConfig.FileName);
         string tensorPath = Path.Combine(folder, PeftKeys.TensorFileName);
@@ -52,6 +55,10 @@ internal sealed class AdapterLoader : IDisposable
         CheckTensors(header, expected, tensorPath);
 
         var loaded = Decode(bytes, header, tensorPath);
+        if (!options.AllowNonFiniteValues) DisposeOnFailure(loaded, () => FiniteTensorCheck.Ensure(loaded, tensorPath));
+        if (TargetModulesCheck.Unmatched(config, [.. adapters.Select(a => a.Path)]) is { Count: > 0 } unmatched)
+            options.Warn($"{configPath}: warning: target_modules names {string.Join(", ", unmatched)}, which match no adapted layer of the model " +
+                $"(adapted: {string.Join(", ", adapters.Select(a => a.Path))}); was the adapter written for another model?");
         var copies = expected.Select(e => (e.Value.Destination, loaded[e.Key])).ToList();
         return new AdapterLoader(adapters, copies, loaded);
     }
@@ -127,6 +134,19 @@ internal sealed class AdapterLoader : IDisposable
                     $"shape mismatch: the file has {Shapes.Format(entry.Shape)}, the model expects {Shapes.Format(destination.shape)}.");
             if (isLora && !SafetensorsDType.IsFloatingPoint(entry.Type))
                 throw new AdapterFormatException(tensorPath, key, $"dtype {entry.DType} is not a floating-point type.");
+        }
+    }
+
+    private static void DisposeOnFailure(Dictionary<string, Tensor> tensors, Action check)
+    {
+        try
+        {
+            check();
+        }
+        catch
+        {
+            foreach (var tensor in tensors.Values) tensor.Dispose();
+            throw;
         }
     }
 

@@ -25,4 +25,28 @@ public static class AdapterModelExtensions
     /// </summary>
     public static void LoadAdapter(this nn.Module model, string directory) =>
         AdapterLoader.Load(model, directory);
+
+    /// <summary><see cref="LoadAdapter(nn.Module, string)"/> with settings, e.g. to accept NaN/Inf values.</summary>
+    public static void LoadAdapter(this nn.Module model, string directory, AdapterLoadOptions options) =>
+        AdapterLoader.Load(model, directory, options);
+
+    /// <summary>
+    /// Loads like <see cref="LoadAdapter(nn.Module, string)"/>, but reports a missing, unreadable or unfitting
+    /// adapter folder as a one-line <paramref name="problem"/> instead of throwing (the model is then unchanged):
+    /// for programs that should tell the user what is wrong and how to rebuild, not show a stack trace.
+    /// </summary>
+    public static bool TryLoadAdapter(this nn.Module model, string directory, out string problem, AdapterLoadOptions? options = null)
+    {
+        try
+        {
+            AdapterLoader.Load(model, directory, options);
+            problem = "";
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problem = e.Message;
+            return false;
+        }
+    }
 }

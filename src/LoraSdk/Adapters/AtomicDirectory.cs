@@ -21,8 +21,10 @@ internal static class AtomicDirectory
         string parent = Path.GetDirectoryName(target)
             ?? throw new ArgumentException($"Cannot write an adapter to the root folder '{target}'.", nameof(directory));
         Directory.CreateDirectory(parent);
+        StagingSweep.Sweep(target);
 
         string staging = SiblingPath(target, "saving");
+        using var stagingLock = StagingSweep.Hold(staging); // taken before the folder exists: no sweep can take it for abandoned
         Directory.CreateDirectory(staging);
         try
         {

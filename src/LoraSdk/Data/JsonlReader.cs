@@ -27,7 +27,7 @@ public static class JsonlReader
         catch (JsonException e)
         {
             int column = (int)(e.BytePositionInLine ?? 0) + 1;
-            throw new LoraInputException(LoraErrorCodes.InvalidRecord, path, line, column, $"invalid JSON: {FirstSentence(e.Message)}", e);
+            throw new LoraInputException(LoraErrorCodes.InvalidRecord, path, line, column, $"invalid JSON: {JsonErrorText.WithoutPosition(e.Message)}", e);
         }
         using (document)
         {
@@ -64,11 +64,4 @@ public static class JsonlReader
         JsonValueKind.Number => "a number",
         _ => "a string",
     };
-
-    // System.Text.Json appends "Path: $ | LineNumber: 0 | BytePositionInLine: 7." which the location already says.
-    private static string FirstSentence(string message)
-    {
-        int cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut < 0 ? message : message[..cut];
-    }
 }

@@ -20,4 +20,7 @@ public static class LoraErrorCodes
 
     /// <summary>A configuration value that fails validation.</summary>
     public const string InvalidOption = "LORA210";
+
+    /// <summary>A checkpoint that cannot be resumed (missing, cut short, changed or impossible values); training starts over (warning).</summary>
+    public const string DamagedCheckpoint = "LORA220";
 }

@@ -47,6 +47,9 @@ public sealed class LoraFineTuningOptionsValidator(IConfiguration configuration)
             Check(options.VocabularyFile is not null && File.Exists(options.VocabularyFile), nameof(options.VocabularyFile), options.VocabularyFile,
                 "the WordPiece tokenizer needs an existing vocab.txt.");
 
+        foreach (var (property, value, problem) in OutputLocations.Problems(options))
+            failures.Add($"{Key(property)} = {value}: {problem}");
+
         foreach (var (property, value, rule) in options.ToTrainerOptions().Problems())
             failures.Add($"{Key(property)} = {value}: {rule}.");
 

@@ -36,8 +36,7 @@ internal sealed class LoraFineTuningService(
         }
         catch (Exception e)
         {
-            _logger.LogError(e, "Fine-tuning failed");
-            outcome.ExitCode = FineTuningExitCodes.Failed;
+            outcome.ExitCode = FailureReport.Write(e, _logger);
         }
         finally
         {
@@ -50,15 +49,7 @@ internal sealed class LoraFineTuningService(
     {
         var o = options.Value;
         FineTuningData data;
-        try
-        {
-            data = FineTuningData.Load(o, registration.Task);
-        }
-        catch (LoraInputException e)
-        {
-            Console.Error.WriteLine(e.CanonicalMessage);
-            return FineTuningExitCodes.InvalidInput;
-        }
+        data = FineTuningData.Load(o, registration.Task); // a LoraInputException is reported as its line, exit code 2
 
         // Seeding here makes the adapters' initialisation part of "same seed, same adapter".
         torch.manual_seed(o.Seed);
@@ -69,7 +60,7 @@ internal sealed class LoraFineTuningService(
 
         WarnIfOverrideNotApplied(model, adapterOverride);
 
-        var reporter = new ProgressReporter(_logger, Console.Out, o.Progress, !Console.IsOutputRedirected);
+        var reporter = new ProgressReporter(_logger, Console.Out, Console.Error, o.Progress, !Console.IsOutputRedirected);
         var saveOptions = new AdapterSaveOptions
         {
             ModulesToSave = o.ModulesToSave,

@@ -3,6 +3,7 @@ using LoraSdk.Data;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace LoraSdk.Hosting;
@@ -29,6 +30,10 @@ public static partial class LoraHostExtensions
             {
                 foreach (var error in errors) await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
                 return FineTuningExitCodes.InvalidInput;
+            }
+            catch (Exception e)
+            {
+                return FailureReport.Write(e, host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LoraSdk.FineTuning"));
             }
             await host.WaitForShutdownAsync().ConfigureAwait(false);
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using LoraSdk.Data;
 using LoraSdk.Training;
 using Microsoft.Extensions.Logging;
 
@@ -16,14 +17,16 @@ internal sealed class ProgressReporter : ITrainingObserver
 
     private readonly ILogger _logger;
     private readonly TextWriter _out;
+    private readonly TextWriter _errors;
     private readonly bool _live;
     private double? _validationLoss;
     private int _liveWidth;
 
-    public ProgressReporter(ILogger logger, TextWriter output, ProgressStyle style, bool outputIsTerminal)
+    public ProgressReporter(ILogger logger, TextWriter output, TextWriter errors, ProgressStyle style, bool outputIsTerminal)
     {
         _logger = logger;
         _out = output;
+        _errors = errors;
         _live = style == ProgressStyle.Live || (style == ProgressStyle.Auto && outputIsTerminal);
     }
 
@@ -66,6 +69,18 @@ internal sealed class ProgressReporter : ITrainingObserver
 
     public void OnResumed(int step, string directory) =>
         _logger.LogInformation("Resuming from the checkpoint in {Directory} at step {Step}", directory, step);
+
+    public void OnCheckpointIgnored(string directory, string reason) =>
+        _logger.LogInformation("Not resuming from the checkpoint in {Directory}: {Reason}; training starts over", directory, reason);
+
+    /// <summary>One canonical warning line (the build shows it as a warning): the file, what is wrong, and what happens now.</summary>
+    public void OnCheckpointDamaged(string file, string problem, string keptAs)
+    {
+        EndLiveLine();
+        _errors.WriteLine($"{file}: warning {LoraErrorCodes.DamagedCheckpoint}: the checkpoint cannot be used: {problem}. " +
+            $"Training starts over; the damaged checkpoint was moved to {keptAs}.");
+        _errors.Flush();
+    }
 
     /// <summary>Ends the live line so that following output starts on a fresh line.</summary>
     public void EndLiveLine()

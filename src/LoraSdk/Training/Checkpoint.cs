@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,20 +9,27 @@ namespace LoraSdk.Training;
 /// <summary>
 /// A checkpoint folder: <c>adapter/</c> (the PEFT adapter with its modules_to_save: usable as is, and what a
 /// resume loads, bit-exact since it stores the parameters' own dtype), <c>optimizer.bin</c> (AdamW moments and step counts), <c>rng.bin</c> (the CPU generator, which drives
-/// dropout) and <c>trainer_state.json</c> (step, data position, early-stopping and loss history).
+/// dropout), <c>trainer_state.json</c> (step, data position, early-stopping and loss history) and
+/// <c>manifest.json</c> (size and SHA-256 of each, written last: see <see cref="CheckpointInspection"/>).
 /// Written to a temporary sibling folder and renamed into place, so an interrupted save leaves the previous
 /// checkpoint intact.
 /// </summary>
 internal static class Checkpoint
 {
     public const string StateFile = "trainer_state.json";
-    private const string OptimizerFile = "optimizer.bin";
-    private const string RngFile = "rng.bin";
+    public const string OptimizerFile = "optimizer.bin";
+    public const string RngFile = "rng.bin";
     public const string AdapterFolder = "adapter";
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    /// <summary>What a checkpoint must hold to be resumed.</summary>
+    public static readonly string[] RequiredFiles =
+        [StateFile, OptimizerFile, RngFile, $"{AdapterFolder}/{AdapterConfig.FileName}", $"{AdapterFolder}/{PeftKeys.TensorFileName}"];
 
-    public static bool Exists(string directory) => File.Exists(Path.Combine(directory, StateFile));
+    // A diverged run's NaN loss must not make the checkpoint itself fail to write.
+    internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    /// <summary>Whether <paramref name="directory"/> holds anything a resume would look at.</summary>
+    public static bool Exists(string directory) => Directory.Exists(directory);
 
     public static void Save(string directory, nn.Module model, AdapterSaveOptions adapterOptions, optim.Optimizer optimizer, TrainerState state)
     {
@@ -38,6 +46,7 @@ internal static class Checkpoint
             using (var rng = torch.get_rng_state())
                 File.WriteAllBytes(Path.Combine(temp, RngFile), rng.data<byte>().ToArray());
             File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
+            CheckpointManifest.Write(temp);
             ReplaceDirectory(temp, full);
         }
         catch
@@ -47,23 +56,42 @@ internal static class Checkpoint
         }
     }
 
-    /// <summary>The bookkeeping of the checkpoint in <paramref name="directory"/>, without touching the model.</summary>
-    public static TrainerState ReadState(string directory) =>
-        JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(directory, StateFile)), Json)
-        ?? throw new InvalidDataException($"{Path.Combine(directory, StateFile)} is empty.");
-
-    /// <summary>Restores parameters, optimizer and RNG from <paramref name="directory"/>.</summary>
+    /// <summary>
+    /// Restores optimizer, RNG and parameters from a checkpoint that <see cref="CheckpointInspection"/> passed.
+    /// The optimizer comes first: if it fails the model is still untouched and the caller can start over.
+    /// </summary>
     public static void Restore(string directory, nn.Module model, optim.Optimizer optimizer)
     {
-        LoadParameters(directory, model);
-        using (var reader = new BinaryReader(File.OpenRead(Path.Combine(directory, OptimizerFile))))
+        string optimizerPath = Path.Combine(directory, OptimizerFile);
+        try
+        {
+            using var reader = new BinaryReader(File.OpenRead(optimizerPath));
             ((OptimizerHelper)optimizer).load_state_dict(reader);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException)
+        {
+            throw new CheckpointDamagedException(optimizerPath, $"does not fit this run's optimizer ({e.Message})", e);
+        }
         using (var rng = torch.tensor(File.ReadAllBytes(Path.Combine(directory, RngFile))))
             torch.set_rng_state(rng);
+        LoadParameters(directory, model);
     }
 
     /// <summary>Loads the checkpoint's adapter (and modules_to_save) into <paramref name="model"/>, in place.</summary>
     public static void LoadParameters(string directory, nn.Module model) => model.LoadAdapter(Path.Combine(directory, AdapterFolder));
+
+    /// <summary>
+    /// Moves a damaged checkpoint folder out of the way, to <c>&lt;folder&gt;.damaged-&lt;UTC time&gt;</c> beside it,
+    /// so the run can start over while the user keeps what was there. Returns the new path.
+    /// </summary>
+    public static string SetAside(string directory)
+    {
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        string aside = $"{full}.damaged-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
+        if (Directory.Exists(aside) || File.Exists(aside)) aside += $"-{Guid.NewGuid():N}"[..9];
+        Directory.Move(full, aside);
+        return aside;
+    }
 
     /// <summary>Moves <paramref name="source"/> to <paramref name="target"/>, replacing an existing folder with the shortest possible gap.</summary>
     internal static void ReplaceDirectory(string source, string target)
@@ -78,4 +106,13 @@ internal static class Checkpoint
         Directory.Move(source, target);
         Directory.Delete(old, recursive: true);
     }
+}
+
+/// <summary>A checkpoint that cannot be used: <see cref="File"/> names the culprit, <see cref="Problem"/> says what is wrong.</summary>
+internal sealed class CheckpointDamagedException(string file, string problem, Exception? inner = null)
+    : IOException($"{file}: {problem}", inner)
+{
+    public string File { get; } = file;
+
+    public string Problem { get; } = problem;
 }

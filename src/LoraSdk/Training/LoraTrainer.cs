@@ -88,8 +88,13 @@ public sealed class LoraTrainer
         int stepsPerEpoch = Math.Max(1, stream.BatchesPerEpoch / _options.GradientAccumulationSteps);
         int evalEvery = _options.EvalEvery > 0 ? _options.EvalEvery : stepsPerEpoch;
 
-        using var optimizer = CreateOptimizer(trainable);
-        var state = new TrainerState { TotalSteps = totalSteps, Seed = _options.Seed, DataFingerprint = DataFingerprint.Of(train) };
+        var optimizer = CreateOptimizer(trainable);
+        using var disposeOptimizer = new DisposeLater(() => optimizer.Dispose());
+        var state = new TrainerState
+        {
+            TotalSteps = totalSteps, Seed = _options.Seed, DataFingerprint = DataFingerprint.Of(train),
+            BatchSize = _options.BatchSize, GradientAccumulationSteps = _options.GradientAccumulationSteps,
+        };
         string? lastDirectory = _options.CheckpointDirectory is null ? null : Path.Combine(_options.CheckpointDirectory, LastCheckpoint);
         string? bestDirectory = _options.CheckpointDirectory is null ? null : Path.Combine(_options.CheckpointDirectory, BestCheckpoint);
         Dictionary<string, Tensor>? bestSnapshot = null;
@@ -97,19 +102,31 @@ public sealed class LoraTrainer
         bool resumed = false;
         if (_options.Resume && lastDirectory is not null && Checkpoint.Exists(lastDirectory))
         {
-            var saved = Checkpoint.ReadState(lastDirectory);
-            string? mismatch = Mismatch(saved, state);
-            if (mismatch is null)
+            try
             {
-                Checkpoint.Restore(lastDirectory, _model, optimizer);
-                state = saved;
-                if (bestDirectory is not null && Checkpoint.Exists(bestDirectory)) bestSnapshot = SnapshotFrom(bestDirectory, trainable);
-                observer.OnResumed(state.Step, lastDirectory);
-                resumed = true;
+                switch (CheckpointInspection.Inspect(lastDirectory, bestDirectory, state, _options, _model))
+                {
+                    case CheckpointInspection.Resumable ok:
+                        Checkpoint.Restore(lastDirectory, _model, optimizer);
+                        state = ok.State;
+                        if (bestDirectory is not null && Checkpoint.Exists(bestDirectory)) bestSnapshot = SnapshotFrom(bestDirectory, trainable);
+                        observer.OnResumed(state.Step, lastDirectory);
+                        resumed = true;
+                        break;
+                    case CheckpointInspection.Foreign foreign:
+                        observer.OnCheckpointIgnored(lastDirectory, foreign.Reason);
+                        break;
+                    case CheckpointInspection.Damaged damaged:
+                        throw new CheckpointDamagedException(damaged.File, damaged.Problem);
+                }
             }
-            else
+            catch (CheckpointDamagedException damaged)
             {
-                observer.OnCheckpointIgnored(lastDirectory, mismatch);
+                // Nothing of the model was touched; the optimizer may have been, so it starts afresh too.
+                optimizer.Dispose();
+                optimizer = CreateOptimizer(trainable);
+                string keptAs = Checkpoint.SetAside(_options.CheckpointDirectory!);
+                observer.OnCheckpointDamaged(damaged.File, damaged.Problem, keptAs);
             }
         }
         if (!resumed)
@@ -258,12 +275,6 @@ public sealed class LoraTrainer
         return optim.AdamW(groups, _options.LearningRate, _options.Beta1, _options.Beta2, _options.Epsilon, _options.WeightDecay);
     }
 
-    private static string? Mismatch(TrainerState saved, TrainerState current) =>
-        saved.Seed != current.Seed ? $"it was written with seed {saved.Seed}, this run uses {current.Seed}"
-        : saved.TotalSteps != current.TotalSteps ? $"it was written for {saved.TotalSteps} steps, this run has {current.TotalSteps}"
-        : saved.DataFingerprint != current.DataFingerprint ? "the training data changed since it was written"
-        : null;
-
     private Dictionary<string, Tensor> SnapshotFrom(string directory, List<(string name, Parameter parameter)> trainable)
     {
         var current = trainable.ToDictionary(p => p.name, p => p.parameter.detach().clone());
@@ -287,4 +298,9 @@ public sealed class LoraTrainer
     }
 
     private sealed class NoObserver : ITrainingObserver;
+
+    private sealed class DisposeLater(Action dispose) : IDisposable
+    {
+        public void Dispose() => dispose();
+    }
 }

@@ -13,6 +13,10 @@ internal sealed class TrainerState
 
     public long Seed { get; set; }
 
+    public int BatchSize { get; set; }
+
+    public int GradientAccumulationSteps { get; set; }
+
     /// <summary>A hash of the training examples: a checkpoint only resumes the run on the same data.</summary>
     public string DataFingerprint { get; set; } = "";
 
@@ -41,4 +45,25 @@ internal sealed class TrainerState
     public double ElapsedSeconds { get; set; }
 
     public List<LossPoint> History { get; set; } = [];
+
+    /// <summary>
+    /// Values no run of this trainer can have written (a hand-edited or otherwise corrupted state): resuming
+    /// from them would "complete" at once or index the data wrongly. Each reads <c>Key = value: why</c>.
+    /// </summary>
+    public IEnumerable<string> Problems(int gradientAccumulationSteps)
+    {
+        if (Step < 0 || Step > TotalSteps) yield return $"Step = {Step}: outside 0..{TotalSteps}";
+        if (MicroBatchesSeen != (long)Step * gradientAccumulationSteps)
+            yield return $"MicroBatchesSeen = {MicroBatchesSeen}: {Step} steps of {gradientAccumulationSteps} micro-batches consume {(long)Step * gradientAccumulationSteps}";
+        if (BestStep < 0 || BestStep > Step) yield return $"BestStep = {BestStep}: outside 0..{Step}";
+        if (EvaluationsWithoutImprovement < 0 || EvaluationsWithoutImprovement > Step)
+            yield return $"EvaluationsWithoutImprovement = {EvaluationsWithoutImprovement}: outside 0..{Step}";
+        if (LossWindowSteps < 0 || LossWindowSteps > Step) yield return $"LossWindowSteps = {LossWindowSteps}: outside 0..{Step}";
+        if (!(ElapsedSeconds >= 0) || double.IsInfinity(ElapsedSeconds)) yield return $"ElapsedSeconds = {ElapsedSeconds}: not a duration";
+        if (History is null) yield return "History = null: expected a list";
+        else if (History.FindIndex(p => p is null || p.Step < 1 || p.Step > Step) is var at and >= 0)
+            yield return $"History[{at}] = {History[at]?.Step.ToString() ?? "null"}: not a step in 1..{Step}";
+        foreach (var (name, accuracy) in new[] { (nameof(LastValidationAccuracy), LastValidationAccuracy), (nameof(BaselineValidationAccuracy), BaselineValidationAccuracy) })
+            if (accuracy is { } a && !(a is >= 0 and <= 1)) yield return $"{name} = {a}: not a fraction";
+    }
 }

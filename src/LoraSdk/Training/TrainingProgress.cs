@@ -28,4 +28,11 @@ public interface ITrainingObserver
 
     /// <summary>Called when a checkpoint exists but belongs to another run (seed, length or data differ); training starts over.</summary>
     void OnCheckpointIgnored(string directory, string reason) { }
+
+    /// <summary>
+    /// Called when the checkpoint cannot be used (<paramref name="file"/> is missing, cut short, changed or holds
+    /// impossible values: <paramref name="problem"/>). Training starts over; the damaged checkpoint folder was
+    /// moved to <paramref name="keptAs"/>.
+    /// </summary>
+    void OnCheckpointDamaged(string file, string problem, string keptAs) { }
 }

@@ -23,6 +23,20 @@ public class JsonlReaderTests
         Assert.StartsWith($"{path}(2,10): error LORA201: invalid JSON", error.CanonicalMessage);
     }
 
+    [Theory]
+    [InlineData("{\"text\": oops}", 10)]
+    [InlineData("{\"text\": \"a fine sentence here\" \"label\": \"x\"}", 33)]
+    public void InvalidJsonEndsWithoutSystemTextJsonsOwnPosition(string record, int column)
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("bad.jsonl", "{\"text\":\"ok\"}\n\n\n" + record + "\n");
+        var error = Assert.Throws<LoraInputException>(() => JsonlReader.Read(path));
+        Assert.StartsWith($"{path}(4,{column}): error LORA201: invalid JSON: ", error.CanonicalMessage);
+        Assert.DoesNotContain("LineNumber", error.CanonicalMessage);
+        Assert.DoesNotContain("BytePositionInLine", error.CanonicalMessage);
+        Assert.EndsWith(".", error.CanonicalMessage);
+    }
+
     [Fact]
     public void MissingTextFieldIsLora202()
     {

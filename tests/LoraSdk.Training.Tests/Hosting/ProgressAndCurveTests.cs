@@ -11,7 +11,7 @@ public class ProgressAndCurveTests
     public void RedirectedOutputGetsTheContractsProgressLine()
     {
         var output = new StringWriter();
-        var reporter = new ProgressReporter(NullLogger.Instance, output, ProgressStyle.Auto, outputIsTerminal: false);
+        var reporter = new ProgressReporter(NullLogger.Instance, output, TextWriter.Null, ProgressStyle.Auto, outputIsTerminal: false);
         reporter.OnEvaluation(new EvaluationResult(5, 2.5, null, true));
         reporter.OnStep(new StepProgress(10, 200, 1, 2.31414, 0.0009, 5.2, TimeSpan.FromSeconds(2)));
         Assert.Equal(
@@ -23,7 +23,7 @@ public class ProgressAndCurveTests
     public void ADivergedLossIsReportedAsNull()
     {
         var output = new StringWriter();
-        var reporter = new ProgressReporter(NullLogger.Instance, output, ProgressStyle.Plain, outputIsTerminal: true);
+        var reporter = new ProgressReporter(NullLogger.Instance, output, TextWriter.Null, ProgressStyle.Plain, outputIsTerminal: true);
         reporter.OnStep(new StepProgress(1, 2, 1, double.NaN, 0.1, 1, TimeSpan.Zero));
         var json = JsonDocument.Parse(output.ToString().Split(' ', 2)[1]).RootElement;
         Assert.Equal(JsonValueKind.Null, json.GetProperty("loss").ValueKind);
@@ -33,7 +33,7 @@ public class ProgressAndCurveTests
     public void ATerminalGetsOneLiveLineAndNoMachineLines()
     {
         var output = new StringWriter();
-        var reporter = new ProgressReporter(NullLogger.Instance, output, ProgressStyle.Auto, outputIsTerminal: true);
+        var reporter = new ProgressReporter(NullLogger.Instance, output, TextWriter.Null, ProgressStyle.Auto, outputIsTerminal: true);
         reporter.OnStep(new StepProgress(10, 100, 1, 2.5, 1e-3, 10, TimeSpan.FromSeconds(1)));
         reporter.OnStep(new StepProgress(20, 100, 1, 2.25, 1e-3, 10, TimeSpan.FromSeconds(2)));
         reporter.EndLiveLine();

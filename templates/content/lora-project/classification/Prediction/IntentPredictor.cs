@@ -29,7 +29,13 @@ public sealed class IntentPredictor(IOptions<LoraFineTuningOptions> options)
         var labels = Labels(o);
 
         using var model = SupportTicketClassifier.FromPretrained(labels.Count);
-        model.LoadAdapter(o.Output);
+        if (!model.TryLoadAdapter(o.Output, out string problem))
+        {
+            // A damaged or mismatched adapter is the user's to rebuild, not a crash: say what and how, no stack trace.
+            Console.Error.WriteLine($"error: cannot use the adapter: {problem}");
+            Console.Error.WriteLine("Rebuild it with `dotnet build` (or `dotnet run -- train`).");
+            return 1;
+        }
         model.MergeLoRA(safe: true);
         model.eval();
 
