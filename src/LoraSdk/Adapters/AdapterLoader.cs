@@ -49,10 +49,13 @@ internal sealed class AdapterLoader : IDisposable
 
         byte[] bytes = File.ReadAllBytes(tensorPath);
         var header = SafetensorsHeader.Parse(bytes, tensorPath);
-        CheckTensors(header, expected, tensorPath);
+        var renames = LegacyAdapterKeys.Renames(model, header.Tensors.Keys, expected.Keys.ToHashSet(StringComparer.Ordinal));
+        var entries = header.Tensors.ToDictionary(e => renames.GetValueOrDefault(e.Key, e.Key), e => e.Value, StringComparer.Ordinal);
+        CheckTensors(entries, expected, tensorPath);
 
         var loaded = Decode(bytes, header, tensorPath);
-        var copies = expected.Select(e => (e.Value.Destination, loaded[e.Key])).ToList();
+        var copies = expected.Select(e => (e.Value.Destination, loaded[entries[e.Key].Key])).ToList();
+        if (renames.Count > 0) Console.Error.WriteLine(LegacyAdapterKeys.Warning(model, folder, renames.Count));
         return new AdapterLoader(adapters, copies, loaded);
     }
 
@@ -113,14 +116,15 @@ internal sealed class AdapterLoader : IDisposable
         return expected;
     }
 
-    private static void CheckTensors(SafetensorsHeader header, Dictionary<string, (Tensor Destination, bool IsLora)> expected, string tensorPath)
+    // entries: the file's tensors under the model's current keys (see LegacyAdapterKeys).
+    private static void CheckTensors(IReadOnlyDictionary<string, SafetensorsEntry> entries, Dictionary<string, (Tensor Destination, bool IsLora)> expected, string tensorPath)
     {
-        foreach (var key in header.Tensors.Keys.Order(StringComparer.Ordinal))
+        foreach (var (key, entry) in entries.OrderBy(e => e.Key, StringComparer.Ordinal))
             if (!expected.ContainsKey(key))
-                throw new AdapterFormatException(tensorPath, key, "unknown key: the model has no LoRA parameter or saved module with this name.");
+                throw new AdapterFormatException(tensorPath, entry.Key, "unknown key: the model has no LoRA parameter or saved module with this name.");
         foreach (var (key, (destination, isLora)) in expected.OrderBy(e => e.Key, StringComparer.Ordinal))
         {
-            if (!header.Tensors.TryGetValue(key, out var entry))
+            if (!entries.TryGetValue(key, out var entry))
                 throw new AdapterFormatException(tensorPath, key, "missing: the model has this parameter but the file does not.");
             if (!entry.Shape.SequenceEqual(destination.shape))
                 throw new AdapterFormatException(tensorPath, key,
