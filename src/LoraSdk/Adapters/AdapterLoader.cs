@@ -22,28 +22,22 @@ internal sealed class AdapterLoader : IDisposable
         _loaded = loaded;
     }
 
-    public static void Load(nn.Module model, string directory)
-    {
-        using var loader = Read(model, directory);
-        loader.Apply();
-    }
-
-    public static AdapterLoader Read(nn.Module model, string directory)
+    /// <summary>
+    /// Reads <paramref name="directory"/> into <paramref name="adapters"/> (one adapter per adapted layer, with its
+    /// target path). <paramref name="modulesToSave"/>: whether the folder may carry <c>modules_to_save</c> (the
+    /// model has one copy of such modules, which belongs to its default adapter).
+    /// </summary>
+    public static AdapterLoader Read(nn.Module model, string directory, IReadOnlyList<(string Path, LoraAdapter Adapter)> adapters, bool modulesToSave = true)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         string folder = Path.GetFullPath(directory);
-        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Adapter folder '{folder}' does not exist.");
-        string configPath = Path.Combine(folder, AdapterConfig.FileName);
-        string tensorPath = Path.Combine(folder, PeftKeys.TensorFileName);
-        foreach (var file in new[] { configPath, tensorPath })
-            if (!File.Exists(file)) throw new FileNotFoundException($"Adapter file '{file}' does not exist.", file);
-
-        var adapters = model.LoraAdapters();
+        var (configPath, tensorPath) = Files(folder);
         if (adapters.Count == 0) throw new InvalidOperationException("The model has no LoRA adapters to load into.");
 
-        var config = AdapterConfig.Read(configPath);
-        config.Validate(configPath);
+        var config = ReadConfig(configPath);
+        if (!modulesToSave && config.ModulesToSave is { Count: > 0 })
+            throw new AdapterFormatException(configPath, "modules_to_save",
+                "a named adapter holds LoRA tensors only; load a folder with modules_to_save as the model's default adapter (LoadAdapter(dir)).");
         CheckHyperParameters(config, adapters, configPath);
         var expected = ExpectedTensors(model, config, adapters, configPath);
 
@@ -57,6 +51,24 @@ internal sealed class AdapterLoader : IDisposable
         var copies = expected.Select(e => (e.Value.Destination, loaded[entries[e.Key].Key])).ToList();
         if (renames.Count > 0) Console.Error.WriteLine(LegacyAdapterKeys.Warning(model, folder, renames.Count));
         return new AdapterLoader(adapters, copies, loaded);
+    }
+
+    /// <summary>The config and tensor file of an adapter folder; missing ones fail naming the path.</summary>
+    public static (string ConfigPath, string TensorPath) Files(string folder)
+    {
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Adapter folder '{folder}' does not exist.");
+        string configPath = Path.Combine(folder, AdapterConfig.FileName);
+        string tensorPath = Path.Combine(folder, PeftKeys.TensorFileName);
+        foreach (var file in new[] { configPath, tensorPath })
+            if (!File.Exists(file)) throw new FileNotFoundException($"Adapter file '{file}' does not exist.", file);
+        return (configPath, tensorPath);
+    }
+
+    public static AdapterConfig ReadConfig(string configPath)
+    {
+        var config = AdapterConfig.Read(configPath);
+        config.Validate(configPath);
+        return config;
     }
 
     /// <summary>Copies the tensors in; merged adapters are unmerged first and merged again with the new weights.</summary>

@@ -27,10 +27,17 @@ public static class GeneratedLora
     }
 
     /// <summary>The adapters of a generated class, or a clear error if its constructor never attached them.</summary>
-    public static LoraAdapter[] Attached(LoraAdapter[]? adapters, string className) =>
-        adapters ?? throw NotAttached(className);
+    /// <summary>
+    /// The active adapter of each target of a generated class (the attached ones unless named adapters were
+    /// switched), or a clear error if its constructor never attached them.
+    /// </summary>
+    public static LoraAdapter[] Attached(LoraAdapter[]? adapters, string className)
+    {
+        if (adapters is null) throw NotAttached(className);
+        return adapters.Any(a => !ReferenceEquals(a.Active, a)) ? adapters.Select(a => a.Active).ToArray() : adapters;
+    }
 
-    /// <summary>The adapter routed for <paramref name="layer"/> (from a generated interceptor).</summary>
+    /// <summary>The active adapter routed for <paramref name="layer"/> (from a generated interceptor).</summary>
     public static TAdapter AdapterOf<TAdapter>(nn.Module layer, string target) where TAdapter : LoraAdapter
     {
         if (LoraRouter.TryGetAdapter(layer, out var adapter) && adapter is TAdapter typed) return typed;
@@ -87,7 +94,7 @@ public static class GeneratedLora
     /// has folded in as constants (false after a <see cref="LoraOptionsOverride"/> changed them).
     /// </summary>
     public static bool HasOptions(LoraAdapter adapter, double scaling, double dropout) =>
-        adapter.Scaling == scaling && adapter.Options.Dropout == dropout;
+        adapter.Scaling == scaling && adapter.Options.Dropout == dropout && adapter.Host.MixedRows is null;
 
     /// <summary>
     /// base output + scaling·B(A(dropout(x))) with the adapter's run-time options: the generated path for an
@@ -95,6 +102,7 @@ public static class GeneratedLora
     /// </summary>
     public static Tensor AddUpdate(LoraAdapter adapter, Tensor result, Tensor input, bool inPlace)
     {
+        if (adapter.Host.MixedRows is { } rows) return rows.AddUpdates(adapter.Host, result, input, inPlace);
         if (adapter is LinearLoraAdapter linear)
         {
             using var down = LinearDown(linear, input);

@@ -10,7 +10,7 @@ namespace LoraSdk;
 /// <c>train()</c> and <c>eval()</c> on the model reach it. Its own state-dict keys are
 /// <c>lora_A.weight</c>/<c>lora_B.weight</c>; files use <see cref="ParameterNames"/> under the target path.
 /// </summary>
-public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
+public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
 {
     private bool _merged;
 
@@ -84,6 +84,7 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
     {
         var result = BaseForward(input);
         if (!Enabled || _merged) return result;
+        if (Host.MixedRows is { } rows) return rows.AddUpdates(Host, result, input, inPlace: true);
         using var delta = LowRankForward(input);
         return result.add_(delta, alpha: Scaling);
     }
@@ -97,6 +98,7 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
     {
         var result = ((nn.Module<Tensor, Tensor>)Target).call(input);
         if (!Enabled || _merged) return result;
+        if (Host.MixedRows is { } rows) return rows.AddUpdates(Host, result, input, inPlace: false);
         using var delta = LowRankForward(input);
         return result.add(delta, alpha: Scaling); // not disposed either: the hook's reference must stay valid
     }

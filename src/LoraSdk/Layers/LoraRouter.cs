@@ -21,13 +21,19 @@ public static class LoraRouter
         Adapters.AddOrUpdate(layer, adapter);
     }
 
-    public static bool TryGetAdapter(nn.Module layer, out LoraAdapter adapter) => Adapters.TryGetValue(layer, out adapter!);
+    /// <summary>The layer's active adapter (its host's, see <see cref="LoraAdapter.Active"/>).</summary>
+    public static bool TryGetAdapter(nn.Module layer, out LoraAdapter adapter)
+    {
+        bool found = Adapters.TryGetValue(layer, out var host);
+        adapter = found ? host!.Active : null!;
+        return found;
+    }
 
     /// <summary>The adapted forward of <paramref name="layer"/>, or its plain forward if it has no adapter.</summary>
     public static Tensor Forward(nn.Module<Tensor, Tensor> layer, Tensor input) =>
-        Adapters.TryGetValue(layer, out var adapter) ? adapter.forward(input) : layer.forward(input);
+        TryGetAdapter(layer, out var adapter) ? adapter.forward(input) : layer.forward(input);
 
     /// <summary>As <see cref="Forward"/>, through <c>call</c>: the layer's hooks run, adapted or not.</summary>
     public static Tensor Call(nn.Module<Tensor, Tensor> layer, Tensor input) =>
-        Adapters.TryGetValue(layer, out var adapter) ? adapter.CallThroughTarget(input) : layer.call(input);
+        TryGetAdapter(layer, out var adapter) ? adapter.CallThroughTarget(input) : layer.call(input);
 }
