@@ -37,6 +37,36 @@ internal static class SafetensorsFile
         data.CopyTo(file);
     }
 
+    /// <summary>Every tensor of a file as float64 values with its shape and dtype name, decoded here byte by byte.</summary>
+    public static Dictionary<string, (string DType, long[] Shape, double[] Values)> Read(string path)
+    {
+        byte[] file = File.ReadAllBytes(path);
+        long headerLength = (long)BitConverter.ToUInt64(file, 0);
+        using var header = JsonDocument.Parse(file.AsMemory(8, (int)headerLength));
+        var result = new Dictionary<string, (string, long[], double[])>(StringComparer.Ordinal);
+        foreach (var entry in header.RootElement.EnumerateObject().Where(e => e.Name != "__metadata__"))
+        {
+            string dtype = entry.Value.GetProperty("dtype").GetString()!;
+            long[] shape = [.. entry.Value.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64())];
+            long begin = entry.Value.GetProperty("data_offsets")[0].GetInt64();
+            var data = file.AsSpan((int)(8 + headerLength + begin));
+            int count = (int)shape.Aggregate(1L, (a, b) => a * b);
+            var values = new double[count];
+            for (int i = 0; i < count; i++)
+            {
+                values[i] = dtype switch
+                {
+                    "F16" => (double)BitConverter.ToHalf(data[(2 * i)..]),
+                    "BF16" => BitConverter.Int32BitsToSingle(BitConverter.ToUInt16(data[(2 * i)..]) << 16),
+                    "F32" => BitConverter.ToSingle(data[(4 * i)..]),
+                    _ => throw new NotSupportedException(dtype),
+                };
+            }
+            result[entry.Name] = (dtype, shape, values);
+        }
+        return result;
+    }
+
     private static string DTypeName(ScalarType type) => type switch
     {
         ScalarType.Float32 => "F32",

@@ -97,7 +97,7 @@ internal sealed class AdapterLoader : IDisposable
             var options = adapter.Options;
             int rank = config.RankFor(path);
             if (rank != options.Rank)
-                throw new AdapterFormatException(configPath, path, $"the file gives rank {rank}, the model's adapter has rank {options.Rank}.");
+                throw new AdapterFormatException(configPath, path, $"the file gives rank {rank}, the model's adapter has rank {options.Rank} (LoadAdapter(dir, name) loads it beside it with the file's ranks).");
             double alpha = config.AlphaFor(path);
             if (Math.Abs(alpha - options.Alpha) > 1e-9 * Math.Max(1, Math.Abs(options.Alpha)))
                 throw new AdapterFormatException(configPath, path, $"the file gives lora_alpha {alpha}, the model's adapter has alpha {options.Alpha}.");

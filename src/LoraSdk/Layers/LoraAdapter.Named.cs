@@ -55,6 +55,7 @@ public abstract partial class LoraAdapter
         adapter._host = this;
         adapter.AdapterName = name;
         adapter.Enabled = Enabled;
+        adapter.train(training); // a model in eval() must not run the new adapter's dropout
         register_module(name, adapter);
         _named.Add(name, adapter);
     }
