@@ -64,17 +64,17 @@ public sealed class EncoderReferenceTests
         {
             string p = $"encoder.layer.{layer}.";
             Tensor Heads(Tensor t) => t.view(batch, length, heads, size).permute(0, 2, 1, 3);
-            var q = Heads(Linear(x, p + "attention.query"));
-            var k = Heads(Linear(x, p + "attention.key"));
-            var v = Heads(Linear(x, p + "attention.value"));
+            var q = Heads(Linear(x, p + "attention.self.query"));
+            var k = Heads(Linear(x, p + "attention.self.key"));
+            var v = Heads(Linear(x, p + "attention.self.value"));
             var scores = q.matmul(k.transpose(-1, -2)) / Math.Sqrt(size);
             var exp = (scores - scores.amax([-1], keepdim: true)).exp().masked_fill(padding, 0.0);
             var probabilities = exp / exp.sum([-1], keepdim: true);
             var context = probabilities.matmul(v).permute(0, 2, 1, 3).reshape(batch, length, -1);
-            var attended = Norm(Linear(context, p + "attention.output") + x, p + "attention.LayerNorm");
-            var inner = Linear(attended, p + "intermediate");
+            var attended = Norm(Linear(context, p + "attention.output.dense") + x, p + "attention.output.LayerNorm");
+            var inner = Linear(attended, p + "intermediate.dense");
             var gelu = inner * 0.5 * (1.0 + special.erf(inner / Math.Sqrt(2.0)));
-            x = Norm(Linear(gelu, p + "output") + attended, p + "LayerNorm");
+            x = Norm(Linear(gelu, p + "output.dense") + attended, p + "output.LayerNorm");
         }
         return x.MoveToOuterDisposeScope();
     }

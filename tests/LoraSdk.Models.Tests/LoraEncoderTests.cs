@@ -20,7 +20,7 @@ public sealed class LoraEncoderTests : IDisposable
         var names = model.LoraParameters().Select(p => p.Name).ToList();
         var expected = Enumerable.Range(0, TinyBert.Config.NumLayers)
             .SelectMany(layer => new[] { "query", "value" }.SelectMany(target => new[] { "lora_A.weight", "lora_B.weight" }
-                .Select(tensor => $"encoder.layer.{layer}.attention.{target}.{tensor}")));
+                .Select(tensor => $"encoder.layer.{layer}.attention.self.{target}.{tensor}")));
         Assert.Equal(expected.Order(), names.Order());
         var a = model.LoraParameters().First(p => p.Name.EndsWith("query.lora_A.weight")).Parameter;
         Assert.Equal([8L, TinyBert.Config.HiddenSize], a.shape);
@@ -73,7 +73,7 @@ public sealed class LoraEncoderTests : IDisposable
 
         var error = Assert.Throws<InvalidOperationException>(() => CheckpointImporter.Import(target, path));
 
-        Assert.Contains("'encoder.layer.0.attention.query' is merged", error.Message);
+        Assert.Contains("'encoder.layer.0.attention.self.query' is merged", error.Message);
         Assert.Contains("UnmergeLoRA()", error.Message);
     }
 

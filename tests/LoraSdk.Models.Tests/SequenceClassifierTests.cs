@@ -47,7 +47,7 @@ public sealed class SequenceClassifierTests
             Assert.True(grad is not null, $"{name} got no gradient");
             Assert.True(isfinite(grad).all().item<bool>(), $"{name} has a non-finite gradient");
         }
-        var query = model.BaseParameters()["bert.encoder.layer.0.attention.query.weight"];
+        var query = model.BaseParameters()["bert.encoder.layer.0.attention.self.query.weight"];
         Assert.True(query.grad!.abs().sum().item<float>() > 0, "the first query projection got a zero gradient");
     }
 }

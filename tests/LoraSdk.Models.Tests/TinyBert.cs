@@ -26,10 +26,9 @@ internal static class TinyBert
         return model;
     }
 
-    /// <summary>The model's weights under HuggingFace BertModel keys, as a Python checkpoint would have them.</summary>
+    /// <summary>The model's weights under HuggingFace BertModel keys (its own paths), as a Python checkpoint would have them.</summary>
     public static Dictionary<string, Tensor> HuggingFaceStateDict(BertModel model) =>
-        model.BaseParameters().ToDictionary(
-            p => HuggingFaceBertNames.ToHuggingFaceKey(p.Key), p => p.Value.detach().clone(), StringComparer.Ordinal);
+        model.BaseParameters().ToDictionary(p => p.Key, p => p.Value.detach().clone(), StringComparer.Ordinal);
 
     /// <summary>
     /// An ONNX graph shaped like a PyTorch export: Linear weights transposed under numeric names, each used

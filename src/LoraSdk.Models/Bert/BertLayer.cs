@@ -1,34 +1,33 @@
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace LoraSdk.Models;
 
-/// <summary>One transformer block: attention, then GELU feed-forward with residual and LayerNorm.</summary>
+/// <summary>
+/// One transformer block, HuggingFace's <c>BertLayer</c>: <c>attention</c>, then the GELU feed-forward
+/// (<c>intermediate.dense</c>, <c>output.dense</c>) with residual and <c>output.LayerNorm</c>.
+/// </summary>
 public sealed class BertLayer : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly BertAttention attention;
-    private readonly Linear intermediate;
-    private readonly Linear output;
-    private readonly LayerNorm LayerNorm;
-    private readonly double _dropout;
+    private readonly BertIntermediate intermediate;
+    private readonly BertOutput output;
 
     public BertLayer(BertConfig config) : base(nameof(BertLayer))
     {
         attention = new BertAttention(config);
-        intermediate = nn.Linear(config.HiddenSize, config.IntermediateSize);
-        output = nn.Linear(config.IntermediateSize, config.HiddenSize);
-        LayerNorm = nn.LayerNorm(config.HiddenSize, eps: config.LayerNormEps);
-        _dropout = config.HiddenDropout;
+        intermediate = new BertIntermediate(config);
+        output = new BertOutput(config.IntermediateSize, config);
         RegisterComponents();
     }
+
+    public BertAttention Attention => attention;
 
     public override Tensor forward(Tensor hidden, Tensor additiveMask)
     {
         using var scope = NewDisposeScope();
         var attended = attention.call(hidden, additiveMask);
-        var expanded = nn.functional.gelu(intermediate.forward(attended));
-        var projected = nn.functional.dropout(output.forward(expanded), _dropout, training);
-        return LayerNorm.call(projected + attended).MoveToOuterDisposeScope();
+        var expanded = intermediate.call(attended);
+        return output.call(expanded, attended).MoveToOuterDisposeScope();
     }
 }

@@ -5,9 +5,11 @@ namespace LoraSdk.Models;
 
 /// <summary>
 /// A BERT-style encoder matching HuggingFace <c>BertModel</c> numerics (without the pooler):
-/// input ids and attention mask in, last hidden state (batch × sequence × hidden) out.
+/// input ids and attention mask in, last hidden state (batch × sequence × hidden) out. Module paths are
+/// HuggingFace's (<c>encoder.layer.0.attention.self.query</c>); adapters saved with the older LoraSdk paths
+/// load with a warning (<see cref="IRenamedModulePaths"/>).
 /// </summary>
-public sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
+public sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>, IRenamedModulePaths
 {
     private readonly BertEmbeddings embeddings;
     private readonly BertEncoder encoder;
@@ -25,6 +27,10 @@ public sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
     public BertEmbeddings Embeddings => embeddings;
 
     public BertEncoder Encoder => encoder;
+
+    string? IRenamedModulePaths.CurrentPath(string oldPath) => LegacyBertPaths.CurrentPath(oldPath);
+
+    string IRenamedModulePaths.RenameSummary => LegacyBertPaths.Summary;
 
     /// <param name="inputIds">(batch × sequence), int64.</param>
     /// <param name="attentionMask">(batch × sequence): 1 for tokens, 0 for padding.</param>

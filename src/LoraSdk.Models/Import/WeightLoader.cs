@@ -41,11 +41,7 @@ internal static class WeightLoader
         return new ImportReport(source, targets.Count, [.. ignored, .. unused]);
     }
 
-    private static string Describe(string path)
-    {
-        var key = HuggingFaceBertNames.ToHuggingFaceKey(path);
-        return key == path ? $"'{path}'" : $"'{path}' (HuggingFace key '{key}')";
-    }
+    private static string Describe(string path) => $"'{path}'";
 
     private static string Shape(long[] shape) => "[" + string.Join(", ", shape) + "]";
 }

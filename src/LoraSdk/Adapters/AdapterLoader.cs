@@ -22,18 +22,47 @@ internal sealed class AdapterLoader : IDisposable
         _loaded = loaded;
     }
 
-    public static void Load(nn.Module model, string directory, AdapterLoadOptions? options = null)
-    {
-        using var loader = Read(model, directory, options);
-        loader.Apply();
-    }
-
-    public static AdapterLoader Read(nn.Module model, string directory, AdapterLoadOptions? options = null)
+    /// <summary>
+    /// Reads <paramref name="directory"/> into <paramref name="adapters"/> (one adapter per adapted layer, with its
+    /// target path). <paramref name="modulesToSave"/>: whether the folder may carry <c>modules_to_save</c> (the
+    /// model has one copy of such modules, which belongs to its default adapter).
+    /// </summary>
+    public static AdapterLoader Read(nn.Module model, string directory, IReadOnlyList<(string Path, LoraAdapter Adapter)> adapters,
+        bool modulesToSave = true, AdapterLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         options ??= new AdapterLoadOptions();
         string folder = Path.GetFullPath(directory);
+        var (configPath, tensorPath) = Files(folder);
+        if (adapters.Count == 0) throw new InvalidOperationException("The model has no LoRA adapters to load into.");
+
+        var config = ReadConfig(configPath);
+        if (!modulesToSave && config.ModulesToSave is { Count: > 0 })
+            throw new AdapterFormatException(configPath, "modules_to_save",
+                "a named adapter holds LoRA tensors only; load a folder with modules_to_save as the model's default adapter (LoadAdapter(dir)).");
+        CheckHyperParameters(config, adapters, configPath);
+        var expected = ExpectedTensors(model, config, adapters, configPath);
+
+        byte[] bytes = File.ReadAllBytes(tensorPath);
+        var header = SafetensorsHeader.Parse(bytes, tensorPath);
+        var renames = LegacyAdapterKeys.Renames(model, header.Tensors.Keys, expected.Keys.ToHashSet(StringComparer.Ordinal));
+        var entries = header.Tensors.ToDictionary(e => renames.GetValueOrDefault(e.Key, e.Key), e => e.Value, StringComparer.Ordinal);
+        CheckTensors(entries, expected, tensorPath);
+
+        var loaded = Decode(bytes, header, tensorPath);
+        if (!options.AllowNonFiniteValues) DisposeOnFailure(loaded, () => FiniteTensorCheck.Ensure(loaded, tensorPath));
+        if (TargetModulesCheck.Unmatched(config, [.. adapters.Select(a => a.Path)]) is { Count: > 0 } unmatched)
+            options.Warn($"{configPath}: warning: target_modules names {string.Join(", ", unmatched)}, which match no adapted layer of the model " +
+                $"(adapted: {string.Join(", ", adapters.Select(a => a.Path))}); was the adapter written for another model?");
+        var copies = expected.Select(e => (e.Value.Destination, loaded[entries[e.Key].Key])).ToList();
+        if (renames.Count > 0) options.Warn(LegacyAdapterKeys.Warning(model, folder, renames.Count));
+        return new AdapterLoader(adapters, copies, loaded);
+    }
+
+    /// <summary>The config and tensor file of an adapter folder; missing ones fail naming the path.</summary>
+    public static (string ConfigPath, string TensorPath) Files(string folder)
+    {
         if (File.Exists(folder))
             throw new IOException($"'{folder}' is a file, not an adapter folder: pass the folder that holds {AdapterConfig.FileName} and {PeftKeys.TensorFileName}.");
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Adapter folder '{folder}' does not exist.");
@@ -41,26 +70,14 @@ internal sealed class AdapterLoader : IDisposable
         string tensorPath = Path.Combine(folder, PeftKeys.TensorFileName);
         foreach (var file in new[] { configPath, tensorPath })
             if (!File.Exists(file)) throw new FileNotFoundException($"Adapter file '{file}' does not exist.", file);
+        return (configPath, tensorPath);
+    }
 
-        var adapters = model.LoraAdapters();
-        if (adapters.Count == 0) throw new InvalidOperationException("The model has no LoRA adapters to load into.");
-
+    public static AdapterConfig ReadConfig(string configPath)
+    {
         var config = AdapterConfig.Read(configPath);
         config.Validate(configPath);
-        CheckHyperParameters(config, adapters, configPath);
-        var expected = ExpectedTensors(model, config, adapters, configPath);
-
-        byte[] bytes = File.ReadAllBytes(tensorPath);
-        var header = SafetensorsHeader.Parse(bytes, tensorPath);
-        CheckTensors(header, expected, tensorPath);
-
-        var loaded = Decode(bytes, header, tensorPath);
-        if (!options.AllowNonFiniteValues) DisposeOnFailure(loaded, () => FiniteTensorCheck.Ensure(loaded, tensorPath));
-        if (TargetModulesCheck.Unmatched(config, [.. adapters.Select(a => a.Path)]) is { Count: > 0 } unmatched)
-            options.Warn($"{configPath}: warning: target_modules names {string.Join(", ", unmatched)}, which match no adapted layer of the model " +
-                $"(adapted: {string.Join(", ", adapters.Select(a => a.Path))}); was the adapter written for another model?");
-        var copies = expected.Select(e => (e.Value.Destination, loaded[e.Key])).ToList();
-        return new AdapterLoader(adapters, copies, loaded);
+        return config;
     }
 
     /// <summary>Copies the tensors in; merged adapters are unmerged first and merged again with the new weights.</summary>
@@ -89,7 +106,7 @@ internal sealed class AdapterLoader : IDisposable
             var options = adapter.Options;
             int rank = config.RankFor(path);
             if (rank != options.Rank)
-                throw new AdapterFormatException(configPath, path, $"the file gives rank {rank}, the model's adapter has rank {options.Rank}.");
+                throw new AdapterFormatException(configPath, path, $"the file gives rank {rank}, the model's adapter has rank {options.Rank} (LoadAdapter(dir, name) loads it beside it with the file's ranks).");
             double alpha = config.AlphaFor(path);
             if (Math.Abs(alpha - options.Alpha) > 1e-9 * Math.Max(1, Math.Abs(options.Alpha)))
                 throw new AdapterFormatException(configPath, path, $"the file gives lora_alpha {alpha}, the model's adapter has alpha {options.Alpha}.");
@@ -120,14 +137,15 @@ internal sealed class AdapterLoader : IDisposable
         return expected;
     }
 
-    private static void CheckTensors(SafetensorsHeader header, Dictionary<string, (Tensor Destination, bool IsLora)> expected, string tensorPath)
+    // entries: the file's tensors under the model's current keys (see LegacyAdapterKeys).
+    private static void CheckTensors(IReadOnlyDictionary<string, SafetensorsEntry> entries, Dictionary<string, (Tensor Destination, bool IsLora)> expected, string tensorPath)
     {
-        foreach (var key in header.Tensors.Keys.Order(StringComparer.Ordinal))
+        foreach (var (key, entry) in entries.OrderBy(e => e.Key, StringComparer.Ordinal))
             if (!expected.ContainsKey(key))
-                throw new AdapterFormatException(tensorPath, key, "unknown key: the model has no LoRA parameter or saved module with this name.");
+                throw new AdapterFormatException(tensorPath, entry.Key, "unknown key: the model has no LoRA parameter or saved module with this name.");
         foreach (var (key, (destination, isLora)) in expected.OrderBy(e => e.Key, StringComparer.Ordinal))
         {
-            if (!header.Tensors.TryGetValue(key, out var entry))
+            if (!entries.TryGetValue(key, out var entry))
                 throw new AdapterFormatException(tensorPath, key, "missing: the model has this parameter but the file does not.");
             if (!entry.Shape.SequenceEqual(destination.shape))
                 throw new AdapterFormatException(tensorPath, key,

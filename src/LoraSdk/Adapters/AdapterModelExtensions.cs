@@ -18,17 +18,19 @@ public static class AdapterModelExtensions
         AdapterWriter.Save(model, directory, options);
 
     /// <summary>
-    /// Loads an adapter folder written by <see cref="SaveAdapter"/> or Python PEFT's <c>save_pretrained</c>.
+    /// Loads an adapter folder written by <see cref="SaveAdapter"/> or Python PEFT's <c>save_pretrained</c>: the
+    /// root into the default adapter (rank, alpha and rsLoRA must match the model's), and each adapter subfolder
+    /// (PEFT's multi-adapter layout) into the named adapter of that name, created if the model lacks it.
     /// Everything is validated first; on any error (<see cref="AdapterFormatException"/>,
     /// <see cref="FileNotFoundException"/>, <see cref="DirectoryNotFoundException"/>) the model is unchanged.
     /// A merged model is unmerged, loaded and merged again.
     /// </summary>
     public static void LoadAdapter(this nn.Module model, string directory) =>
-        AdapterLoader.Load(model, directory);
+        MultiAdapterFolders.Load(model, directory);
 
     /// <summary><see cref="LoadAdapter(nn.Module, string)"/> with settings, e.g. to accept NaN/Inf values.</summary>
     public static void LoadAdapter(this nn.Module model, string directory, AdapterLoadOptions options) =>
-        AdapterLoader.Load(model, directory, options);
+        MultiAdapterFolders.Load(model, directory, options);
 
     /// <summary>
     /// Loads like <see cref="LoadAdapter(nn.Module, string)"/>, but reports a missing, unreadable or unfitting
@@ -39,7 +41,7 @@ public static class AdapterModelExtensions
     {
         try
         {
-            AdapterLoader.Load(model, directory, options);
+            MultiAdapterFolders.Load(model, directory, options);
             problem = "";
             return true;
         }
@@ -49,4 +51,13 @@ public static class AdapterModelExtensions
             return false;
         }
     }
+
+    /// <summary>
+    /// Loads one adapter folder as a new adapter called <paramref name="name"/> beside the model's others (PEFT's
+    /// <c>load_adapter(dir, adapter_name)</c>): each target gets the rank and alpha the folder's config gives it
+    /// (<c>rank_pattern</c>/<c>alpha_pattern</c> included), so it need not match how the model was built. The
+    /// folder must cover every adapted layer and hold LoRA tensors only. It does not become active.
+    /// </summary>
+    public static void LoadAdapter(this nn.Module model, string directory, string name) =>
+        MultiAdapterFolders.LoadNamed(model, directory, name);
 }

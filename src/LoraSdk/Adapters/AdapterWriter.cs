@@ -3,7 +3,11 @@ using static TorchSharp.torch;
 
 namespace LoraSdk;
 
-/// <summary>Writes a model's adapters as a PEFT folder: <c>adapter_config.json</c> + <c>adapter_model.safetensors</c>.</summary>
+/// <summary>
+/// Writes a model's adapters as a PEFT folder: <c>adapter_config.json</c> + <c>adapter_model.safetensors</c> for
+/// the default adapter at the root (with <c>modules_to_save</c>), and PEFT's multi-adapter layout for named
+/// adapters: each in a subfolder named after it (as <c>PeftModel.save_pretrained</c> writes them).
+/// </summary>
 internal static class AdapterWriter
 {
     public static void Save(nn.Module model, string directory, AdapterSaveOptions? options)
@@ -12,24 +16,35 @@ internal static class AdapterWriter
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         options ??= new AdapterSaveOptions();
 
-        var adapters = model.LoraAdapters();
-        if (adapters.Count == 0)
+        var hosts = model.LoraHosts();
+        if (hosts.Count == 0)
             throw new InvalidOperationException("The model has no LoRA adapters to save.");
         EnsureNothingTrainedIsLeftOut(model, options.ModulesToSave);
         ModelFreezing.EnsureFrozen(model);
-        var saved = ModulesToSave.Resolve(model, options.ModulesToSave, adapters,
+        var saved = ModulesToSave.Resolve(model, options.ModulesToSave, hosts,
             (entry, message) => new ArgumentException($"ModulesToSave entry '{entry}' {message}", nameof(options)));
-        var config = AdapterConfigBuilder.Build(adapters, options.ModulesToSave, options);
-        var tensors = adapters
-            .SelectMany(a => a.Adapter.ParameterNames.Select(p => (PeftKeys.For(a.Path, p.Name), p.Parameter)))
-            .Concat(saved.SelectMany(m => m.Tensors()))
-            .ToList();
         var metadata = Metadata(options.Metadata);
+        var folders = hosts[0].Host.LayerAdapters.Select(a => a.AdapterName).Select(name =>
+        {
+            bool isDefault = name == LoraAdapter.DefaultName;
+            var adapters = hosts.Select(h => (h.Path, h.Host.FindAdapter(name)!)).ToList();
+            var config = AdapterConfigBuilder.Build(adapters, isDefault ? options.ModulesToSave : [], options);
+            var tensors = adapters
+                .SelectMany(a => a.Item2.ParameterNames.Select(p => (PeftKeys.For(a.Path, p.Name), p.Parameter)))
+                .Concat(isDefault ? saved.SelectMany(m => m.Tensors()) : [])
+                .ToList();
+            return (Subfolder: isDefault ? "" : name, Config: config, Tensors: tensors);
+        }).ToList();
 
         AtomicDirectory.Write(directory, staging =>
         {
-            config.Write(Path.Combine(staging, AdapterConfig.FileName));
-            SafetensorsWriter.Write(Path.Combine(staging, PeftKeys.TensorFileName), tensors, metadata);
+            foreach (var (subfolder, config, tensors) in folders)
+            {
+                string folder = Path.Combine(staging, subfolder);
+                Directory.CreateDirectory(folder);
+                config.Write(Path.Combine(folder, AdapterConfig.FileName));
+                SafetensorsWriter.Write(Path.Combine(folder, PeftKeys.TensorFileName), tensors, metadata);
+            }
             options.WriteAdditionalFiles?.Invoke(staging);
         });
     }

@@ -86,6 +86,8 @@ internal static class AtomicDirectory
         {
             string destination = Path.Combine(target, Path.GetFileName(entry));
             if (File.Exists(destination) || Directory.Exists(destination)) continue;
+            // An old named adapter's subfolder that the new save lacks is an adapter the model no longer has.
+            if (File.Exists(Path.Combine(entry, AdapterConfig.FileName))) continue;
             if (Directory.Exists(entry)) Directory.Move(entry, destination);
             else File.Move(entry, destination);
         }

@@ -65,7 +65,9 @@ internal sealed class LoraFineTuningService(
         {
             ModulesToSave = o.ModulesToSave,
             BaseModelNameOrPath = o.BaseModel,
-            TaskType = registration.Task == LoraTask.SequenceClassification ? "SEQ_CLS" : "CAUSAL_LM",
+            // No SEQ_CLS for classifiers: to PEFT users it means AutoModelForSequenceClassification (CLS + pooler
+            // head), which would load these keys into a differently built model (docs/models.md shows the Python).
+            TaskType = registration.Task == LoraTask.SequenceClassification ? null : "CAUSAL_LM",
         };
         var trainer = new LoraTrainer(model, o.ToTrainerOptions(), saveOptions, _logger);
         _logger.LogInformation("Fine-tuning {Model} on {Train} examples ({Validation} for validation); {Parameters}",

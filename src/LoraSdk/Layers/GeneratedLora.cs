@@ -57,9 +57,15 @@ public static class GeneratedLora
         return layers.Select(e => LoraAdapter.Attach(owner, $"{target.Name}.{e.Key}", e.Layer, options)).ToArray();
     }
 
-    /// <summary>The adapters of a generated class, or a clear error if its constructor never attached them.</summary>
-    public static LoraAdapter[] Attached(LoraAdapter[]? adapters, string className) =>
-        adapters ?? throw NotAttached(className);
+    /// <summary>
+    /// The active adapter of each target of a generated class (the attached ones unless named adapters were
+    /// switched), or a clear error if its constructor never attached them.
+    /// </summary>
+    public static LoraAdapter[] Attached(LoraAdapter[]? adapters, string className)
+    {
+        if (adapters is null) throw NotAttached(className);
+        return adapters.Any(a => !ReferenceEquals(a.Active, a)) ? adapters.Select(a => a.Active).ToArray() : adapters;
+    }
 
     public static bool IsMerged(LoraAdapter[] adapters) => adapters.All(a => a.IsMerged);
 

@@ -10,7 +10,7 @@ namespace LoraSdk;
 /// <c>train()</c> and <c>eval()</c> on the model reach it. Its own state-dict keys are
 /// <c>lora_A.weight</c>/<c>lora_B.weight</c>; files use <see cref="ParameterNames"/> under the target path.
 /// </summary>
-public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
+public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
 {
     private bool _merged;
     private bool _enabled = true;
@@ -102,10 +102,16 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
         ParameterNames.Select(p => (p.Name, p.Parameter.shape)).ToList();
 
     /// <summary>
-    /// The adapted output: base(x) + scaling·B(A(dropout(x))), or the base layer alone while merged or disabled.
+    /// The adapted output: base(x) + scaling·B(A(dropout(x))), or the base layer alone while merged or disabled;
+    /// with a mixed batch (<see cref="MultiAdapterExtensions"/>), each row's own adapter.
     /// Generated interceptors of <c>target.forward(x)</c> come here (through <see cref="LoraRouter.Forward"/>).
     /// </summary>
-    public override Tensor forward(Tensor input) => _baseOnly ? BaseForward(input) : AdaptedForward(input);
+    public override Tensor forward(Tensor input)
+    {
+        if (_baseOnly) return BaseForward(input);
+        if (Host.MixedRows is { } rows) return rows.AddUpdates(Host, BaseForward(input), input, inPlace: true);
+        return AdaptedForward(input);
+    }
 
     /// <summary>
     /// The adapted output with the base part computed through the target's <c>call()</c>, so hooks
@@ -116,7 +122,9 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
     public Tensor CallThroughTarget(Tensor input)
     {
         var result = ((nn.Module<Tensor, Tensor>)Target).call(input);
-        return _baseOnly ? result : PlusUpdate(result, input); // result not disposed: a hook's reference must stay valid
+        if (_baseOnly) return result; // result not disposed: a hook's reference must stay valid
+        if (Host.MixedRows is { } rows) return rows.AddUpdates(Host, result, input, inPlace: false);
+        return PlusUpdate(result, input);
     }
 
     /// <summary>result + scaling·B(A(dropout(x))) as a new tensor (the <c>call</c> path).</summary>

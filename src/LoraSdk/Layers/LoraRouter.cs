@@ -22,7 +22,13 @@ public static class LoraRouter
         Adapters.AddOrUpdate(layer, adapter);
     }
 
-    public static bool TryGetAdapter(nn.Module layer, out LoraAdapter adapter) => Adapters.TryGetValue(layer, out adapter!);
+    /// <summary>The layer's active adapter (its host's, see <see cref="LoraAdapter.Active"/>).</summary>
+    public static bool TryGetAdapter(nn.Module layer, out LoraAdapter adapter)
+    {
+        bool found = Adapters.TryGetValue(layer, out var host);
+        adapter = found ? host!.Active : null!;
+        return found;
+    }
 
     /// <summary>
     /// <c>layer.forward(x)</c> of an adapted layer: the body of every generated <c>forward</c> interceptor.
@@ -37,7 +43,7 @@ public static class LoraRouter
 
     private static LoraAdapter AdapterOf(nn.Module layer, string target)
     {
-        if (Adapters.TryGetValue(layer, out var adapter)) return adapter;
+        if (Adapters.TryGetValue(layer, out var host)) return host.Active;
         int dot = target.LastIndexOf('.');
         throw GeneratedLora.NotAttached(dot < 0 ? target : target[..dot], $" ('{target}' has no adapter)");
     }

@@ -6,15 +6,22 @@ namespace LoraSdk;
 /// <summary>Model-wide LoRA operations on any module tree (they recurse into every child).</summary>
 public static class LoraModelExtensions
 {
-    /// <summary>Every adapter in the tree with the dotted path of its target (e.g. <c>blocks.0.query</c>).</summary>
-    public static IReadOnlyList<(string Path, LoraAdapter Adapter)> LoraAdapters(this nn.Module module)
+    /// <summary>
+    /// The active adapter of every adapted layer in the tree with the dotted path of its target (e.g.
+    /// <c>blocks.0.query</c>); with several named adapters, those of <see cref="MultiAdapterExtensions.ActiveAdapter"/>.
+    /// </summary>
+    public static IReadOnlyList<(string Path, LoraAdapter Adapter)> LoraAdapters(this nn.Module module) =>
+        module.LoraHosts().Select(h => (h.Path, h.Host.Active)).ToList();
+
+    /// <summary>The host adapter (see <see cref="LoraAdapter.Host"/>) of every adapted layer, with its target path.</summary>
+    internal static IReadOnlyList<(string Path, LoraAdapter Host)> LoraHosts(this nn.Module module)
     {
         ArgumentNullException.ThrowIfNull(module);
         var result = new List<(string, LoraAdapter)>();
-        if (module is LoraAdapter self) result.Add((self.TargetName, self));
+        if (module is LoraAdapter self) result.Add((self.TargetName, self.Host));
         foreach (var (name, child) in module.named_modules())
         {
-            if (child is not LoraAdapter adapter) continue;
+            if (child is not LoraAdapter adapter || !ReferenceEquals(adapter.Host, adapter)) continue;
             int dot = name.LastIndexOf('.');
             string prefix = dot < 0 ? "" : name[..(dot + 1)];
             result.Add((prefix + adapter.TargetName, adapter));
@@ -66,11 +73,10 @@ public static class LoraModelExtensions
     {
         ArgumentNullException.ThrowIfNull(module);
         var keep = new HashSet<string>(modulesToSave, StringComparer.Ordinal);
-        var adapterPrefixes = ModelFreezing.AdapterPrefixes(module);
+        // Only the active adapters' factors train (PEFT: the other named adapters stay frozen).
+        var active = module.LoraAdapters().SelectMany(a => a.Adapter.ParameterNames).Select(p => p.Parameter.Handle).ToHashSet();
         foreach (var (name, parameter) in module.named_parameters())
-        {
-            parameter.requires_grad = ModelFreezing.IsLora(module, name, adapterPrefixes) || ModelFreezing.IsUnder(name, keep);
-        }
+            parameter.requires_grad = active.Contains(parameter.Handle) || ModelFreezing.IsUnder(name, keep);
         ModelFreezing.MarkDecided(module);
     }
 
@@ -125,7 +131,7 @@ public static class LoraModelExtensions
     /// </summary>
     public static IDisposable DisableLoRA(this nn.Module module)
     {
-        var changed = module.LoraAdapters().Select(a => a.Adapter).Where(a => a.Enabled).ToList();
+        var changed = module.LoraHosts().SelectMany(h => h.Host.LayerAdapters).Where(a => a.Enabled).ToList();
         var unmerged = changed.Where(a => a.IsMerged).ToList();
         foreach (var adapter in unmerged) adapter.Unmerge();
         foreach (var adapter in changed) adapter.Enabled = false;
@@ -135,7 +141,7 @@ public static class LoraModelExtensions
     /// <summary>Re-enables adapters that were switched off by hand (not needed after disposing <see cref="DisableLoRA"/>).</summary>
     public static void EnableLoRA(this nn.Module module)
     {
-        foreach (var (_, adapter) in module.LoraAdapters()) adapter.Enabled = true;
+        foreach (var adapter in module.LoraHosts().SelectMany(h => h.Host.LayerAdapters)) adapter.Enabled = true;
     }
 
     private sealed class Restore(List<LoraAdapter> disabled, List<LoraAdapter> unmerged) : IDisposable

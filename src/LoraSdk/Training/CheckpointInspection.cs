@@ -56,7 +56,7 @@ internal static class CheckpointInspection
             string adapter = Path.Combine(folder, Checkpoint.AdapterFolder);
             try
             {
-                using var _ = AdapterLoader.Read(model, adapter);
+                using var _ = AdapterLoader.Read(model, adapter, model.LoraHosts());
             }
             catch (IOException e)
             {

@@ -34,7 +34,7 @@ public class ClassificationHostTests
         Assert.NotNull(outcome.Result!.BaselineValidationAccuracy);
         Assert.NotNull(outcome.Result.ValidationAccuracy);
         var config = File.ReadAllText(Path.Combine(output, "adapter_config.json"));
-        Assert.Contains("\"task_type\": \"SEQ_CLS\"", config);
+        Assert.Contains("\"task_type\": null", config); // SEQ_CLS would promise HF's CLS + pooler head
         Assert.Contains("\"classifier\"", config);
     }
 }

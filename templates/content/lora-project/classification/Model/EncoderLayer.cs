@@ -1,26 +1,25 @@
 using LoraSdk.Models;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Company.LoraProject.Model;
 
-/// <summary>One transformer block of MiniLM: self-attention, then a GELU feed-forward with residual and LayerNorm.</summary>
+/// <summary>
+/// One transformer block of MiniLM, laid out as HuggingFace's BertLayer: <c>attention</c> (<c>self</c> + its
+/// <c>output</c> projection, residual and LayerNorm), then the GELU feed-forward <c>intermediate</c> and
+/// <c>output</c> with residual and LayerNorm. Only <see cref="SelfAttention"/> carries LoRA adapters.
+/// </summary>
 public sealed class EncoderLayer : nn.Module<Tensor, Tensor, Tensor>
 {
-    private readonly SelfAttention attention;
-    private readonly Linear intermediate;
-    private readonly Linear output;
-    private readonly LayerNorm LayerNorm;
-    private readonly double _dropout;
+    private readonly Attention attention;
+    private readonly BertIntermediate intermediate;
+    private readonly BertOutput output;
 
     public EncoderLayer(BertConfig config) : base(nameof(EncoderLayer))
     {
-        attention = new SelfAttention(config);
-        intermediate = nn.Linear(config.HiddenSize, config.IntermediateSize);
-        output = nn.Linear(config.IntermediateSize, config.HiddenSize);
-        LayerNorm = nn.LayerNorm(config.HiddenSize, eps: config.LayerNormEps);
-        _dropout = config.HiddenDropout;
+        attention = new Attention(config);
+        intermediate = new BertIntermediate(config);
+        output = new BertOutput(config.IntermediateSize, config);
         RegisterComponents();
     }
 
@@ -28,8 +27,26 @@ public sealed class EncoderLayer : nn.Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var attended = attention.call(hidden, padding);
-        var expanded = nn.functional.gelu(intermediate.forward(attended));
-        var projected = nn.functional.dropout(output.forward(expanded), _dropout, training);
-        return LayerNorm.call(projected + attended).MoveToOuterDisposeScope();
+        return output.call(intermediate.call(attended), attended).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>HuggingFace's BertAttention: children <c>self</c> and <c>output</c> (dense + LayerNorm).</summary>
+    private sealed class Attention : nn.Module<Tensor, Tensor, Tensor>
+    {
+        private readonly SelfAttention @self; // registered as "self", HuggingFace's name
+        private readonly BertOutput output;
+
+        public Attention(BertConfig config) : base(nameof(Attention))
+        {
+            @self = new SelfAttention(config);
+            output = new BertOutput(config.HiddenSize, config);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor hidden, Tensor padding)
+        {
+            using var context = @self.call(hidden, padding);
+            return output.call(context, hidden);
+        }
     }
 }

@@ -7,20 +7,19 @@ using static TorchSharp.torch;
 namespace Company.LoraProject.Model;
 
 /// <summary>
-/// MiniLM's multi-head self-attention with its output projection, residual and LayerNorm. The [LoRA]
-/// attribute is where fine-tuning is configured: the source generator gives <c>query</c> and <c>value</c> a
-/// trainable low-rank adapter (scaling alpha / rank), freezes the pretrained weights, and routes
-/// <c>query.forward(x)</c> below through the adapter. Add "key" or "output" to Targets to adapt those too.
+/// MiniLM's multi-head self-attention. The [LoRA] attribute is where fine-tuning is configured: the source
+/// generator gives <c>query</c> and <c>value</c> a trainable low-rank adapter (scaling alpha / rank), freezes
+/// the pretrained weights, and routes <c>query.forward(x)</c> below through the adapter. Add "key" to Targets
+/// to adapt it too.
 /// </summary>
 [LoRA(rank: 8, Alpha = 16, Targets = new[] { "query", "value" })]
 public sealed partial class SelfAttention : nn.Module<Tensor, Tensor, Tensor>
 {
-    // Field names are the pretrained weights' names (encoder.layer.N.attention.query, ...).
+    // Field names are HuggingFace's (encoder.layer.N.attention.self.query, ...), so the adapter's keys are
+    // exactly what Python PEFT writes and reads for all-MiniLM-L6-v2.
     private readonly Linear query;
     private readonly Linear key;
     private readonly Linear value;
-    private readonly Linear output;
-    private readonly LayerNorm LayerNorm;
     private readonly int _heads;
     private readonly double _dropout;
 
@@ -29,15 +28,14 @@ public sealed partial class SelfAttention : nn.Module<Tensor, Tensor, Tensor>
         query = nn.Linear(config.HiddenSize, config.HiddenSize);
         key = nn.Linear(config.HiddenSize, config.HiddenSize);
         value = nn.Linear(config.HiddenSize, config.HiddenSize);
-        output = nn.Linear(config.HiddenSize, config.HiddenSize);
-        LayerNorm = nn.LayerNorm(config.HiddenSize, eps: config.LayerNormEps);
         _heads = config.NumHeads;
-        _dropout = config.HiddenDropout;
+        _dropout = config.AttentionDropout;
         RegisterComponents(); // the generated code attaches the LoRA adapters here
     }
 
     /// <param name="hidden">(batch × tokens × hidden).</param>
     /// <param name="padding">(batch × 1 × 1 × tokens) additive mask: 0 for tokens, a large negative number for padding.</param>
+    /// <returns>The attention context, (batch × tokens × hidden).</returns>
     public override Tensor forward(Tensor hidden, Tensor padding)
     {
         using var scope = NewDisposeScope();
@@ -45,8 +43,7 @@ public sealed partial class SelfAttention : nn.Module<Tensor, Tensor, Tensor>
         var k = Heads(key.forward(hidden));
         var v = Heads(value.forward(hidden));
         var attended = nn.functional.scaled_dot_product_attention(q, k, v, padding, training ? _dropout : 0.0);
-        var projected = output.forward(attended.transpose(1, 2).reshape(hidden.shape));
-        return LayerNorm.call(nn.functional.dropout(projected, _dropout, training) + hidden).MoveToOuterDisposeScope();
+        return attended.transpose(1, 2).reshape(hidden.shape).MoveToOuterDisposeScope();
     }
 
     // (batch × tokens × hidden) → (batch × heads × tokens × head size)
