@@ -27,7 +27,7 @@ public sealed partial class PackageUpdateTests(PackedLoraSdk package)
         string feed = Path.Combine(package.Root, "dev-feed");
         string first = Pack(feed, "first pack");
         DotNetCli.Run(BuildInfo.RepoRoot, CommandTimeout, "pack", Path.Combine(BuildInfo.RepoRoot, "templates", "LoraSdk.Templates.csproj"),
-            "-c", BuildInfo.Configuration, "-o", feed, "-nodeReuse:false").ShouldSucceed();
+            "--no-build", "-c", BuildInfo.Configuration, "-o", feed, "-nodeReuse:false").ShouldSucceed();
         string reference = TemplateReference(feed);
         Assert.Equal($"{BuildInfo.LoraSdkVersionPrefix}-dev.*", reference); // floats over local dev packs
 

@@ -21,7 +21,8 @@ public sealed class PublishedAdapterTests(PackedLoraSdk package)
         string published = Path.Combine(package.Root, "shipper-published");
         string name = ConsumerProject.FineTuneName;
 
-        // 1. A first `dotnet publish` builds, trains (after the build's own content copy) and still publishes the adapter.
+        // 1. A first `dotnet publish` (Release, as publish defaults to) builds, trains (after the build's own content
+        //    copy) and still publishes the adapter.
         string log = consumer.Run("publish", "-o", published, "-v:n", "-tl:off").ShouldSucceed().Output;
         Assert.Contains($"{name}: adapter written to", log);
         AssertShipped(published, name, log);
@@ -30,7 +31,7 @@ public sealed class PublishedAdapterTests(PackedLoraSdk package)
 
         // 2. The same prediction from `dotnet run` in the project, the built app from elsewhere, and the published app
         //    from elsewhere with the project folder moved away.
-        string inProject = Logits(DotNetCli.Run(consumer.Directory, CommandTimeout, "run", "--no-build", "--", "predict", Text));
+        string inProject = Logits(DotNetCli.Run(consumer.Directory, CommandTimeout, "run", "--no-build", "-c", "Release", "--", "predict", Text));
         string dll = Path.GetFileName(consumer.ProjectFile).Replace(".csproj", ".dll");
         Assert.Equal(inProject, Logits(DotNetCli.Run(package.Root, CommandTimeout, Path.Combine(consumer.OutputDirectory, dll), "predict", Text)));
         string moved = consumer.Directory + "-moved";
@@ -54,7 +55,7 @@ public sealed class PublishedAdapterTests(PackedLoraSdk package)
 
         // 4. The item removed from the project: the next build deletes its copies from the output (obj/ keeps the adapter).
         File.WriteAllText(consumer.ProjectFile, RemoveFineTuneItem(File.ReadAllText(consumer.ProjectFile)));
-        log = consumer.Build().ShouldSucceed().Output;
+        log = consumer.Build("-c", "Release").ShouldSucceed().Output;
         Assert.False(Directory.Exists(Path.Combine(consumer.OutputDirectory, "lora")), $"the removed item's adapter is still in the output:\n{log}");
         Assert.True(File.Exists(consumer.AdapterModel));
     }

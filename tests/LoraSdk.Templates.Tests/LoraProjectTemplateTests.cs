@@ -37,7 +37,7 @@ public sealed partial class LoraProjectTemplateTests(TemplateFeed feed) : IClass
 
         // README's publish round trip: the published app predicts the same from another folder.
         string published = Path.Combine(feed.Root, "classification-published");
-        DotNetCli.Run(project.Directory, TimeSpan.FromMinutes(8), "publish", "--no-build", "-o", published, "-nodeReuse:false").ShouldSucceed();
+        DotNetCli.Run(project.Directory, TimeSpan.FromMinutes(8), "publish", "--no-build", "-c", "Debug", "-o", published, "-nodeReuse:false").ShouldSucceed();
         Assert.True(File.Exists(Path.Combine(published, "lora", "support-intents", "adapter_model.safetensors")), "the adapter was not published");
         var fromPublished = DotNetCli.Run(feed.Root, TimeSpan.FromMinutes(8), Path.Combine(published, "Acme.Support.dll"), "predict", "my card was charged twice").ShouldSucceed();
         Assert.Equal(line.Value.Trim(), Prediction().Match(fromPublished.Output).Value.Trim());
