@@ -30,8 +30,10 @@ public sealed class BuildTimeFineTuningTests(PackedLoraSdk package)
         Assert.Equal(File.ReadAllBytes(consumer.AdapterModel), File.ReadAllBytes(shipped));
         DateTime firstTraining = File.GetLastWriteTimeUtc(consumer.AdapterModel);
 
-        // 2. Nothing changed: no training, the adapter is untouched.
+        // 2. Nothing changed: no training, the adapter is untouched; a copy deleted from the output comes back.
+        File.Delete(shipped);
         log = consumer.Build().ShouldSucceed().Output;
+        Assert.True(File.Exists(shipped), $"an up-to-date build did not copy the adapter to the output again:\n{log}");
         Assert.Contains($"{ConsumerProject.FineTuneName}: adapter is up to date", log);
         Assert.DoesNotContain($"{ConsumerProject.FineTuneName}: fine-tuning", log);
         Assert.Equal(firstTraining, File.GetLastWriteTimeUtc(consumer.AdapterModel));
