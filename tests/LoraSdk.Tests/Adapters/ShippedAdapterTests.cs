@@ -32,6 +32,8 @@ public class ShippedAdapterTests
         finally
         {
             Directory.Delete(folder, recursive: true);
+            string lora = Path.GetDirectoryName(folder)!;
+            if (!Directory.EnumerateFileSystemEntries(lora).Any()) Directory.Delete(lora);
         }
     }
 
