@@ -7,7 +7,7 @@ internal static class BuildInfo
 {
     public static string RepoRoot => Get(nameof(RepoRoot));
     public static string Configuration => Get(nameof(Configuration));
-    public static string LoraSdkVersion => Get(nameof(LoraSdkVersion));
+    public static string LoraSdkVersionPrefix => Get(nameof(LoraSdkVersionPrefix));
     public static string TorchSharpVersion => Get(nameof(TorchSharpVersion));
 
     /// <summary>The machine's NuGet package folder: consumers use it as a fallback folder so TorchSharp is not downloaded again.</summary>

@@ -25,10 +25,15 @@ public sealed class BuildTimeFineTuningTests(PackedLoraSdk package)
         Assert.Contains($"{ConsumerProject.FineTuneName}: adapter written to", log);
         Assert.True(File.Exists(consumer.AdapterModel), log);
         Assert.True(File.Exists(consumer.AdapterConfig), log);
+        // ... and copies it to the build output, where the app looks for it.
+        string shipped = Path.Combine(consumer.OutputDirectory, "lora", ConsumerProject.FineTuneName, "adapter_model.safetensors");
+        Assert.Equal(File.ReadAllBytes(consumer.AdapterModel), File.ReadAllBytes(shipped));
         DateTime firstTraining = File.GetLastWriteTimeUtc(consumer.AdapterModel);
 
-        // 2. Nothing changed: no training, the adapter is untouched.
+        // 2. Nothing changed: no training, the adapter is untouched; a copy deleted from the output comes back.
+        File.Delete(shipped);
         log = consumer.Build().ShouldSucceed().Output;
+        Assert.True(File.Exists(shipped), $"an up-to-date build did not copy the adapter to the output again:\n{log}");
         Assert.Contains($"{ConsumerProject.FineTuneName}: adapter is up to date", log);
         Assert.DoesNotContain($"{ConsumerProject.FineTuneName}: fine-tuning", log);
         Assert.Equal(firstTraining, File.GetLastWriteTimeUtc(consumer.AdapterModel));
@@ -58,9 +63,11 @@ public sealed class BuildTimeFineTuningTests(PackedLoraSdk package)
         log = consumer.Build("-p:TinyConfig=tiny.json").ShouldSucceed().Output;
         Assert.Contains($"{ConsumerProject.FineTuneName}: step 6/6", log);
         Assert.True(File.Exists(consumer.AdapterModel));
-        // Then `dotnet clean` removes what the build produced.
+        Assert.Equal(File.ReadAllBytes(consumer.AdapterModel), File.ReadAllBytes(shipped)); // the retrained adapter replaced the copy
+        // Then `dotnet clean` removes what the build produced, in obj/ and in the output.
         log = consumer.Clean().ShouldSucceed().Output;
         Assert.False(Directory.Exists(consumer.AdapterDirectory), log);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(Path.GetDirectoryName(shipped))), $"dotnet clean left the adapter in the output:\n{log}");
         // Nor anything the trainer wrote beside it (checkpoints, loss curve).
         Assert.Empty(Directory.GetFileSystemEntries(Path.GetDirectoryName(consumer.AdapterDirectory)!));
     }

@@ -16,16 +16,7 @@ internal sealed class ConsumerProject
     {
         Directory = Path.Combine(package.Root, name);
         System.IO.Directory.CreateDirectory(Path.Combine(Directory, "data"));
-        File.WriteAllText(Path.Combine(Directory, "NuGet.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="lorasdk-feed" value="{package.Feed}" />
-                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-              </packageSources>
-            </configuration>
-            """);
+        NuGetConfig.Write(Directory, package.Feed);
         File.WriteAllText(Path.Combine(Directory, name + ".csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -62,6 +53,13 @@ internal sealed class ConsumerProject
     public string AdapterModel => Path.Combine(AdapterDirectory, "adapter_model.safetensors");
 
     public string AdapterConfig => Path.Combine(AdapterDirectory, "adapter_config.json");
+
+    /// <summary>The build output folder (bin/Debug/net10.0/&lt;rid&gt;/), where the targets copy the adapter to lora/&lt;name&gt;/.</summary>
+    public string OutputDirectory => Path.GetDirectoryName(
+        System.IO.Directory.GetFiles(Path.Combine(Directory, "bin"), Path.GetFileName(Directory) + ".dll", SearchOption.AllDirectories)
+            .Single(f => !f.Contains($"{Path.DirectorySeparatorChar}publish{Path.DirectorySeparatorChar}")))!;
+
+    public string ProjectFile => Path.Combine(Directory, Path.GetFileName(Directory) + ".csproj");
 
     public void WriteDataset(string text)
     {

@@ -2,19 +2,36 @@ namespace LoraSdk.EndToEnd.Tests;
 
 /// <summary>
 /// The consumer's sources: a tiny intent classifier whose layers get LoRA adapters from the [LoRA]
-/// generator, trained by LoraSdk hosting when the program is started with the `train` command.
+/// generator, trained by LoraSdk hosting when the program is started with the `train` command; `predict` prints
+/// the logits of the model with the adapter the build put next to the app.
 /// </summary>
 internal static class ConsumerSources
 {
     public const string Program = """
+        using System.Globalization;
         using Consumer;
+        using LoraSdk;
+        using LoraSdk.Data;
         using LoraSdk.Hosting;
         using LoraSdk.Training;
         using Microsoft.Extensions.Hosting;
+        using TorchSharp;
 
+        if (args is ["predict", var text])
+        {
+            // The adapter the build copied next to the app; the base weights come from the training seed.
+            torch.manual_seed(7);
+            using var model = new IntentClassifier(new ByteTokenizer().VocabularySize, 2);
+            model.LoadShippedAdapter("tiny");
+            model.eval();
+            long[] ids = [.. new ByteTokenizer().Encode(text).Select(id => (long)id)];
+            using var logits = model.call(torch.tensor(ids).unsqueeze(0));
+            Console.WriteLine("logits " + string.Join(" ", logits.data<float>().ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
+            return 0;
+        }
         if (args is not ["train", ..])
         {
-            Console.WriteLine("usage: Consumer train [--LoRA:Key=Value ...]");
+            Console.WriteLine("usage: Consumer train [--LoRA:Key=Value ...] | predict <text>");
             return 0;
         }
         var builder = Host.CreateApplicationBuilder(args[1..]);

@@ -58,6 +58,22 @@ public sealed class PackageLayoutTests(PackedLoraSdk package)
     }
 
     [Fact]
+    public void Carries_a_readme_and_the_usual_metadata()
+    {
+        XDocument nuspec = ReadNuspec();
+        XNamespace ns = nuspec.Root!.Name.Namespace;
+        var metadata = nuspec.Root.Element(ns + "metadata")!;
+        using var zip = ZipFile.OpenRead(package.PackagePath);
+
+        Assert.Equal("README.md", (string?)metadata.Element(ns + "readme"));
+        Assert.NotNull(zip.GetEntry("README.md"));
+        Assert.Equal("MIT", (string?)metadata.Element(ns + "license"));
+        Assert.False(string.IsNullOrWhiteSpace((string?)metadata.Element(ns + "description")));
+        Assert.Contains("lora", ((string?)metadata.Element(ns + "tags"))!.Split(' '));
+        Assert.Equal("git", (string?)metadata.Element(ns + "repository")?.Attribute("type"));
+    }
+
+    [Fact]
     public void The_cuda_backend_uses_the_same_TorchSharp_version_as_the_cpu_dependency()
     {
         using var zip = ZipFile.OpenRead(package.PackagePath);

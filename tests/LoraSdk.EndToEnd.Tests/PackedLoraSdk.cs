@@ -11,7 +11,7 @@ public sealed class PackedLoraSdk : IDisposable
         Root = Path.Combine(Path.GetTempPath(), "lorasdk-e2e-" + Guid.NewGuid().ToString("N")[..12]);
         Feed = Path.Combine(Root, "feed");
         Directory.CreateDirectory(Feed);
-        Version = $"{BuildInfo.LoraSdkVersion}-e2e.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
+        Version = $"{BuildInfo.LoraSdkVersionPrefix}-e2e.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
         DotNetCli.Run(BuildInfo.RepoRoot, TimeSpan.FromMinutes(3),
             "pack", Path.Combine(BuildInfo.RepoRoot, "src", "LoraSdk", "LoraSdk.csproj"),
             "--no-build", "-c", BuildInfo.Configuration, "-o", Feed, $"-p:PackageVersion={Version}", "-nodeReuse:false")

@@ -5,7 +5,7 @@ namespace LoraSdk.Templates.Tests;
 
 /// <summary>
 /// `dotnet new lora-project` from the packed template: each task's project trains on `dotnet build`, predicts
-/// with `dotnet run`, and skips training on a second build; the parameters change the generated files, and
+/// with `dotnet run` (and, published, from another folder), and skips training on a second build; the parameters change the generated files, and
 /// invalid values get the template engine's own error. One packed feed and hive for the whole class.
 /// </summary>
 public sealed partial class LoraProjectTemplateTests(TemplateFeed feed) : IClassFixture<TemplateFeed>
@@ -34,6 +34,13 @@ public sealed partial class LoraProjectTemplateTests(TemplateFeed feed) : IClass
         Assert.True(line.Success, $"predict printed no 'label (confidence x %)' line:\n{prediction.Output}");
         Assert.Contains(line.Groups["label"].Value, Intents);
         Assert.Equal("billing", line.Groups["label"].Value);
+
+        // README's publish round trip: the published app predicts the same from another folder.
+        string published = Path.Combine(feed.Root, "classification-published");
+        DotNetCli.Run(project.Directory, TimeSpan.FromMinutes(8), "publish", "--no-build", "-c", "Debug", "-o", published, "-nodeReuse:false").ShouldSucceed();
+        Assert.True(File.Exists(Path.Combine(published, "lora", "support-intents", "adapter_model.safetensors")), "the adapter was not published");
+        var fromPublished = DotNetCli.Run(feed.Root, TimeSpan.FromMinutes(8), Path.Combine(published, "Acme.Support.dll"), "predict", "my card was charged twice").ShouldSucceed();
+        Assert.Equal(line.Value.Trim(), Prediction().Match(fromPublished.Output).Value.Trim());
 
         AssertSecondBuildSkipsTraining(project, "support-intents");
     }

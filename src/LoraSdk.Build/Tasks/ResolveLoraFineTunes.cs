@@ -13,7 +13,8 @@ namespace LoraSdk.Build.Tasks
     /// so the <c>LoraFineTune</c> target can skip training when nothing changed. Reads the item's
     /// configuration file (<c>appsettings.json</c> by default) for options the item does not override.
     /// Adds metadata: <c>LoraSdkOutput</c> (adapter folder), <c>LoraSdkAdapterFiles</c>,
-    /// <c>LoraSdkInputs</c> (config + data files) and <c>LoraSdkOwnsOutput</c> (folder under obj/, removed by clean).
+    /// <c>LoraSdkInputs</c> (config + data files) and <c>LoraSdkOwnsOutput</c> (folder under obj/, removed by clean);
+    /// <see cref="Shipped"/> lists what each adapter puts into the build and publish output.
     /// </summary>
     public sealed class ResolveLoraFineTunes : Task
     {
@@ -37,6 +38,14 @@ namespace LoraSdk.Build.Tasks
         [Output]
         public ITaskItem[] Resolved { get; private set; } = Array.Empty<ITaskItem>();
 
+        /// <summary>
+        /// The files each adapter ships with the app (<see cref="ShippedAdapterFiles"/>): the adapter files and the
+        /// loss curve, with <c>TargetPath</c> = <c>lora/&lt;name&gt;/...</c> relative to the output and publish folders.
+        /// They need not exist yet (training runs after the compile).
+        /// </summary>
+        [Output]
+        public ITaskItem[] Shipped { get; private set; } = Array.Empty<ITaskItem>();
+
         public override bool Execute()
         {
             var resolved = new List<ITaskItem>();
@@ -56,12 +65,19 @@ namespace LoraSdk.Build.Tasks
                 resolved.Add(result);
             }
             Resolved = resolved.ToArray();
+            Shipped = resolved.SelectMany(r => ShippedAdapterFiles.For(r.ItemSpec, r.GetMetadata("LoraSdkOutput"))).ToArray();
             return !Log.HasLoggedErrors;
         }
 
         private ITaskItem? Resolve(ITaskItem item)
         {
             string name = item.ItemSpec;
+            if (!ShippedAdapterFiles.IsValidName(name))
+            {
+                Log.LogError(null, "LORA124", null, null, 0, 0, 0, 0,
+                    $"LoraFineTune '{name}': the item's name names its adapter folder in the output (lora/<name>/), so it must be a plain folder name (no path separators, not '.' or '..').");
+                return null;
+            }
             string configName = item.GetMetadata(FineTuneItem.ConfigMetadata);
             bool configExplicit = configName.Length > 0;
             string configPath = Path.GetFullPath(Path.Combine(ProjectDirectory, configExplicit ? configName : FineTuneItem.DefaultConfig));

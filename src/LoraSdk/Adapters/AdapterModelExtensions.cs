@@ -60,4 +60,19 @@ public static class AdapterModelExtensions
     /// </summary>
     public static void LoadAdapter(this nn.Module model, string directory, string name) =>
         MultiAdapterFolders.LoadNamed(model, directory, name);
+
+    /// <summary>
+    /// Loads the adapter that the build trained for <c>&lt;LoraFineTune Include="<paramref name="name"/>" /&gt;</c>
+    /// from <see cref="ShippedAdapter.Directory"/> (next to the app). When it is not there, the
+    /// <see cref="DirectoryNotFoundException"/> says where it looked and how the adapter gets there.
+    /// </summary>
+    public static void LoadShippedAdapter(this nn.Module model, string name)
+    {
+        string directory = ShippedAdapter.Directory(name);
+        if (!ShippedAdapter.Exists(name))
+            throw new DirectoryNotFoundException(
+                $"No adapter '{name}' next to the app: {directory} holds no {AdapterConfig.FileName} + {WeightsFileName}. " +
+                $"Build the project (its <LoraFineTune Include=\"{name}\" /> item trains the adapter and copies it there), or publish it with `dotnet publish`.");
+        MultiAdapterFolders.Load(model, directory);
+    }
 }

@@ -145,6 +145,36 @@ public sealed class ResolveLoraFineTunesTests : IDisposable
         Assert.Contains("'a' and 'b'", error.Message);
     }
 
+    [Fact]
+    public void Lists_the_adapter_files_and_loss_curve_to_ship_under_lora_and_the_item_name()
+    {
+        var task = CreateTask(new TaskItem("intents"));
+        Assert.True(task.Execute(), _engine.Log);
+
+        string adapter = Full("obj/lora/intents");
+        Assert.Equal(new[]
+            {
+                (adapter + "/adapter_model.safetensors", "lora/intents/adapter_model.safetensors"),
+                (adapter + "/adapter_config.json", "lora/intents/adapter_config.json"),
+                (adapter + ".loss.svg", "lora/intents.loss.svg"),
+            }.Select(p => (p.Item1.Replace('/', Path.DirectorySeparatorChar), p.Item2.Replace('/', Path.DirectorySeparatorChar))),
+            task.Shipped.Select(i => (i.ItemSpec, i.GetMetadata("TargetPath"))));
+        Assert.All(task.Shipped, i => Assert.Equal("intents", i.GetMetadata("LoraFineTune")));
+    }
+
+    [Theory]
+    [InlineData("../escape")]
+    [InlineData("a/b")]
+    [InlineData("..")]
+    public void A_name_that_is_not_one_folder_name_is_an_error(string name)
+    {
+        Assert.False(CreateTask(new TaskItem(name)).Execute());
+
+        var error = Assert.Single(_engine.Errors);
+        Assert.Equal("LORA124", error.Code);
+        Assert.Contains($"'{name}'", error.Message);
+    }
+
     private ITaskItem ResolveSingle(ITaskItem item)
     {
         var task = CreateTask(item);

@@ -23,8 +23,8 @@ switch (args)
     }
     case ["predict", var text, .. var settings]:
     {
-        var builder = Host.CreateApplicationBuilder(settings);
-        builder.Services.AddOptions<LoraFineTuningOptions>().BindConfiguration(LoraFineTuningOptions.SectionName);
+        // Configuration and the adapter come from the app's own folder (bin/... or the publish folder), not the working directory.
+        var builder = LoraAppHost.CreateApplicationBuilder(settings);
         builder.Services.AddSingleton<IntentPredictor>();
         using var host = builder.Build();
         return host.Services.GetRequiredService<IntentPredictor>().Run(text);

@@ -20,8 +20,8 @@ switch (args)
     }
     case ["predict", var prompt, .. var settings]:
     {
-        var builder = Host.CreateApplicationBuilder(settings);
-        builder.Services.AddOptions<LoraFineTuningOptions>().BindConfiguration(LoraFineTuningOptions.SectionName);
+        // Configuration and the adapter come from the app's own folder (bin/... or the publish folder), not the working directory.
+        var builder = LoraAppHost.CreateApplicationBuilder(settings);
         builder.Services.AddSingleton<TextGenerator>();
         using var host = builder.Build();
         return host.Services.GetRequiredService<TextGenerator>().Run(prompt);

@@ -15,12 +15,15 @@ namespace Company.LoraProject.Prediction;
 /// </summary>
 public sealed class IntentPredictor(IOptions<LoraFineTuningOptions> options)
 {
+    /// <summary>The csproj's LoraFineTune item: the build copies its adapter to lora/support-intents/ next to the app.</summary>
+    private const string AdapterName = "support-intents";
+
     public int Run(string text)
     {
         var o = options.Value;
-        if (!File.Exists(Path.Combine(o.Output, AdapterModelExtensions.WeightsFileName)))
+        if (!ShippedAdapter.Exists(AdapterName))
         {
-            Console.Error.WriteLine($"No adapter in {Path.GetFullPath(o.Output)}: run `dotnet build` (or `dotnet run -- train`) first.");
+            Console.Error.WriteLine($"No adapter in {ShippedAdapter.Directory(AdapterName)}: run `dotnet build` (or `dotnet publish`) first.");
             return 1;
         }
         if (o.Threads > 0) torch.set_num_threads(o.Threads);
@@ -29,7 +32,7 @@ public sealed class IntentPredictor(IOptions<LoraFineTuningOptions> options)
         var labels = Labels(o);
 
         using var model = SupportTicketClassifier.FromPretrained(labels.Count);
-        if (!model.TryLoadAdapter(o.Output, out string problem))
+        if (!model.TryLoadAdapter(ShippedAdapter.Directory(AdapterName), out string problem))
         {
             // A damaged or mismatched adapter is the user's to rebuild, not a crash: say what and how, no stack trace.
             Console.Error.WriteLine($"error: cannot use the adapter: {problem}");

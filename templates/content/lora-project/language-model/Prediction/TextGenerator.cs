@@ -14,20 +14,23 @@ namespace Company.LoraProject.Prediction;
 /// </summary>
 public sealed class TextGenerator(IOptions<LoraFineTuningOptions> options)
 {
+    /// <summary>The csproj's LoraFineTune item: the build copies its adapter to lora/text-style/ next to the app.</summary>
+    private const string AdapterName = "text-style";
+
     private const int MaxNewBytes = 120;
     private const double Temperature = 0.7;
 
     public int Run(string prompt)
     {
         var o = options.Value;
-        if (!File.Exists(Path.Combine(o.Output, AdapterModelExtensions.WeightsFileName)))
+        if (!ShippedAdapter.Exists(AdapterName))
         {
-            Console.Error.WriteLine($"No adapter in {Path.GetFullPath(o.Output)}: run `dotnet build` (or `dotnet run -- train`) first.");
+            Console.Error.WriteLine($"No adapter in {ShippedAdapter.Directory(AdapterName)}: run `dotnet build` (or `dotnet publish`) first.");
             return 1;
         }
         if (o.Threads > 0) torch.set_num_threads(o.Threads);
         using var model = TinyLanguageModel.Create();
-        if (!model.TryLoadAdapter(o.Output, out string problem))
+        if (!model.TryLoadAdapter(ShippedAdapter.Directory(AdapterName), out string problem))
         {
             // A damaged or mismatched adapter is the user's to rebuild, not a crash: say what and how, no stack trace.
             Console.Error.WriteLine($"error: cannot use the adapter: {problem}");
