@@ -33,9 +33,9 @@ public sealed partial class BasicBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = FrozenBatchNorm.Apply(bn1, conv1.forward(input)).relu_();
+        var x = FrozenBatchNorm.Apply(bn1, conv1.forward(input)).relu();
         x = FrozenBatchNorm.Apply(bn2, conv2.forward(x));
         var shortcut = downsample is null ? input : downsample.call(input);
-        return x.add_(shortcut).relu_().MoveToOuterDisposeScope();
+        return x.add(shortcut).relu().MoveToOuterDisposeScope();
     }
 }
