@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 namespace LoraSdk.Models.Tests;
 
 /// <summary>ResNet-18's adapters: PEFT/torchvision names, routing (downsample included), merge and import checks.</summary>
+[Collection(ResNetCollection.Name)]
 public sealed class ResNetLoraTests
 {
     [Fact]
