@@ -36,4 +36,9 @@ static int Run(string[] overrides, Func<FineTuneSettings, int> command)
         Console.Error.WriteLine(e.Message);
         return 1;
     }
+    catch (InvalidOperationException e) // e.g. a non-finite training loss: one MSBuild-style error line, no stack trace
+    {
+        Console.Error.WriteLine($"error LORA231: {e.Message}");
+        return 1;
+    }
 }
