@@ -16,4 +16,18 @@ public static class BaseParameterExtensions
             .Where(p => !adapterPrefixes.Any(prefix => p.name.StartsWith(prefix, StringComparison.Ordinal)))
             .ToDictionary(p => p.name, p => (Tensor)p.parameter, StringComparer.Ordinal);
     }
+
+    /// <summary>
+    /// <see cref="BaseParameters"/> plus the floating-point buffers (batch-norm running statistics): everything
+    /// a pretrained checkpoint sets. Integer buffers (<c>num_batches_tracked</c>) are left out.
+    /// </summary>
+    public static Dictionary<string, Tensor> BaseState(this nn.Module model)
+    {
+        var state = model.BaseParameters();
+        foreach (var (name, buffer) in model.named_buffers())
+        {
+            if (buffer.is_floating_point()) state[name] = buffer;
+        }
+        return state;
+    }
 }

@@ -9,7 +9,9 @@ namespace LoraSdk.Models;
 /// </summary>
 internal static class WeightLoader
 {
-    public static ImportReport Load(nn.Module model, IReadOnlyDictionary<string, SourceTensor> weights, string source, IReadOnlyList<string> ignored)
+    /// <param name="targets">What to write, by path; default <see cref="BaseParameterExtensions.BaseParameters"/>.</param>
+    public static ImportReport Load(nn.Module model, IReadOnlyDictionary<string, SourceTensor> weights, string source, IReadOnlyList<string> ignored,
+        IReadOnlyDictionary<string, Tensor>? targets = null)
     {
         var adapters = model.LoraAdapters();
         var merged = adapters.FirstOrDefault(a => a.Adapter.IsMerged);
@@ -17,7 +19,7 @@ internal static class WeightLoader
             throw new InvalidOperationException(
                 $"Cannot import base weights while the LoRA adapter of '{merged.Path}' is merged into them; call UnmergeLoRA() first.");
 
-        var targets = model.BaseParameters();
+        targets ??= model.BaseParameters();
         var missing = targets.Keys.Where(name => !weights.ContainsKey(name)).ToList();
         if (missing.Count > 0)
             throw new WeightImportException(source,

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using System.Globalization;
+using LoraSdk.Models;
+using static TorchSharp.torch;
+
+namespace LoraSdk.Bench.ResNet;
+
+/// <summary>
+/// Inference forward time of the base network (adapters disabled), the unmerged LoRA model (the extra low-rank
+/// convolutions run) and the merged one (scaling·B·A folded into the weights), on the same input, interleaved
+/// rounds so that load drifts hit all three alike.
+/// </summary>
+internal static class InferenceSpeedBench
+{
+    public static int Run(Arguments a)
+    {
+        int batch = a.Int("batch", 16), side = a.Int("size", 224), rounds = a.Int("rounds", 10);
+        var (model, preprocessing) = Pretrained.Load(a);
+        using var _ = model;
+        using var __ = preprocessing;
+        using (no_grad())
+        {
+            // Non-zero B, as after training (B starts at zero, which would make the update trivially cheap to skip).
+            foreach (var (name, p) in model.LoraParameters().Where(p => p.Name.Contains("lora_B"))) p.normal_(0, 0.01);
+        }
+        model.eval();
+        using var images = rand(batch, 3, side, side) * 255;
+        using var input = preprocessing.Apply(images);
+
+        var timings = new Dictionary<string, List<double>> { ["base"] = [], ["unmerged"] = [], ["merged"] = [] };
+        using var noGrad = no_grad();
+        for (int round = 0; round <= rounds; round++)
+        {
+            foreach (var variant in timings.Keys)
+            {
+                double seconds = Time(model, input, variant);
+                if (round > 0) timings[variant].Add(seconds); // round 0 warms up
+            }
+        }
+        double Median(string v) => timings[v].Order().ElementAt(timings[v].Count / 2);
+        Console.WriteLine("| variant | median forward | vs base |");
+        foreach (var variant in timings.Keys)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {variant} | {1000 * Median(variant):F1} ms | {Median(variant) / Median("base"):F3}× |"));
+        return 0;
+    }
+
+    private static double Time(ResNet18 model, Tensor input, string variant)
+    {
+        IDisposable? disabled = variant == "base" ? model.DisableLoRA() : null;
+        if (variant == "merged") model.MergeLoRA();
+        var clock = Stopwatch.StartNew();
+        using (var output = model.call(input)) { }
+        double seconds = clock.Elapsed.TotalSeconds;
+        if (variant == "merged") model.UnmergeLoRA();
+        disabled?.Dispose();
+        return seconds;
+    }
+}
