@@ -42,7 +42,7 @@ public sealed class Downsample : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var sampled = _stride == 1 ? input.alias() : input[.., .., TensorIndex.Slice(step: _stride), TensorIndex.Slice(step: _stride)];
-        using var projected = LoraRouter.Forward(_conv, sampled);
+        using var projected = LoraRouter.Forward(_conv, sampled, "LoraSdk.Models.Downsample.0");
         return FrozenBatchNorm.Apply(_norm, projected);
     }
 }
