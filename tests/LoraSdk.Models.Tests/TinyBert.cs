@@ -67,6 +67,20 @@ internal static class TinyBert
         return proto;
     }
 
+    /// <summary>
+    /// A second model with <paramref name="model"/>'s base weights copied in, not drawn again from a seed: tests run in
+    /// parallel and share torch's global generator, so two seeded draws need not match.
+    /// </summary>
+    public static BertModel CopyOf(BertModel model)
+    {
+        var copy = new BertModel(Config);
+        using var _ = no_grad();
+        var source = model.BaseParameters();
+        foreach (var (name, p) in copy.BaseParameters()) p.copy_(source[name]);
+        copy.eval();
+        return copy;
+    }
+
     public static void AssertSameWeights(BertModel expected, BertModel actual)
     {
         var a = expected.BaseParameters();

@@ -14,6 +14,13 @@ internal sealed class GeneratedProject(string directory, string adapterName)
 
     public string LossCurve => AdapterDirectory + ".loss.svg";
 
+    /// <summary>The copy the build ships next to the app (<c>bin/…/lora/&lt;name&gt;</c>), which <c>predict</c> reads.</summary>
+    public string ShippedAdapterDirectory =>
+        System.IO.Directory.GetDirectories(Path.Combine(Directory, "bin"), adapterName, SearchOption.AllDirectories)
+            .Single(d => Path.GetFileName(Path.GetDirectoryName(d)) == "lora");
+
+    public string ShippedAdapterModel => Path.Combine(ShippedAdapterDirectory, "adapter_model.safetensors");
+
     public string Read(string relativePath) => File.ReadAllText(Path.Combine(Directory, relativePath));
 
     public DotNetCli.Result Build() => DotNetCli.Run(Directory, CommandTimeout, "build", "-nodeReuse:false", "-v:n", "-tl:off");
