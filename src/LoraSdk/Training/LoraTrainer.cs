@@ -12,9 +12,9 @@ namespace LoraSdk.Training;
 /// <summary>
 /// Fine-tunes the LoRA parameters (and <see cref="TrainerOptions.ModulesToSave"/>) of a model with AdamW,
 /// warm-up and decay, clipping, accumulation, evaluation, early stopping and exactly resumable checkpoints.
-/// Every step (and each micro-batch in it) runs in its own dispose scope, and every
-/// <see cref="TrainerOptions.ReleaseMemoryEvery"/> steps the C heap's free pages go back to the system, so memory
-/// stays flat over long runs under the allocator's default settings.
+/// Every step (and each micro-batch in it) runs in its own dispose scope, so memory stays flat over long runs under
+/// the allocator's default settings; with <see cref="TrainerOptions.ReleaseMemoryEvery"/> the C heap's free pages
+/// also go back to the system every that many steps.
 /// </summary>
 public sealed class LoraTrainer
 {

@@ -62,9 +62,11 @@ public sealed record TrainerOptions
     /// <summary>
     /// Every this many steps, after the step's tensors are freed, give the C heap's free pages back to the system
     /// (glibc <c>malloc_trim</c>; a no-op elsewhere): keeps the resident set from creeping up as the heap
-    /// fragments. 0 never. Rarely enough that re-touching the released pages costs nothing measurable.
+    /// fragments. 0 (the default) never: measured on the memory benchmark, trimming every 50 steps made steps
+    /// 1.2–1.4× slower (the released pages are faulted in again) while RSS stayed flat without it
+    /// (docs/benchmarks.md); set it for a long run whose resident set does creep up.
     /// </summary>
-    public int ReleaseMemoryEvery { get; init; } = 50;
+    public int ReleaseMemoryEvery { get; init; }
 
     /// <summary>Continue from <c>&lt;CheckpointDirectory&gt;/last</c> when it exists.</summary>
     public bool Resume { get; init; } = true;
