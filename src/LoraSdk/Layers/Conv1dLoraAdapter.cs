@@ -10,27 +10,13 @@ namespace LoraSdk;
 /// Adapter files name them <c>lora_A.weight</c> (r × in × k) and <c>lora_B.weight</c> (out × r × 1).
 /// Grouped convolutions are not supported.
 /// </summary>
-public sealed class Conv1dLoraAdapter : LoraAdapter
+public sealed class Conv1dLoraAdapter : ConvolutionLoraAdapter
 {
-    private readonly Conv1d _target;
-    private readonly Conv1d _loraA;
-    private readonly Conv1d _loraB;
-
     public Conv1dLoraAdapter(string targetName, Conv1d target, LoraOptions options)
-        : base(targetName, target, options)
+        : base(targetName, target, options,
+            (device, dtype) => CreateDown(target, options.Rank, device, dtype),
+            (device, dtype) => nn.Conv1d(options.Rank, target.out_channels, 1, bias: false, device: device, dtype: dtype))
     {
-        if (target.groups != 1)
-            throw new NotSupportedException($"LoRA target '{targetName}': grouped convolutions (groups = {target.groups}) are not supported.");
-        _target = target;
-        var device = target.weight!.device;
-        var dtype = target.weight.dtype;
-        // Laid out on the meta device (no random draws), then given real weights: ResetLoraParameters draws A once.
-        _loraA = LoraInitializer.WithUninitialisedWeight(CreateDown(target, options.Rank, LoraInitializer.Meta, dtype), device, dtype);
-        _loraB = LoraInitializer.WithUninitialisedWeight(
-            nn.Conv1d(options.Rank, target.out_channels, 1, bias: false, device: LoraInitializer.Meta, dtype: dtype), device, dtype);
-        register_module("lora_A", _loraA);
-        register_module("lora_B", _loraB);
-        ResetLoraParameters();
     }
 
     /// <summary>A: the target's geometry with r output channels (its padding rule when it has no numeric padding).</summary>
@@ -46,27 +32,6 @@ public sealed class Conv1dLoraAdapter : LoraAdapter
     }
 
     public override LoraLayerKind Kind => LoraLayerKind.Conv1d;
-    public override long InFeatures => _target.in_channels;
-    public override long OutFeatures => _target.out_channels;
-    public override Tensor BaseWeight => _target.weight!;
-
-    /// <summary>A, shape (r × in × k).</summary>
-    public Tensor LoraA => _loraA.weight!;
-
-    /// <summary>B, shape (out × r × 1).</summary>
-    public Tensor LoraB => _loraB.weight!;
-
-    public override IReadOnlyList<(string Name, Tensor Parameter)> ParameterNames =>
-        [("lora_A.weight", LoraA), ("lora_B.weight", LoraB)];
-
-    public override Tensor BaseForward(Tensor input) => _target.forward(input);
-
-    public override Tensor LowRankForward(Tensor input)
-    {
-        using var dropped = Dropout(input);
-        using var down = _loraA.forward(dropped);
-        return _loraB.forward(down);
-    }
 
     /// <summary>B∘A as one kernel (out × in × k): B (out × r) times A flattened to r × (in·k).</summary>
     public override Tensor DeltaWeight()
@@ -76,7 +41,4 @@ public sealed class Conv1dLoraAdapter : LoraAdapter
         using var combined = b.matmul(a);
         return combined.view(BaseWeight.shape).mul(Scaling);
     }
-
-    public override void ResetLoraParameters() =>
-        LoraInitializer.Reset(Options.Init, LoraA, LoraB, Rank, Scaling, BaseWeight, OutFeatures);
 }
