@@ -23,29 +23,3 @@ public sealed record DatasetReadOptions
 
     public TextFileMode TextMode { get; init; } = TextFileMode.Lines;
 }
-
-/// <summary>Reads any supported data file.</summary>
-public static class DatasetReader
-{
-    public static IReadOnlyList<TextRecord> Read(string path, DatasetReadOptions? options = null)
-    {
-        options ??= new DatasetReadOptions();
-        var records = ResolveFormat(path, options.Format) switch
-        {
-            DatasetFormat.Jsonl => JsonlReader.Read(path, options.TextField, options.LabelField),
-            DatasetFormat.Csv => CsvReader.Read(path, options.TextField, options.LabelField),
-            _ => PlainTextReader.Read(path, options.TextMode),
-        };
-        if (records.Count == 0)
-            throw new LoraInputException(LoraErrorCodes.EmptyFile, path, 1, 1, "the data file has no examples.");
-        return records;
-    }
-
-    public static DatasetFormat ResolveFormat(string path, DatasetFormat format) =>
-        format != DatasetFormat.Auto ? format : Path.GetExtension(path).ToLowerInvariant() switch
-        {
-            ".jsonl" or ".json" or ".ndjson" => DatasetFormat.Jsonl,
-            ".csv" => DatasetFormat.Csv,
-            _ => DatasetFormat.Text,
-        };
-}

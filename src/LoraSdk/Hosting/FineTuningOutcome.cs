@@ -2,21 +2,6 @@ using LoraSdk.Training;
 
 namespace LoraSdk.Hosting;
 
-/// <summary>Process exit codes of a fine-tuning host (the build step relies on them).</summary>
-public static class FineTuningExitCodes
-{
-    public const int Success = 0;
-
-    /// <summary>An unexpected failure (logged).</summary>
-    public const int Failed = 1;
-
-    /// <summary>Bad data or options, reported as <c>LORA2xx</c> lines before training started.</summary>
-    public const int InvalidInput = 2;
-
-    /// <summary>Stopped by Ctrl+C or SIGTERM after writing a checkpoint (128 + SIGINT, as shells report it).</summary>
-    public const int Cancelled = 130;
-}
-
 /// <summary>How the fine-tuning service ended; read by <see cref="LoraHostExtensions.RunLoraFineTuningAsync"/>.</summary>
 public sealed class FineTuningOutcome
 {

@@ -1,0 +1,24 @@
+namespace LoraSdk.Training;
+
+/// <summary>Receives the trainer's progress; every method is optional.</summary>
+public interface ITrainingObserver
+{
+    void OnStep(StepProgress progress) { }
+
+    void OnEvaluation(EvaluationResult evaluation) { }
+
+    void OnCheckpoint(string directory) { }
+
+    /// <summary>Called once when a run continues from a checkpoint.</summary>
+    void OnResumed(int step, string directory) { }
+
+    /// <summary>Called when a checkpoint exists but belongs to another run (seed, length or data differ); training starts over.</summary>
+    void OnCheckpointIgnored(string directory, string reason) { }
+
+    /// <summary>
+    /// Called when the checkpoint cannot be used (<paramref name="file"/> is missing, cut short, changed or holds
+    /// impossible values: <paramref name="problem"/>). Training starts over; the damaged checkpoint folder was
+    /// moved to <paramref name="keptAs"/>.
+    /// </summary>
+    void OnCheckpointDamaged(string file, string problem, string keptAs) { }
+}
