@@ -50,7 +50,7 @@ public sealed class IncrementalTests
 
         var result = driver.GetRunResult().Results.Single();
         var reasons = result.TrackedSteps[LoraGenerator.ModelStep].SelectMany(s => s.Outputs)
-            .ToDictionary(o => ((LoraSdk.Generators.Model.LoraClassModel)o.Value).DisplayName, o => o.Reason);
+            .ToDictionary(o => ((LoraSdk.Generators.Records.LoraClassModel)o.Value).DisplayName, o => o.Reason);
         Assert.Equal(IncrementalStepRunReason.Modified, reasons["Demo.First"]);
         Assert.Contains(reasons["Demo.Second"], new[] { IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged });
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using LoraSdk.Generators.Diagnostics;
 using LoraSdk.Generators.Parsing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;

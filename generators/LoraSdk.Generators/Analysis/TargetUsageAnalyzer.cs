@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Linq;
+using LoraSdk.Generators.Diagnostics;
 using LoraSdk.Generators.Parsing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -9,9 +10,8 @@ using Microsoft.CodeAnalysis.Operations;
 namespace LoraSdk.Generators.Analysis;
 
 /// <summary>
-/// LORA006: a LoRA target may only be called (<c>target.forward(x)</c> / <c>target.call(x)</c>, also through
-/// <c>?.</c>, a collection element or a <c>foreach</c> variable, inside its class or a generated [LoRA] class
-/// derived from it, which the generator intercepts), read through (<c>target.weight</c>), null-checked, formatted,
+/// LORA006: a LoRA target may only be called (the <see cref="RoutableCalls"/>, also through <c>?.</c>, inside its
+/// class or a generated [LoRA] class derived from it, which the generator intercepts), read through (<c>target.weight</c>), null-checked, formatted,
 /// and assigned in a constructor. Any other use could run the layer without its adapter, so it is an error, never
 /// a silent bypass. LORA009: its weight computed with directly (<see cref="WeightFlow"/>).
 /// </summary>
@@ -44,7 +44,7 @@ public sealed class TargetUsageAnalyzer : DiagnosticAnalyzer
                     && SymbolEqualityComparer.Default.Equals(t.Member, reference.Member.OriginalDefinition));
                 if (target is null) return;
                 var rules = new TargetUseRules(target, owner, operationContext.ContainingSymbol, t => ResolutionOf(t, operationContext));
-                Report(operationContext, rules.Check(reference, CallSiteFinder.IsCollection(target)), target, owner);
+                Report(operationContext, rules.Check(reference, RoutableCalls.IsCollection(target)), target, owner);
             }, OperationKind.FieldReference, OperationKind.PropertyReference);
 
             // A foreach variable over a collection target is one of its layers: the same rules apply to it.
@@ -53,11 +53,11 @@ public sealed class TargetUsageAnalyzer : DiagnosticAnalyzer
                 var reference = (ILocalReferenceOperation)operationContext.Operation;
                 // The layer variable only: not its declaration, nor a ModuleDict entry's key.
                 if (reference.IsDeclaration || !TargetUseRules.IsModule(reference.Local.Type)) return;
-                if (CallSiteFinder.ForEachCollection(reference.Local, operationContext.CancellationToken) is not { } collection) return;
+                if (RoutableCalls.ForEachCollection(reference.Local, operationContext.CancellationToken) is not { } collection) return;
                 var symbol = reference.SemanticModel?.GetSymbolInfo(collection, operationContext.CancellationToken).Symbol;
                 var owner = symbol?.ContainingType?.OriginalDefinition;
                 if (owner is null || ResolutionOf(owner, operationContext) is not { } resolution) return;
-                var target = resolution.Targets.FirstOrDefault(t => !t.Inherited && CallSiteFinder.IsCollection(t)
+                var target = resolution.Targets.FirstOrDefault(t => !t.Inherited && RoutableCalls.IsCollection(t)
                     && SymbolEqualityComparer.Default.Equals(t.Member, symbol!.OriginalDefinition));
                 if (target is null) return;
                 var rules = new TargetUseRules(target, owner, operationContext.ContainingSymbol, t => ResolutionOf(t, operationContext));
@@ -70,11 +70,8 @@ public sealed class TargetUsageAnalyzer : DiagnosticAnalyzer
     {
         if (use.Unroutable is { } reason)
         {
-            var routed = CallSiteFinder.IsCollection(target)
-                ? $"'{target.Member.Name}[i].forward(x)', '{target.Member.Name}[i].call(x)' and those calls on a foreach variable over '{target.Member.Name}'"
-                : $"'{target.Member.Name}.forward(x)' and '{target.Member.Name}.call(x)'";
             context.ReportDiagnostic(Diagnostic.Create(LoraDiagnostics.UnroutableUse, use.At!.Syntax.GetLocation(),
-                target.Member.Name, reason, owner.Name, routed));
+                target.Member.Name, reason, owner.Name, RoutableCalls.Describe(target)));
         }
         // Named as written (query, this.query, experts[i]), so the suggested call is one the user can paste.
         if (use.WeightComputation is { } operation && use.At is IMemberReferenceOperation { Instance: { } layer } weight)

@@ -17,9 +17,9 @@ internal readonly record struct TargetUse(IOperation? At, string? Unroutable, st
 }
 
 /// <summary>
-/// The rules of <see cref="TargetUsageAnalyzer"/> for one target, seen from the code that uses it. They mirror what
-/// <see cref="CallSiteFinder"/> intercepts: a call it routes is allowed here, anything that could run the layer
-/// without its adapter is not.
+/// The rules of <see cref="TargetUsageAnalyzer"/> for one target, seen from the code that uses it: a call
+/// <see cref="RoutableCalls"/> allows (and <see cref="CallSiteFinder"/> intercepts) is allowed here, anything that
+/// could run the layer without its adapter is not.
 /// </summary>
 internal sealed class TargetUseRules(
     ResolvedTarget target, INamedTypeSymbol owner, ISymbol? containingSymbol, Func<INamedTypeSymbol, LoraClassResolution?> resolutionOf)
@@ -46,7 +46,7 @@ internal sealed class TargetUseRules(
         switch (value.Parent)
         {
             case IInvocationOperation invocation when ReferenceEquals(invocation.Instance, value):
-                if (IsRoutedCall(invocation.TargetMethod))
+                if (RoutableCalls.IsRoutable(invocation.TargetMethod))
                     return IsInside() ? TargetUse.Allowed : TargetUse.Bypass(at, $"calling '{invocation.TargetMethod.Name}' outside its class");
                 // Other methods (train(), parameters(), …) are harmless unless they hand the layer out again.
                 return IsModule(invocation.TargetMethod.ReturnType) && invocation.Parent is not IExpressionStatementOperation
@@ -130,9 +130,6 @@ internal sealed class TargetUseRules(
         while (operation.Parent is IConversionOperation { IsImplicit: true } widening) operation = widening;
         return operation;
     }
-
-    private static bool IsRoutedCall(IMethodSymbol method) =>
-        !method.IsStatic && method.Parameters.Length == 1 && CallSiteFinder.RoutedMethods.Contains(method.Name);
 
     public static bool IsModule(ITypeSymbol type)
     {

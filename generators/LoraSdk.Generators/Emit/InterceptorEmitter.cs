@@ -1,4 +1,4 @@
-using LoraSdk.Generators.Model;
+using LoraSdk.Generators.Records;
 using static LoraSdk.Generators.Emit.CSharpLiterals;
 
 namespace LoraSdk.Generators.Emit;
@@ -11,15 +11,13 @@ namespace LoraSdk.Generators.Emit;
 /// </summary>
 internal static class InterceptorEmitter
 {
-    public const string Namespace = "LoraSdk.Generated";
-
     public static void Write(IndentedWriter w, LoraClassModel model)
     {
-        using (w.Block($"namespace {Namespace}"))
+        using (w.Block($"namespace {GeneratedNames.InterceptorsNamespace}"))
         {
             // Inside LoraSdk.Generated, LoraSdk's types (LoraRouter) resolve without qualification.
             w.Line($"/// <summary>Routes the calls of {model.DisplayName}'s LoRA targets through their adapters.</summary>");
-            using (w.Block("file static class LoraInterceptors"))
+            using (w.Block($"file static class {GeneratedNames.InterceptorsClass}"))
             {
                 bool first = true;
                 foreach (var interceptor in model.Interceptors)
@@ -44,7 +42,7 @@ internal static class InterceptorEmitter
         w.Line($"/// <summary>{target.Member}.{interceptor.Method}(x): {target.Kind}; declared rank {target.Rank}, scaling {scaling} ({formula}), {dropout}.</summary>");
         foreach (var site in interceptor.CallSites)
             w.Line($"[global::System.Runtime.CompilerServices.InterceptsLocation({site.Version}, {String(site.Data)})] // {site.DisplayLocation}");
-        var name = $"{target.Member}_{interceptor.Method}";
+        var name = GeneratedNames.Interceptor(target.Member, interceptor.Method);
         var router = interceptor.Method == "forward" ? "Forward" : "Call";
         w.Line($"public static {interceptor.ReturnType} {name}(this {interceptor.ThisType} layer, {interceptor.ParameterType} input) =>");
         w.Line($"    LoraRouter.{router}(layer, input, {String(model.DisplayName + "." + target.Member)});");

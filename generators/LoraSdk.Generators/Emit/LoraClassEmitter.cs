@@ -1,6 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
-using LoraSdk.Generators.Model;
+using LoraSdk.Generators.Records;
 using static LoraSdk.Generators.Emit.CSharpLiterals;
 
 namespace LoraSdk.Generators.Emit;
@@ -8,7 +8,7 @@ namespace LoraSdk.Generators.Emit;
 /// <summary>Writes one <c>[LoRA]</c> class's generated file: its partial half, then its interceptors.</summary>
 internal static class LoraClassEmitter
 {
-    private const string Adapters = Parsing.LoraClassResolver.GeneratedAdaptersField;
+    private const string Adapters = GeneratedNames.AdaptersField;
 
     public static string Emit(LoraClassModel model)
     {
@@ -51,7 +51,7 @@ internal static class LoraClassEmitter
         foreach (var skipped in model.Skipped)
             w.Line($"/// <remarks>Not adapted by the class-level [LoRA]: {XmlText(skipped)}</remarks>");
         var modifiers = model.ChainsToBase ? "public static new" : "public static";
-        using (w.Block($"{modifiers} global::System.Collections.Generic.IReadOnlyList<global::LoraSdk.LoraTargetInfo> LoraTargets {{ get; }} = new global::LoraSdk.LoraTargetInfo[]", "};"))
+        using (w.Block($"{modifiers} global::System.Collections.Generic.IReadOnlyList<global::LoraSdk.LoraTargetInfo> {GeneratedNames.TargetsProperty} {{ get; }} = new global::LoraSdk.LoraTargetInfo[]", "};"))
         {
             foreach (var t in model.Targets)
             {
@@ -97,7 +97,7 @@ internal static class LoraClassEmitter
                         TargetShape.ModuleList or TargetShape.ModuleDict => ".. global::LoraSdk.GeneratedLora.AttachEach",
                         _ => "global::LoraSdk.GeneratedLora.Attach",
                     };
-                    w.Line($"{attach}(this, LoraTargets[{i}], this.{Identifier(target.Member)}),");
+                    w.Line($"{attach}(this, {GeneratedNames.TargetsProperty}[{i}], this.{Identifier(target.Member)}),");
                 }
             }
             w.Line("global::LoraSdk.LoraModelExtensions.FreezeBase(this); // only LoRA parameters stay trainable ([NoLoRA] layers included)");
@@ -108,7 +108,7 @@ internal static class LoraClassEmitter
 
     private static void WriteLoraLayer(IndentedWriter w, LoraClassModel model)
     {
-        const string attached = Parsing.LoraClassResolver.AttachedAdaptersProperty;
+        const string attached = GeneratedNames.AttachedAdaptersProperty;
         w.Line("// Throws a clear error when the constructor never called RegisterComponents().");
         if (model.ChainsToBase)
         {

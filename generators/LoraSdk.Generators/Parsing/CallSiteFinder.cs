@@ -2,7 +2,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Threading;
-using LoraSdk.Generators.Model;
+using LoraSdk.Generators.Records;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -13,12 +13,10 @@ namespace LoraSdk.Generators.Parsing;
 /// Finds every <c>target.forward(x)</c> / <c>target.call(x)</c> inside a <c>[LoRA]</c> class (all its
 /// partial parts, nested lambdas and types included; <c>target?.forward(x)</c>, <c>list[i].forward(x)</c> and
 /// <c>foreach (var layer in list) layer.forward(x)</c> too) and groups them into interceptor models.
-/// Uses the analyzer's LORA006 rules in reverse: what is found here is exactly what it allows.
+/// What counts as a routable call is <see cref="RoutableCalls"/>, which the analyzer's LORA006 allows.
 /// </summary>
 internal static class CallSiteFinder
 {
-    public static readonly string[] RoutedMethods = ["forward", "call"];
-
     public static EquatableArray<InterceptorModel> Find(INamedTypeSymbol type, IReadOnlyCollection<ResolvedTarget> targets,
         Compilation compilation, CancellationToken cancellationToken)
     {
@@ -33,10 +31,10 @@ internal static class CallSiteFinder
             foreach (var invocation in declaration.DescendantNodes().OfType<InvocationExpressionSyntax>())
             {
                 var (receiver, name) = ReceiverAndName(invocation);
-                if (receiver is null || !RoutedMethods.Contains(name.Identifier.ValueText)) continue;
+                if (receiver is null || !RoutableCalls.Methods.Contains(name.Identifier.ValueText)) continue;
                 var target = TargetLayerOf(receiver, model, byMember, cancellationToken);
                 if (target is null) continue;
-                if (model.GetSymbolInfo(invocation, cancellationToken).Symbol is not IMethodSymbol { IsStatic: false, ReducedFrom: null, Parameters.Length: 1 } method) continue;
+                if (model.GetSymbolInfo(invocation, cancellationToken).Symbol is not IMethodSymbol method || !RoutableCalls.IsRoutable(method)) continue;
                 var location = model.GetInterceptableLocation(invocation, cancellationToken);
                 if (location is null) continue;
 
@@ -53,7 +51,7 @@ internal static class CallSiteFinder
         // In target declaration order, forward before call: the generated file reads like the class.
         var order = targets.Select(t => t.Member.Name).ToList();
         return groups
-            .OrderBy(g => order.IndexOf(g.Key.Member)).ThenBy(g => System.Array.IndexOf(RoutedMethods, g.Key.Method))
+            .OrderBy(g => order.IndexOf(g.Key.Member)).ThenBy(g => System.Array.IndexOf(RoutableCalls.Methods, g.Key.Method))
             .Select(g => Interceptor(g.Key.Member, signatures[g.Key], g.Value))
             .ToEquatableArray();
     }
@@ -73,7 +71,7 @@ internal static class CallSiteFinder
     /// The target whose layer <paramref name="receiver"/> is: the target member itself, an element of a collection
     /// target (<c>experts[i]</c>), or the variable of a <c>foreach</c> over one (read-only, so always an element).
     /// </summary>
-    public static ResolvedTarget? TargetLayerOf(ExpressionSyntax receiver, SemanticModel model,
+    private static ResolvedTarget? TargetLayerOf(ExpressionSyntax receiver, SemanticModel model,
         IReadOnlyDictionary<ISymbol, ResolvedTarget> byMember, CancellationToken cancellationToken)
     {
         while (receiver is ParenthesizedExpressionSyntax parenthesized) receiver = parenthesized.Expression;
@@ -81,31 +79,16 @@ internal static class CallSiteFinder
             return CollectionTarget(element.Expression, model, byMember, cancellationToken);
         var symbol = model.GetSymbolInfo(receiver, cancellationToken).Symbol;
         if (symbol is ILocalSymbol local)
-            return ForEachCollection(local, cancellationToken) is { } collection ? CollectionTarget(collection, model, byMember, cancellationToken) : null;
-        return symbol is not null && byMember.TryGetValue(symbol.OriginalDefinition, out var target) && !IsCollection(target) ? target : null;
-    }
-
-    /// <summary>The collection a <c>foreach</c> variable (or a part of its deconstruction) iterates over, or null.</summary>
-    public static ExpressionSyntax? ForEachCollection(ILocalSymbol local, CancellationToken cancellationToken)
-    {
-        if (local.DeclaringSyntaxReferences.Length != 1) return null;
-        var declaration = local.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken);
-        return declaration switch
-        {
-            ForEachStatementSyntax statement => statement.Expression,
-            _ => declaration.FirstAncestorOrSelf<ForEachVariableStatementSyntax>() is { } deconstruction
-                 && deconstruction.Variable.Span.Contains(declaration.Span) ? deconstruction.Expression : null,
-        };
+            return RoutableCalls.ForEachCollection(local, cancellationToken) is { } collection ? CollectionTarget(collection, model, byMember, cancellationToken) : null;
+        return symbol is not null && byMember.TryGetValue(symbol.OriginalDefinition, out var target) && !RoutableCalls.IsCollection(target) ? target : null;
     }
 
     private static ResolvedTarget? CollectionTarget(ExpressionSyntax collection, SemanticModel model,
         IReadOnlyDictionary<ISymbol, ResolvedTarget> byMember, CancellationToken cancellationToken)
     {
         var symbol = model.GetSymbolInfo(collection, cancellationToken).Symbol;
-        return symbol is not null && byMember.TryGetValue(symbol.OriginalDefinition, out var target) && IsCollection(target) ? target : null;
+        return symbol is not null && byMember.TryGetValue(symbol.OriginalDefinition, out var target) && RoutableCalls.IsCollection(target) ? target : null;
     }
-
-    public static bool IsCollection(ResolvedTarget target) => target.Shape is TargetShape.ModuleList or TargetShape.ModuleDict;
 
     private static InterceptorModel Interceptor(string member, IMethodSymbol method, List<CallSiteModel> sites) => new(
         member,

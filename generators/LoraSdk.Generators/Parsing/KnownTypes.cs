@@ -1,5 +1,5 @@
 using Microsoft.CodeAnalysis;
-using LoraSdk.Generators.Model;
+using LoraSdk.Generators.Records;
 
 namespace LoraSdk.Generators.Parsing;
 

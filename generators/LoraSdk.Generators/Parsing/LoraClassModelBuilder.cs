@@ -1,7 +1,8 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
-using LoraSdk.Generators.Model;
+using LoraSdk.Generators.Emit;
+using LoraSdk.Generators.Records;
 using Microsoft.CodeAnalysis;
 
 namespace LoraSdk.Generators.Parsing;
@@ -79,6 +80,6 @@ internal static class LoraClassModelBuilder
         for (var current = type; current is not null; current = current.ContainingType)
             parts.Insert(0, current.Arity == 0 ? current.Name : $"{current.Name}`{current.Arity}");
         if (!type.ContainingNamespace.IsGlobalNamespace) parts.Insert(0, type.ContainingNamespace.ToDisplayString());
-        return string.Join(".", parts) + LoraClassResolver.GeneratedFileSuffix;
+        return GeneratedNames.FileName(string.Join(".", parts));
     }
 }

@@ -3,8 +3,9 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
-using LoraSdk.Generators.Analysis;
-using LoraSdk.Generators.Model;
+using LoraSdk.Generators.Diagnostics;
+using LoraSdk.Generators.Emit;
+using LoraSdk.Generators.Records;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -37,19 +38,6 @@ internal sealed record LoraClassResolution(INamedTypeSymbol Type, ImmutableArray
 /// </summary>
 internal static class LoraClassResolver
 {
-    /// <summary>Members the generated half declares; the user's half must not (LORA007).</summary>
-    public static readonly ImmutableArray<string> GeneratedMemberNames =
-        ImmutableArray.Create("RegisterComponents", "LoraTargets", "IsMerged", "Merge", "Unmerge", GeneratedAdaptersField, AttachedAdaptersProperty);
-
-    public const string GeneratedAdaptersField = "_generatedLoraAdapters";
-    public const string AttachedAdaptersProperty = "AttachedLoraAdapters";
-
-    /// <summary>The suffix of every file this generator emits.</summary>
-    public const string GeneratedFileSuffix = ".LoRA.g.cs";
-
-    /// <summary>True for this generator's own output (the analyzer sees it in the compilation).</summary>
-    public static bool IsGeneratedFile(SyntaxTree tree) => tree.FilePath.EndsWith(GeneratedFileSuffix, StringComparison.Ordinal);
-
     /// <summary>
     /// True when <paramref name="type"/> is where generation happens: it has a class-level <c>[LoRA]</c>,
     /// or field-level ones only.
@@ -256,8 +244,8 @@ internal static class LoraClassResolver
     {
         foreach (var member in type.GetMembers())
         {
-            if (member.IsImplicitlyDeclared || !GeneratedMemberNames.Contains(member.Name)) continue;
-            if (member.DeclaringSyntaxReferences.Length == 0 || member.DeclaringSyntaxReferences.All(r => IsGeneratedFile(r.SyntaxTree))) continue;
+            if (member.IsImplicitlyDeclared || !GeneratedNames.Members.Contains(member.Name)) continue;
+            if (member.DeclaringSyntaxReferences.Length == 0 || member.DeclaringSyntaxReferences.All(r => GeneratedNames.IsGeneratedFile(r.SyntaxTree))) continue;
             var fix = member.Name == "RegisterComponents"
                 ? "remove the override (the generated one calls base.RegisterComponents(); do extra set-up in the constructor)"
                 : "rename or remove it";

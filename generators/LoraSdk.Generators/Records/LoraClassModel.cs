@@ -1,4 +1,4 @@
-namespace LoraSdk.Generators.Model;
+namespace LoraSdk.Generators.Records;
 
 // The generator's pipeline models: plain strings and numbers only (no ISymbol, SyntaxNode, Location or
 // Compilation), so equal inputs compare equal between runs and the emit step stays cached.

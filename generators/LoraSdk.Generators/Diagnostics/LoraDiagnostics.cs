@@ -1,11 +1,24 @@
+using System.Linq;
+using System.Reflection;
 using Microsoft.CodeAnalysis;
 
-namespace LoraSdk.Generators.Analysis;
+namespace LoraSdk.Generators.Diagnostics;
 
-/// <summary>The LoraSdk compile-time diagnostics (docs/generator.md lists them with fixes).</summary>
+/// <summary>
+/// The LoraSdk compile-time diagnostics. Each links its help to its row of docs/generator.md ("Diagnostics"), which
+/// gives the message, where it is reported and the fix; <see cref="HelpLink"/> says where that page is.
+/// </summary>
 internal static class LoraDiagnostics
 {
     private const string Category = "LoraSdk";
+
+    /// <summary>The page the help links point into, relative to the repository root.</summary>
+    public const string HelpPage = "docs/generator.md";
+
+    // Before the descriptors: static fields initialise in the order written.
+    private static readonly string? RepositoryUrl = typeof(LoraDiagnostics).Assembly
+        .GetCustomAttributes<AssemblyMetadataAttribute>()
+        .FirstOrDefault(a => a.Key == "LoraSdkRepositoryUrl")?.Value;
 
     public static readonly DiagnosticDescriptor NotPartial = Error(
         "LORA001", "[LoRA] class must be partial",
@@ -58,5 +71,17 @@ internal static class LoraDiagnostics
     private static DiagnosticDescriptor Info(string id, string title, string message) => Create(id, title, message, DiagnosticSeverity.Info);
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity) =>
-        new(id, title, message, Category, severity, isEnabledByDefault: true);
+        new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
+
+    /// <summary>
+    /// <c>&lt;repository&gt;/blob/main/docs/generator.md#lora001</c> when the build was given the repository's address
+    /// (<c>-p:LoraSdkRepositoryUrl=…</c>, as for the package's RepositoryUrl), else the repository-relative
+    /// <c>docs/generator.md#lora001</c>: the anchor is the id in lower case.
+    /// </summary>
+    public static string HelpLink(string id)
+    {
+        var anchor = $"{HelpPage}#{id.ToLowerInvariant()}";
+        return RepositoryUrl is { Length: > 0 } repository ? $"{repository.TrimEnd('/')}/blob/main/{anchor}" : anchor;
+    }
+
 }

@@ -4,7 +4,7 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 
-namespace LoraSdk.Generators.Model;
+namespace LoraSdk.Generators.Records;
 
 /// <summary>
 /// An immutable array compared by its elements, so pipeline models that hold lists stay equal across
