@@ -73,12 +73,7 @@ public static class GeneratedLora
     /// Merges every adapter of one module, as MergeLoRA does for a tree (safe: all checked before any changes).
     /// Tied base weights are looked for in the widest tree known to hold the module (the model, once a model-wide call saw it).
     /// </summary>
-    public static void Merge(LoraAdapter[] adapters, bool safe)
-    {
-        if (adapters.Length == 0) return;
-        var (tree, paths) = SharedWeights.TreeHolding(adapters);
-        LoraModelExtensions.MergeAll(tree, paths, safe);
-    }
+    public static void Merge(LoraAdapter[] adapters, bool safe) => AdapterMerge.Merge(adapters, safe);
 
     public static void Unmerge(LoraAdapter[] adapters)
     {

@@ -103,7 +103,7 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// The adapted output: base(x) + scaling·B(A(dropout(x))), or the base layer alone while merged or disabled;
-    /// with a mixed batch (<see cref="MultiAdapterExtensions"/>), each row's own adapter.
+    /// with a mixed batch (<c>MultiAdapterExtensions</c>), each row's own adapter.
     /// Generated interceptors of <c>target.forward(x)</c> come here (through <see cref="LoraRouter.Forward"/>).
     /// </summary>
     public override Tensor forward(Tensor input)
@@ -156,10 +156,7 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
     /// <exception cref="InvalidOperationException">The base weight is tied to another module of the widest tree known to hold this adapter.</exception>
     public void Merge(bool safe = false)
     {
-        if (_merged) return;
-        var (tree, paths) = SharedWeights.TreeHolding([this]);
-        SharedWeights.EnsureNotTied(tree, paths, "merge");
-        MergeChecked(safe);
+        if (!_merged) AdapterMerge.Merge([this], safe);
     }
 
     /// <summary>As <see cref="Merge"/>, for callers that already ran the tied-weight check on a wider tree.</summary>

@@ -1,3 +1,4 @@
+using LoraSdk.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,25 +11,7 @@ public static class LoraModelExtensions
     /// The active adapter of every adapted layer in the tree with the dotted path of its target (e.g.
     /// <c>blocks.0.query</c>); with several named adapters, those of <see cref="MultiAdapterExtensions.ActiveAdapter"/>.
     /// </summary>
-    public static IReadOnlyList<(string Path, LoraAdapter Adapter)> LoraAdapters(this nn.Module module) =>
-        module.LoraHosts().Select(h => (h.Path, h.Host.Active)).ToList();
-
-    /// <summary>The host adapter (see <see cref="LoraAdapter.Host"/>) of every adapted layer, with its target path.</summary>
-    internal static IReadOnlyList<(string Path, LoraAdapter Host)> LoraHosts(this nn.Module module)
-    {
-        ArgumentNullException.ThrowIfNull(module);
-        var result = new List<(string, LoraAdapter)>();
-        if (module is LoraAdapter self) result.Add((self.TargetName, self.Host));
-        foreach (var (name, child) in module.named_modules())
-        {
-            if (child is not LoraAdapter adapter || !ReferenceEquals(adapter.Host, adapter)) continue;
-            int dot = name.LastIndexOf('.');
-            string prefix = dot < 0 ? "" : name[..(dot + 1)];
-            result.Add((prefix + adapter.TargetName, adapter));
-        }
-        SharedWeights.WidenKnownTrees(module, result);
-        return result;
-    }
+    public static IReadOnlyList<(string Path, LoraAdapter Adapter)> LoraAdapters(this nn.Module module) => module.ActiveAdapters();
 
     /// <summary>
     /// The trainable LoRA tensors of the tree, named as in adapter files: <c>&lt;path&gt;.lora_A.weight</c>.
@@ -85,24 +68,7 @@ public static class LoraModelExtensions
     /// adapter's path) leaves the whole model as it was, bit for bit.
     /// </summary>
     /// <exception cref="InvalidOperationException">A target's base weight is tied to another module of the tree (both paths named); nothing changed.</exception>
-    public static void MergeLoRA(this nn.Module module, bool safe = false) => MergeAll(module, module.LoraAdapters(), safe);
-
-    /// <summary>
-    /// Merges the adapters not merged yet. With <paramref name="safe"/> every one is checked before any weight
-    /// changes: undoing merges by subtraction would not restore the weights exactly (W + Δ − Δ ≠ W in float).
-    /// Also for a single module's adapters (generated <c>ILoraLayer.Merge</c>). Tied base weights are looked for in
-    /// <paramref name="tree"/> (the module the call was made on) and refused before anything changes.
-    /// </summary>
-    internal static void MergeAll(nn.Module tree, IEnumerable<(string Name, LoraAdapter Adapter)> adapters, bool safe)
-    {
-        var pending = adapters.Where(a => !a.Adapter.IsMerged).ToList();
-        SharedWeights.EnsureNotTied(tree, pending, "merge");
-        if (safe)
-        {
-            foreach (var (name, adapter) in pending) adapter.EnsureMergeIsFinite(name);
-        }
-        foreach (var (_, adapter) in pending) adapter.MergeChecked(safe: false);
-    }
+    public static void MergeLoRA(this nn.Module module, bool safe = false) => AdapterMerge.MergeAll(module, module.LoraAdapters(), safe);
 
     public static void UnmergeLoRA(this nn.Module module)
     {

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
-namespace LoraSdk;
+namespace LoraSdk.Native;
 
 /// <summary>
 /// Which memory a tensor's values live in. Tied weights (<c>head.weight = tok.weight</c>) are separate

@@ -1,3 +1,4 @@
+using LoraSdk.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -61,7 +62,7 @@ internal static class SharedWeights
         var first = adapters.First();
         foreach (var tree in new[] { first.KnownTree, first.Owner }.OfType<nn.Module>())
         {
-            var paths = tree.LoraAdapters().Where(a => adapters.Contains(a.Adapter)).ToList();
+            var paths = tree.ActiveAdapters().Where(a => adapters.Contains(a.Adapter)).ToList();
             if (paths.Count == adapters.Count) return (tree, paths);
         }
         return (first, adapters.Select(a => (a.TargetName, a)).ToList()); // not registered anywhere: nothing to compare with

@@ -3,7 +3,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using static LoraSdk.Tests.Adapters.AdapterTestKit;
 
-namespace LoraSdk.Tests.Model;
+namespace LoraSdk.Tests.WholeModel;
 
 /// <summary>AddWeightedAdapter's linear, cat and svd combinations against float64 references written from PEFT's formulas.</summary>
 public sealed class WeightedAdapterTests

@@ -3,7 +3,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using static LoraSdk.Tests.Adapters.AdapterTestKit;
 
-namespace LoraSdk.Tests.Model;
+namespace LoraSdk.Tests.WholeModel;
 
 /// <summary>Named adapters on one base: add, switch, scope, delete, train only the active one, merge per adapter.</summary>
 public sealed class MultiAdapterTests

@@ -2,7 +2,7 @@ using LoraSdk.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LoraSdk.Tests.Model;
+namespace LoraSdk.Tests.WholeModel;
 
 /// <summary>Model-wide operations on a nested module tree (ModuleList of owners, Sequential of owners).</summary>
 [Collection(SeededTorch.Name)]

@@ -3,7 +3,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using static LoraSdk.Tests.Adapters.AdapterTestKit;
 
-namespace LoraSdk.Tests.Model;
+namespace LoraSdk.Tests.WholeModel;
 
 /// <summary>One forward where each row uses its own adapter equals running each row alone with it.</summary>
 public sealed class MixedBatchTests
