@@ -22,7 +22,8 @@ public static class CheckpointImporter
     public static ImportReport ImportSafetensors(BertModel model, string path)
     {
         RequireFile(path);
-        SafetensorsHeader.Validate(path);
+        // The runtime's safetensors reader checks the framing before any tensor is read (header only: checkpoints are large).
+        SafetensorsHeader.Read(path, (key, message, inner) => new WeightImportException(path, key is null ? message : $"'{key}': {message}", inner));
         Dictionary<string, Tensor> stateDict;
         try
         {
