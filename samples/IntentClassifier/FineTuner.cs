@@ -53,7 +53,7 @@ public static class FineTuner
         };
         // Validation is held out of the trainer (no early stopping or best-epoch choice on it), so its
         // elapsed time is training steps only; accuracy is measured once, after training.
-        var result = new LoraTrainer(model, options).Train(trainSet, validation: null, text.Tokenizer.PaddingTokenId);
+        var result = new LoraTrainer(model, options).Train(trainSet, validation: null, text.Tokenizer.PaddingId);
 
         double accuracy = Accuracy(model, text, validationSet);
         var (savedBytes, savedWhat) = SaveTrainedWeights(model, mode, outputDirectory);

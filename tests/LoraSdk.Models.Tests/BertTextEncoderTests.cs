@@ -20,8 +20,8 @@ public sealed class BertTextEncoderTests(MiniLmFixture fixture)
         var ids = short8.Encode("one two three four five six seven eight nine ten");
 
         Assert.Equal(8, ids.Length);
-        Assert.Equal(tokenizer.ClassificationTokenId, ids[0]);
-        Assert.Equal(tokenizer.SeparatorTokenId, ids[^1]);
+        Assert.Equal(tokenizer.ClassificationId, ids[0]);
+        Assert.Equal(tokenizer.SeparatorId, ids[^1]);
         Assert.Equal(fixture.Text.Encode("one two three four five six")[1..7], ids[1..7]);
     }
 
@@ -36,7 +36,7 @@ public sealed class BertTextEncoderTests(MiniLmFixture fixture)
         int length = (int)shape[1];
         Assert.Equal(fixture.Text.Encode("a somewhat longer sentence").Length, length);
         Assert.Equal(3, mask.Take(length).Sum());
-        Assert.All(ids.Skip(3).Take(length - 3), id => Assert.Equal(fixture.Text.Tokenizer.PaddingTokenId, id));
+        Assert.All(ids.Skip(3).Take(length - 3), id => Assert.Equal(fixture.Text.Tokenizer.PaddingId, id));
         Assert.All(mask.Skip(length), m => Assert.Equal(1, m));
     }
 }

@@ -1,27 +1,25 @@
-using Microsoft.ML.Tokenizers;
+using LoraSdk.Data;
 using static TorchSharp.torch;
 
 namespace LoraSdk.Models;
 
 /// <summary>
-/// Text → model input for uncased BERT vocabularies: Microsoft.ML.Tokenizers' <see cref="BertTokenizer"/>
-/// (lower-casing, accent stripping, WordPiece), then <c>[CLS] … [SEP]</c>, truncation and padding.
+/// Text → model input for BERT vocabularies: <see cref="WordPieceTokenizer"/> (for uncased vocabularies lower-casing,
+/// accent stripping, WordPiece), then <c>[CLS] … [SEP]</c>, truncation and padding into batches.
 /// </summary>
 public sealed class BertTextEncoder
 {
-    private readonly BertTokenizer _tokenizer;
-
-    public BertTextEncoder(BertTokenizer tokenizer, int maxLength)
+    public BertTextEncoder(WordPieceTokenizer tokenizer, int maxLength)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
-        _tokenizer = tokenizer;
+        Tokenizer = tokenizer;
         MaxLength = maxLength;
     }
 
     /// <summary>Reads a WordPiece <c>vocab.txt</c> (one token a line); <paramref name="uncased"/> for uncased models such as MiniLM.</summary>
     public static BertTextEncoder FromVocabulary(Stream vocabulary, int maxLength = 256, bool uncased = true) =>
-        new(BertTokenizer.Create(vocabulary, uncased ? UncasedOptions() : CasedOptions()), maxLength);
+        new(WordPieceTokenizer.FromVocabulary(vocabulary, uncased), maxLength);
 
     /// <inheritdoc cref="FromVocabulary(Stream, int, bool)"/>
     public static BertTextEncoder FromVocabulary(string vocabularyPath, int maxLength = 256, bool uncased = true)
@@ -30,37 +28,22 @@ public sealed class BertTextEncoder
         return FromVocabulary(stream, maxLength, uncased);
     }
 
-    /// <summary>Lower-case and strip accents (non-spacing marks after NFD), as HuggingFace's uncased BERT does.</summary>
-    public static BertOptions UncasedOptions() => new()
-    {
-        LowerCaseBeforeTokenization = true,
-        RemoveNonSpacingMarks = true,
-        ApplyBasicTokenization = true,
-    };
-
-    /// <summary>Keep case and accents (cased checkpoints such as bert-base-cased).</summary>
-    public static BertOptions CasedOptions() => new()
-    {
-        LowerCaseBeforeTokenization = false,
-        RemoveNonSpacingMarks = false,
-        ApplyBasicTokenization = true,
-    };
-
     /// <summary>The longest sequence produced, special tokens included.</summary>
     public int MaxLength { get; }
 
-    public BertTokenizer Tokenizer => _tokenizer;
+    /// <summary>The WordPiece tokenizer underneath.</summary>
+    public WordPieceTokenizer Tokenizer { get; }
 
     /// <summary>The ids of one text: [CLS], at most <see cref="MaxLength"/> − 2 word pieces, [SEP].</summary>
     public int[] Encode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var pieces = _tokenizer.EncodeToIds(text, addSpecialTokens: false);
+        var pieces = Tokenizer.EncodePieces(text);
         int kept = Math.Min(pieces.Count, MaxLength - 2);
         var ids = new int[kept + 2];
-        ids[0] = _tokenizer.ClassificationTokenId;
+        ids[0] = Tokenizer.ClassificationId;
         for (int i = 0; i < kept; i++) ids[i + 1] = pieces[i];
-        ids[^1] = _tokenizer.SeparatorTokenId;
+        ids[^1] = Tokenizer.SeparatorId;
         return ids;
     }
 
@@ -79,7 +62,7 @@ public sealed class BertTextEncoder
         int length = encoded.Max(e => e.Length);
         var ids = new long[encoded.Count * length];
         var mask = new long[encoded.Count * length];
-        Array.Fill(ids, _tokenizer.PaddingTokenId);
+        Array.Fill(ids, (long)Tokenizer.PaddingId);
         for (int row = 0; row < encoded.Count; row++)
         {
             for (int i = 0; i < encoded[row].Length; i++)
