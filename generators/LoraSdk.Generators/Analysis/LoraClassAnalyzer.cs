@@ -22,10 +22,8 @@ public sealed class LoraClassAnalyzer : DiagnosticAnalyzer
     {
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.EnableConcurrentExecution();
-        context.RegisterCompilationStartAction(start =>
+        LoraCompilations.Register(context, (start, known) =>
         {
-            var known = KnownTypes.From(start.Compilation);
-            if (known.LoRAAttribute is null) return;
             start.RegisterSymbolAction(symbolContext =>
             {
                 var type = (INamedTypeSymbol)symbolContext.Symbol;

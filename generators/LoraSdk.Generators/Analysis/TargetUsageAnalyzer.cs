@@ -25,10 +25,8 @@ public sealed class TargetUsageAnalyzer : DiagnosticAnalyzer
     {
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.EnableConcurrentExecution();
-        context.RegisterCompilationStartAction(start =>
+        LoraCompilations.Register(context, (start, known) =>
         {
-            var known = KnownTypes.From(start.Compilation);
-            if (known.LoRAAttribute is null) return;
             var resolutions = new ConcurrentDictionary<INamedTypeSymbol, LoraClassResolution?>(SymbolEqualityComparer.Default);
             LoraClassResolution? ResolutionOf(INamedTypeSymbol type, OperationAnalysisContext operationContext) =>
                 resolutions.GetOrAdd(type.OriginalDefinition, t => LoraClassResolver.IsLoraClass(t, known)
