@@ -1,13 +1,5 @@
 namespace LoraSdk.Training;
 
-/// <summary>How the learning rate falls after warm-up.</summary>
-public enum LearningRateDecay
-{
-    Cosine,
-    Linear,
-    Constant,
-}
-
 /// <summary>
 /// Linear warm-up from 0 to the peak, then decay to 0 at the last step (as HF's get_cosine/linear_schedule_with_warmup).
 /// A pure function of the step, so the scheduler's state in a checkpoint is just the step.

@@ -7,9 +7,3 @@ public sealed record StepProgress(
     /// <summary>Estimated time left at the current speed.</summary>
     public TimeSpan Remaining => StepsPerSecond > 0 ? TimeSpan.FromSeconds((TotalSteps - Step) / StepsPerSecond) : TimeSpan.Zero;
 }
-
-/// <summary>One evaluation on the validation split (accuracy only for classification).</summary>
-public sealed record EvaluationResult(int Step, double Loss, double? Accuracy, bool IsBest);
-
-/// <summary>A point of the loss curve.</summary>
-public sealed record LossPoint(int Step, double? TrainLoss, double? ValidationLoss);
