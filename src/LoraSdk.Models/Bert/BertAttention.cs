@@ -15,6 +15,7 @@ public sealed class BertAttention : nn.Module<Tensor, Tensor, Tensor>
     private readonly BertSelfAttention @self;
     private readonly BertOutput output;
 
+    /// <summary>Creates the layers with <paramref name="config"/>'s sizes, randomly initialised (the importers load pretrained weights).</summary>
     public BertAttention(BertConfig config) : base(nameof(BertAttention))
     {
         @self = new BertSelfAttention(config);
@@ -25,6 +26,9 @@ public sealed class BertAttention : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>The attention that carries the query/value LoRA adapters.</summary>
     public BertSelfAttention Self => @self;
 
+    /// <summary>Hidden states (batch × sequence × hidden) in, the same shape out.</summary>
+    /// <param name="hidden">(batch × sequence × hidden).</param>
+    /// <param name="additiveMask">(batch × 1 × 1 × sequence): 0 where a key may be attended, a large negative number at padding.</param>
     public override Tensor forward(Tensor hidden, Tensor additiveMask)
     {
         using var context = @self.call(hidden, additiveMask);

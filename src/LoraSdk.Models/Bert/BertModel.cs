@@ -14,6 +14,7 @@ public sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>, IRenamedModul
     private readonly BertEmbeddings embeddings;
     private readonly BertEncoder encoder;
 
+    /// <summary>Creates the layers with <paramref name="config"/>'s sizes, randomly initialised (the importers load pretrained weights).</summary>
     public BertModel(BertConfig config) : base(nameof(BertModel))
     {
         Config = config.Validate();
@@ -22,10 +23,13 @@ public sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>, IRenamedModul
         RegisterComponents();
     }
 
+    /// <summary>The sizes the model was built with.</summary>
     public BertConfig Config { get; }
 
+    /// <summary>Word, position and token-type embeddings.</summary>
     public BertEmbeddings Embeddings => embeddings;
 
+    /// <summary>The transformer blocks.</summary>
     public BertEncoder Encoder => encoder;
 
     string? IRenamedModulePaths.CurrentPath(string oldPath) => LegacyBertPaths.CurrentPath(oldPath);

@@ -15,6 +15,7 @@ public sealed class BertOutput : nn.Module<Tensor, Tensor, Tensor>
     private readonly LayerNorm LayerNorm;
     private readonly double _dropout;
 
+    /// <summary>A projection from <paramref name="inFeatures"/> to the hidden size, then dropout, residual and LayerNorm.</summary>
     public BertOutput(int inFeatures, BertConfig config) : base(nameof(BertOutput))
     {
         dense = nn.Linear(inFeatures, config.HiddenSize);

@@ -21,6 +21,7 @@ public sealed partial class BertSelfAttention : nn.Module<Tensor, Tensor, Tensor
     private readonly int _heads;
     private readonly double _dropout;
 
+    /// <summary>Creates the layers with <paramref name="config"/>'s sizes, randomly initialised (the importers load pretrained weights).</summary>
     public BertSelfAttention(BertConfig config) : base(nameof(BertSelfAttention))
     {
         query = nn.Linear(config.HiddenSize, config.HiddenSize);

@@ -17,8 +17,10 @@ public sealed class SequenceClassifier : nn.Module<Tensor, Tensor, Tensor>, ILor
     private readonly Linear classifier;
     private readonly double _dropout;
 
+    /// <summary>A new encoder of <paramref name="config"/>'s sizes with a head for <paramref name="labelCount"/> labels.</summary>
     public SequenceClassifier(BertConfig config, int labelCount) : this(new BertModel(config), labelCount) { }
 
+    /// <summary>A head for <paramref name="labelCount"/> labels on <paramref name="encoder"/> (e.g. pretrained).</summary>
     public SequenceClassifier(BertModel encoder, int labelCount) : base(nameof(SequenceClassifier))
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(labelCount, 2);
@@ -29,14 +31,19 @@ public sealed class SequenceClassifier : nn.Module<Tensor, Tensor, Tensor>, ILor
         RegisterComponents();
     }
 
+    /// <summary>The encoder.</summary>
     public BertModel Encoder => bert;
 
+    /// <summary>The classifier head (<c>classifier</c>), trained and saved in full when listed in ModulesToSave.</summary>
     public Linear Head => classifier;
 
+    /// <summary>The number of labels the head scores.</summary>
     public int LabelCount { get; }
 
+    /// <inheritdoc/>
     public LoraTask Task => LoraTask.SequenceClassification;
 
+    /// <inheritdoc/>
     public Tensor ComputeLogits(Tensor inputIds, Tensor attentionMask) => call(inputIds, attentionMask);
 
     /// <returns>Logits, (batch × labels).</returns>

@@ -3,6 +3,7 @@ using static TorchSharp.torch;
 
 namespace LoraSdk.Models;
 
+/// <summary>The base (non-LoRA) weights of a module, as importers and checkpoints name them.</summary>
 public static class BaseParameterExtensions
 {
     /// <summary>

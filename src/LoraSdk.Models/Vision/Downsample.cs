@@ -22,6 +22,7 @@ public sealed class Downsample : nn.Module<Tensor, Tensor>
     private readonly LoraAdapter _adapter;
     private readonly long _stride;
 
+    /// <summary>A 1×1 strided convolution and batch norm, its convolution adapted with <paramref name="lora"/>.</summary>
     public Downsample(long inChannels, long outChannels, long stride, LoraOptions lora) : base(nameof(Downsample))
     {
         _stride = stride;
@@ -37,8 +38,10 @@ public sealed class Downsample : nn.Module<Tensor, Tensor>
     /// <summary>Registered by hand in the constructor (names 0 and 1), not from the fields.</summary>
     protected override void RegisterComponents() { }
 
+    /// <summary>The adapter of the 1×1 convolution.</summary>
     public LoraAdapter Adapter => _adapter;
 
+    /// <summary>The projected shortcut.</summary>
     public override Tensor forward(Tensor input)
     {
         using var sampled = _stride == 1 ? input.alias() : input[.., .., TensorIndex.Slice(step: _stride), TensorIndex.Slice(step: _stride)];

@@ -12,7 +12,9 @@ namespace LoraSdk.Models;
 /// </summary>
 public static class FashionMnist
 {
+    /// <summary>Where the Debian package installs the IDX files.</summary>
     public const string DebianDirectory = "/usr/share/datasets/fashion-mnist";
+    /// <summary>The images' side in pixels.</summary>
     public const int Side = 28;
 
     /// <summary>The class names in label order (as folder names of the shipped subset).</summary>
@@ -22,6 +24,7 @@ public static class FashionMnist
     /// <param name="split"><c>train</c> or <c>t10k</c> (the file name prefix).</param>
     /// <param name="perClass">Keep only the first this many images of each class (file order); 0 keeps all.</param>
     /// <param name="side">The side the images are resized to (bilinear), replicated to RGB.</param>
+    /// <param name="directory">The folder with the IDX files (e.g. <see cref="DebianDirectory"/>).</param>
     public static LabeledImages Read(string directory, string split, int perClass, int side)
     {
         var (images, count) = ReadIdx(Path.Combine(directory, $"{split}-images-idx3-ubyte"), 0x803, Side * Side);

@@ -13,6 +13,7 @@ namespace LoraSdk.Models;
 /// </summary>
 public static class ImageClassifierTrainer
 {
+    /// <summary>Trains <paramref name="model"/>'s trainable parameters on <paramref name="train"/>; accuracy on <paramref name="validation"/> at the end when given.</summary>
     public static ImageTrainingResult Train(ResNet18 model, ResNetPreprocessing preprocessing, LabeledImages train,
         LabeledImages? validation, ImageTrainingOptions options, Action<string>? log = null)
     {

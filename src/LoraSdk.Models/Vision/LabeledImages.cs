@@ -8,6 +8,7 @@ namespace LoraSdk.Models;
 /// </summary>
 public sealed class LabeledImages : IDisposable
 {
+    /// <summary>Images with one label id each; disposing the set frees both tensors.</summary>
     public LabeledImages(Tensor pixels, Tensor labels, IReadOnlyList<string> labelNames)
     {
         if (pixels.dim() != 4 || pixels.shape[1] != 3)
@@ -19,9 +20,13 @@ public sealed class LabeledImages : IDisposable
         LabelNames = labelNames;
     }
 
+    /// <summary>RGB values 0–255 as float, (count × 3 × height × width).</summary>
     public Tensor Pixels { get; }
+    /// <summary>int64 label ids, (count).</summary>
     public Tensor Labels { get; }
+    /// <summary>The label names in id order.</summary>
     public IReadOnlyList<string> LabelNames { get; }
+    /// <summary>The number of images.</summary>
     public long Count => Pixels.shape[0];
 
     /// <summary>
@@ -47,6 +52,7 @@ public sealed class LabeledImages : IDisposable
         return new LabeledImages(rgb.MoveToOuterDisposeScope(), tensor(labels).MoveToOuterDisposeScope(), labelNames);
     }
 
+    /// <summary>Frees the tensors.</summary>
     public void Dispose()
     {
         Pixels.Dispose();

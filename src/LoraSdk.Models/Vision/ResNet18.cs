@@ -20,6 +20,7 @@ namespace LoraSdk.Models;
 [LoRA(rank: 8, Alpha = 16, Targets = ["conv1"])]
 public sealed partial class ResNet18 : nn.Module<Tensor, Tensor>
 {
+    /// <summary>torchvision's batch-norm epsilon.</summary>
     public const double BatchNormEpsilon = 1e-5;
 
     /// <summary>Width of the pooled features that feed the head.</summary>
@@ -40,6 +41,7 @@ public sealed partial class ResNet18 : nn.Module<Tensor, Tensor>
     public static IReadOnlyList<int> TorchvisionBlocks { get; } = [2, 2, 2, 2];
 
     /// <param name="blocksPerStage">Four block counts; default <see cref="PackageBlocks"/>, the pretrained network's.</param>
+    /// <param name="labelCount">Classes the new head scores.</param>
     public ResNet18(int labelCount, IReadOnlyList<int>? blocksPerStage = null) : base(nameof(ResNet18))
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(labelCount, 2);
@@ -58,8 +60,10 @@ public sealed partial class ResNet18 : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The number of classes the head scores.</summary>
     public int LabelCount { get; }
 
+    /// <summary>Basic blocks in each of the four stages (<see cref="PackageBlocks"/> or <see cref="TorchvisionBlocks"/>).</summary>
     public IReadOnlyList<int> BlocksPerStage { get; }
 
     /// <summary>The classifier head (<c>fc</c>).</summary>

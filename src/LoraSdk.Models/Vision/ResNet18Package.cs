@@ -10,14 +10,19 @@ namespace LoraSdk.Models;
 /// </summary>
 public static class ResNet18Package
 {
+    /// <summary>The NuGet package that ships the model.</summary>
     public const string PackageId = "Microsoft.ML.DnnImageFeaturizer.ResNet18";
+    /// <summary>The package version the file layout was taken from.</summary>
     public const string PackageVersion = "0.23.1";
+    /// <summary>The ResNet-18 ONNX graph, relative to the application folder.</summary>
     public const string ModelFile = "DnnImageModels/ResNet18Onnx/ResNet18.onnx";
+    /// <summary>The preprocessing ONNX graph, relative to the application folder.</summary>
     public const string PreprocessFile = "DnnImageModels/ResNetPrepOnnx/ResNetPreprocess.onnx";
 
     /// <summary>The model file in <paramref name="directory"/> (default: the application's folder).</summary>
     public static string ModelPath(string? directory = null) => Find(ModelFile, directory);
 
+    /// <summary>The preprocessing file in <paramref name="directory"/> (default: the application's folder).</summary>
     public static string PreprocessPath(string? directory = null) => Find(PreprocessFile, directory);
 
     /// <summary>A ResNet-18 with the package's pretrained weights and a new head for <paramref name="labelCount"/> labels, in eval mode.</summary>

@@ -28,6 +28,8 @@ internal sealed class ResNetGraphNames
 
     /// <summary>torchvision module path (<c>layer2.0.downsample.1.running_var</c>) → initializer.</summary>
     /// <param name="blocksPerStage">The model's block counts; the graph must have exactly these.</param>
+    /// <param name="graph">The ONNX graph.</param>
+    /// <param name="source">The file named in errors.</param>
     public static Dictionary<string, TensorProto> Build(GraphProto graph, string source, IReadOnlyList<int> blocksPerStage)
     {
         var walk = new ResNetGraphNames(graph, source);

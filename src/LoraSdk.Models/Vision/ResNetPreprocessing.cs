@@ -44,5 +44,6 @@ public sealed class ResNetPreprocessing : IDisposable
         return nn.functional.interpolate(mean, [height, width], mode: InterpolationMode.Bilinear, align_corners: false);
     }
 
+    /// <summary>Frees its mean-pixel tensor.</summary>
     public void Dispose() => _meanBgr.Dispose();
 }

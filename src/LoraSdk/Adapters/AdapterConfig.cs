@@ -10,12 +10,18 @@ namespace LoraSdk;
 /// </summary>
 public sealed record AdapterConfig
 {
+    /// <summary>The file name PEFT reads and writes.</summary>
     public const string FileName = "adapter_config.json";
 
+    /// <summary><c>peft_type</c>: always <c>LORA</c>.</summary>
     [JsonPropertyName("peft_type")] public string PeftType { get; init; } = "LORA";
+    /// <summary><c>task_type</c>, e.g. <c>SEQ_CLS</c> or <c>CAUSAL_LM</c>; null when unknown.</summary>
     [JsonPropertyName("task_type")] public string? TaskType { get; init; }
+    /// <summary><c>base_model_name_or_path</c>: which model the adapter was trained on.</summary>
     [JsonPropertyName("base_model_name_or_path")] public string? BaseModelNameOrPath { get; init; }
+    /// <summary><c>revision</c> of the base model, as PEFT records it.</summary>
     [JsonPropertyName("revision")] public string? Revision { get; init; }
+    /// <summary><c>inference_mode</c>: true for a saved adapter.</summary>
     [JsonPropertyName("inference_mode")] public bool InferenceMode { get; init; } = true;
 
     /// <summary>The default rank; <see cref="RankPattern"/> holds the targets that differ.</summary>
@@ -24,16 +30,22 @@ public sealed record AdapterConfig
     /// <summary>The default alpha; <see cref="AlphaPattern"/> holds the targets that differ.</summary>
     [JsonPropertyName("lora_alpha")] public double LoraAlpha { get; init; } = 8;
 
+    /// <summary><c>lora_dropout</c>: one value for all targets (the most common one).</summary>
     [JsonPropertyName("lora_dropout")] public double LoraDropout { get; init; }
 
     /// <summary>Target module names (PEFT matches each against a module path or its dotted suffix). A regex string is read as one entry.</summary>
     [JsonPropertyName("target_modules"), JsonConverter(typeof(StringOrListConverter))]
     public IReadOnlyList<string> TargetModules { get; init; } = [];
 
+    /// <summary><c>use_rslora</c>: scaling alpha / √r.</summary>
     [JsonPropertyName("use_rslora")] public bool UseRsLora { get; init; }
+    /// <summary><c>bias</c>: <c>none</c>; LoraSdk adapters hold no bias tensors, so anything else is refused on load.</summary>
     [JsonPropertyName("bias")] public string Bias { get; init; } = "none";
+    /// <summary><c>fan_in_fan_out</c>: false, weights are (out × in); true is refused on load.</summary>
     [JsonPropertyName("fan_in_fan_out")] public bool FanInFanOut { get; init; }
+    /// <summary><c>use_dora</c>: DoRA is not supported; true is refused on load.</summary>
     [JsonPropertyName("use_dora")] public bool UseDora { get; init; }
+    /// <summary><c>lora_bias</c>: a bias on B is not supported; true is refused on load.</summary>
     [JsonPropertyName("lora_bias")] public bool LoraBias { get; init; }
 
     /// <summary>PEFT's <c>init_lora_weights</c>: <c>true</c>, <c>false</c>, or a method name such as <c>gaussian</c> or <c>pissa</c>.</summary>
@@ -122,6 +134,7 @@ public sealed record AdapterConfig
         stream.Flush(flushToDisk: true);
     }
 
+    /// <summary>The config as JSON, as <see cref="Write"/> writes it.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
     /// <summary>Checks that the settings describe a LoRA adapter LoraSdk can load; errors name the file and key.</summary>

@@ -6,6 +6,11 @@ namespace LoraSdk;
 /// </summary>
 public sealed class AdapterFormatException : IOException
 {
+    /// <summary>A problem with <paramref name="filePath"/> (and <paramref name="key"/> in it, if any); the message starts with both.</summary>
+    /// <param name="filePath">The file at fault.</param>
+    /// <param name="key">The key at fault, or null.</param>
+    /// <param name="message">What is wrong.</param>
+    /// <param name="innerException">The underlying error, if any.</param>
     public AdapterFormatException(string filePath, string? key, string message, Exception? innerException = null)
         : base(Compose(filePath, key, message), innerException)
     {

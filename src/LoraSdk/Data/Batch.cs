@@ -15,10 +15,14 @@ public sealed class Batch : IDisposable
         Labels = labels;
     }
 
+    /// <summary>Token ids, (batch × length), padded.</summary>
     public Tensor InputIds { get; }
+    /// <summary>1 for tokens, 0 for padding, (batch × length).</summary>
     public Tensor AttentionMask { get; }
+    /// <summary>Class ids (batch) for classification; null for language modelling.</summary>
     public Tensor? Labels { get; }
 
+    /// <summary>The number of examples.</summary>
     public long Size => InputIds.shape[0];
 
     /// <summary>Pads <paramref name="examples"/> on the right to the longest one with <paramref name="paddingId"/>.</summary>
@@ -43,6 +47,7 @@ public sealed class Batch : IDisposable
         return new Batch(tensor(ids, shape, device: device), tensor(mask, shape, device: device), labels);
     }
 
+    /// <summary>Frees the batch's tensors.</summary>
     public void Dispose()
     {
         InputIds.Dispose();

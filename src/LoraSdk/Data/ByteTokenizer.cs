@@ -8,18 +8,24 @@ namespace LoraSdk.Data;
 /// </summary>
 public sealed class ByteTokenizer : ITextTokenizer
 {
+    /// <summary>The padding id, after the 256 byte values.</summary>
     public const int Padding = 256;
+    /// <summary>The id appended after each text when <see cref="AppendEndOfText"/>.</summary>
     public const int EndOfText = 257;
 
     /// <param name="appendEndOfText">Append <see cref="EndOfText"/> to every example (useful for language modelling).</param>
     public ByteTokenizer(bool appendEndOfText = true) => AppendEndOfText = appendEndOfText;
 
+    /// <summary>Whether <see cref="Encode"/> ends each text with <see cref="EndOfText"/>.</summary>
     public bool AppendEndOfText { get; }
 
+    /// <inheritdoc/>
     public int VocabularySize => 258;
 
+    /// <inheritdoc/>
     public int PaddingId => Padding;
 
+    /// <inheritdoc/>
     public IReadOnlyList<int> Encode(string text)
     {
         var bytes = Encoding.UTF8.GetBytes(text);
@@ -29,6 +35,7 @@ public sealed class ByteTokenizer : ITextTokenizer
         return ids;
     }
 
+    /// <inheritdoc/>
     public string Decode(IEnumerable<int> ids) =>
         Encoding.UTF8.GetString(ids.Where(id => id is >= 0 and < 256).Select(id => (byte)id).ToArray());
 }

@@ -8,6 +8,7 @@ namespace LoraSdk.Data;
 /// </summary>
 public static class CsvReader
 {
+    /// <summary>The records of a CSV file with a header row; a bad row is a <see cref="LoraInputException"/> naming its line.</summary>
     public static IReadOnlyList<TextRecord> Read(string path, string textColumn = "text", string? labelColumn = null)
     {
         var rows = ParseRows(path, StrictTextFile.ReadLines(path));

@@ -3,6 +3,7 @@ namespace LoraSdk.Data;
 /// <summary>Reads any supported data file.</summary>
 public static class DatasetReader
 {
+    /// <summary>Reads a dataset file with the reader its format needs; a file without examples is an error.</summary>
     public static IReadOnlyList<TextRecord> Read(string path, DatasetReadOptions? options = null)
     {
         options ??= new DatasetReadOptions();
@@ -17,6 +18,7 @@ public static class DatasetReader
         return records;
     }
 
+    /// <summary><paramref name="format"/>, or for <see cref="DatasetFormat.Auto"/> the format the file extension implies.</summary>
     public static DatasetFormat ResolveFormat(string path, DatasetFormat format) =>
         format != DatasetFormat.Auto ? format : Path.GetExtension(path).ToLowerInvariant() switch
         {

@@ -9,14 +9,19 @@ namespace LoraSdk.Data;
 /// </summary>
 public sealed class Gpt2Tokenizer : ITextTokenizer
 {
+    /// <summary><c>&lt;|endoftext|&gt;</c>, also used for padding.</summary>
     public const int EndOfText = 50256;
     private readonly Tokenizer _tokenizer = TiktokenTokenizer.CreateForModel("gpt2");
 
+    /// <inheritdoc/>
     public int VocabularySize => 50257;
 
+    /// <inheritdoc/>
     public int PaddingId => EndOfText;
 
+    /// <inheritdoc/>
     public IReadOnlyList<int> Encode(string text) => _tokenizer.EncodeToIds(text);
 
+    /// <inheritdoc/>
     public string Decode(IEnumerable<int> ids) => _tokenizer.Decode(ids);
 }

@@ -5,6 +5,7 @@ namespace LoraSdk.Data;
 /// <summary>Reads JSON Lines: one object per line, <c>{"text": …}</c> or <c>{"text": …, "label": …}</c>; blank lines are skipped.</summary>
 public static class JsonlReader
 {
+    /// <summary>The records of a JSON Lines file; a bad line is a <see cref="LoraInputException"/> naming it.</summary>
     public static IReadOnlyList<TextRecord> Read(string path, string textField = "text", string? labelField = null)
     {
         var lines = StrictTextFile.ReadLines(path);

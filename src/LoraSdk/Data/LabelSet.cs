@@ -5,6 +5,7 @@ public sealed class LabelSet
 {
     private readonly Dictionary<string, int> _ids;
 
+    /// <summary>Labels get ids in the order given; a duplicate name or fewer than two labels is an error.</summary>
     public LabelSet(IEnumerable<string> names)
     {
         Names = names.ToList();
@@ -16,8 +17,10 @@ public sealed class LabelSet
         if (Names.Count < 2) throw new ArgumentException("A classification task needs at least two labels.", nameof(names));
     }
 
+    /// <summary>The label names in id order.</summary>
     public IReadOnlyList<string> Names { get; }
 
+    /// <summary>The number of labels.</summary>
     public int Count => Names.Count;
 
     /// <summary>The labels found in <paramref name="records"/>, sorted ordinally (deterministic ids).</summary>

@@ -3,6 +3,7 @@ namespace LoraSdk.Data;
 /// <summary>Reads plain UTF-8 text: one example per line, or the whole file as one corpus record.</summary>
 public static class PlainTextReader
 {
+    /// <summary>The records of a UTF-8 text file, split as <paramref name="mode"/> says.</summary>
     public static IReadOnlyList<TextRecord> Read(string path, TextFileMode mode = TextFileMode.Lines)
     {
         var lines = StrictTextFile.ReadLines(path);

@@ -10,6 +10,8 @@ namespace LoraSdk.Hosting;
 public sealed record FineTuningData(
     IReadOnlyList<EncodedExample> Train, IReadOnlyList<EncodedExample> Validation, ITextTokenizer Tokenizer, LabelSet? Labels)
 {
+    /// <summary>Reads, splits and encodes the configured datasets with the configured tokenizer.</summary>
+    /// <exception cref="LoraInputException">A data or vocabulary file is unreadable or holds a bad record.</exception>
     public static FineTuningData Load(LoraFineTuningOptions options, LoraTask task)
     {
         var tokenizer = CreateTokenizer(options);

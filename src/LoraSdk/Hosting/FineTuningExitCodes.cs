@@ -3,6 +3,7 @@ namespace LoraSdk.Hosting;
 /// <summary>Process exit codes of a fine-tuning host (the build step relies on them).</summary>
 public static class FineTuningExitCodes
 {
+    /// <summary>The adapter was written.</summary>
     public const int Success = 0;
 
     /// <summary>An unexpected failure (logged).</summary>

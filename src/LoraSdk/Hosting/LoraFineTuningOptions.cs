@@ -18,6 +18,7 @@ namespace LoraSdk.Hosting;
 /// </summary>
 public sealed record LoraFineTuningOptions
 {
+    /// <summary>The configuration section these options bind to.</summary>
     public const string SectionName = "LoRA";
 
     /// <summary>
@@ -47,7 +48,9 @@ public sealed record LoraFineTuningOptions
     /// <summary>Fraction held out for validation when no validation file is given; 0 for no validation.</summary>
     public double ValidationSplit { get; set; } = 0.1;
 
+    /// <summary>The data format; <c>Auto</c> picks it from the extension.</summary>
     public DatasetFormat Format { get; set; } = DatasetFormat.Auto;
+    /// <summary>The text field of JSONL data (the column of CSV data).</summary>
     public string TextField { get; set; } = "text";
 
     /// <summary>The label field of classification data.</summary>
@@ -56,11 +59,13 @@ public sealed record LoraFineTuningOptions
     /// <summary>The classification labels in id order; empty to take the sorted labels of the training data.</summary>
     public string[] Labels { get; set; } = [];
 
+    /// <summary>How plain text is split: one example per line, or one corpus cut into blocks.</summary>
     public TextFileMode TextMode { get; set; } = TextFileMode.Lines;
 
     /// <summary>Tokens per example (longer ones are truncated), or the block length of a text corpus.</summary>
     public int MaxLength { get; set; } = 128;
 
+    /// <summary>Which tokenizer encodes the text.</summary>
     public TokenizerKind Tokenizer { get; set; } = TokenizerKind.Byte;
 
     /// <summary>vocab.txt for <see cref="TokenizerKind.WordPiece"/>.</summary>
@@ -70,6 +75,7 @@ public sealed record LoraFineTuningOptions
     /// <summary>The adapter folder; the loss curve is written next to it as <c>&lt;Output&gt;.loss.svg</c>.</summary>
     public string Output { get; set; } = "lora-adapter";
 
+    /// <summary>How progress is shown; <c>Auto</c> picks live output in a terminal.</summary>
     public ProgressStyle Progress { get; set; } = ProgressStyle.Auto;
 
     /// <summary>Where checkpoints go: <c>CheckpointDirectory</c> when set, else <c>&lt;Output&gt;.checkpoints</c>.</summary>

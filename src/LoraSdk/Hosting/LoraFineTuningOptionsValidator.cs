@@ -12,6 +12,7 @@ public sealed class LoraFineTuningOptionsValidator(IConfiguration configuration)
 {
     private static readonly HashSet<string> KnownKeys = LoraFineTuningOptions.Keys.ToHashSet(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Every problem of <paramref name="options"/> as a message naming the key, its value and where it was set.</summary>
     public ValidateOptionsResult Validate(string? name, LoraFineTuningOptions options)
     {
         var failures = new List<string>();

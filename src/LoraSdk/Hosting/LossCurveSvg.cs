@@ -12,6 +12,7 @@ public static class LossCurveSvg
 {
     private const double Width = 640, Height = 360, Left = 64, Right = 16, Top = 32, Bottom = 44;
 
+    /// <summary>A standalone SVG of the training (blue) and validation (orange) loss.</summary>
     public static string Render(IReadOnlyList<LossPoint> history, string title)
     {
         var train = history.Where(p => p.TrainLoss is { } l && double.IsFinite(l)).Select(p => (p.Step, Loss: p.TrainLoss!.Value)).ToList();
@@ -42,6 +43,7 @@ public static class LossCurveSvg
         return svg.ToString();
     }
 
+    /// <summary>Writes <see cref="Render"/>'s SVG to <paramref name="path"/> atomically.</summary>
     public static void Write(string path, IReadOnlyList<LossPoint> history, string title)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;

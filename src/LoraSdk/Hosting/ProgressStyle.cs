@@ -5,6 +5,8 @@ public enum ProgressStyle
 {
     /// <summary>A live line in a terminal; plain log lines and <c>lora-progress:</c> lines when output is redirected.</summary>
     Auto,
+    /// <summary>One line redrawn in place, even when output is redirected.</summary>
     Live,
+    /// <summary>A log line and a <c>lora-progress:</c> line per report, even in a terminal.</summary>
     Plain,
 }

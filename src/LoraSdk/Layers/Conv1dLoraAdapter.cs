@@ -12,6 +12,10 @@ namespace LoraSdk;
 /// </summary>
 public sealed class Conv1dLoraAdapter : ConvolutionLoraAdapter
 {
+    /// <summary>Creates A and B for <paramref name="target"/>, initialised as <paramref name="options"/> say, so the adapted layer starts equal to the base layer.</summary>
+    /// <param name="targetName">The target's name within its owner.</param>
+    /// <param name="target">The frozen layer.</param>
+    /// <param name="options">Rank, alpha, dropout, rsLoRA, initialisation.</param>
     public Conv1dLoraAdapter(string targetName, Conv1d target, LoraOptions options)
         : base(targetName, target, options,
             (device, dtype) => CreateDown(target, options.Rank, device, dtype),
@@ -31,6 +35,7 @@ public sealed class Conv1dLoraAdapter : ConvolutionLoraAdapter
             padding_mode: target.padding_mode, bias: false, device: device, dtype: dtype);
     }
 
+    /// <inheritdoc/>
     public override LoraLayerKind Kind => LoraLayerKind.Conv1d;
 
     /// <summary>B∘A as one kernel (out × in × k): B (out × r) times A flattened to r × (in·k).</summary>

@@ -10,6 +10,10 @@ namespace LoraSdk;
 /// </summary>
 public sealed class Conv2dLoraAdapter : ConvolutionLoraAdapter
 {
+    /// <summary>Creates A and B for <paramref name="target"/>, initialised as <paramref name="options"/> say, so the adapted layer starts equal to the base layer.</summary>
+    /// <param name="targetName">The target's name within its owner.</param>
+    /// <param name="target">The frozen layer.</param>
+    /// <param name="options">Rank, alpha, dropout, rsLoRA, initialisation.</param>
     public Conv2dLoraAdapter(string targetName, Conv2d target, LoraOptions options)
         : base(targetName, target, options,
             (device, dtype) => CreateDown(target, options.Rank, device, dtype),
@@ -35,6 +39,7 @@ public sealed class Conv2dLoraAdapter : ConvolutionLoraAdapter
             padding_mode: target.padding_mode, bias: false, device: device, dtype: dtype);
     }
 
+    /// <inheritdoc/>
     public override LoraLayerKind Kind => LoraLayerKind.Conv2d;
 
     /// <summary>B∘A as one kernel: convolve A's filters (as a batch) with B, then swap the channel axes.</summary>

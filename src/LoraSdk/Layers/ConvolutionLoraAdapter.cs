@@ -34,8 +34,11 @@ public abstract class ConvolutionLoraAdapter : LoraAdapter
         ResetLoraParameters();
     }
 
+    /// <inheritdoc/>
     public override long InFeatures => _target.in_channels;
+    /// <inheritdoc/>
     public override long OutFeatures => _target.out_channels;
+    /// <inheritdoc/>
     public override Tensor BaseWeight => _target.weight!;
 
     /// <summary>A, shape (r × in × kernel…).</summary>
@@ -44,11 +47,14 @@ public abstract class ConvolutionLoraAdapter : LoraAdapter
     /// <summary>B, shape (out × r × 1…).</summary>
     public Tensor LoraB => _loraB.weight!;
 
+    /// <inheritdoc/>
     public override IReadOnlyList<(string Name, Tensor Parameter)> ParameterNames =>
         [("lora_A.weight", LoraA), ("lora_B.weight", LoraB)];
 
+    /// <inheritdoc/>
     public override Tensor BaseForward(Tensor input) => _target.forward(input);
 
+    /// <inheritdoc/>
     public override Tensor LowRankForward(Tensor input)
     {
         using var dropped = Dropout(input);
@@ -56,6 +62,7 @@ public abstract class ConvolutionLoraAdapter : LoraAdapter
         return _loraB.forward(down);
     }
 
+    /// <inheritdoc/>
     public override void ResetLoraParameters() =>
         LoraInitializer.Reset(Options.Init, LoraA, LoraB, Rank, Scaling, BaseWeight, OutFeatures);
 }

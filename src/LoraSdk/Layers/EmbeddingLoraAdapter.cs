@@ -15,6 +15,10 @@ public sealed class EmbeddingLoraAdapter : LoraAdapter
     private const string BName = "lora_embedding_B";
     private readonly Embedding _target;
 
+    /// <summary>Creates A and B for <paramref name="target"/>, initialised as <paramref name="options"/> say, so the adapted layer starts equal to the base layer.</summary>
+    /// <param name="targetName">The target's name within its owner.</param>
+    /// <param name="target">The frozen layer.</param>
+    /// <param name="options">Rank, alpha, dropout, rsLoRA, initialisation.</param>
     public EmbeddingLoraAdapter(string targetName, Embedding target, LoraOptions options)
         : base(targetName, target, options)
     {
@@ -26,20 +30,29 @@ public sealed class EmbeddingLoraAdapter : LoraAdapter
         ResetLoraParameters();
     }
 
+    /// <inheritdoc/>
     public override LoraLayerKind Kind => LoraLayerKind.Embedding;
+    /// <inheritdoc/>
     public override long InFeatures => _target.weight!.shape[0];
+    /// <inheritdoc/>
     public override long OutFeatures => _target.weight!.shape[1];
+    /// <inheritdoc/>
     public override Tensor BaseWeight => _target.weight!;
 
     // Looked up by name each time: to(dtype) replaces registered parameters, so a captured tensor goes stale.
+    /// <summary>A, shape (r × vocabulary), stored as PEFT's <c>lora_embedding_A</c>.</summary>
     public Tensor LoraA => get_parameter(AName)!;
+    /// <summary>B, shape (dimension × r), stored as PEFT's <c>lora_embedding_B</c>.</summary>
     public Tensor LoraB => get_parameter(BName)!;
 
+    /// <inheritdoc/>
     public override IReadOnlyList<(string Name, Tensor Parameter)> ParameterNames =>
         [(AName, LoraA), (BName, LoraB)];
 
+    /// <inheritdoc/>
     public override Tensor BaseForward(Tensor input) => _target.forward(input);
 
+    /// <inheritdoc/>
     public override Tensor LowRankForward(Tensor input)
     {
         // Looks up A's columns for each id: F.embedding(x, Aᵀ) without materialising Aᵀ.
@@ -51,12 +64,14 @@ public sealed class EmbeddingLoraAdapter : LoraAdapter
         return down.matmul(bT);
     }
 
+    /// <inheritdoc/>
     public override Tensor DeltaWeight()
     {
         using var product = LoraB.matmul(LoraA);
         return product.t().mul(Scaling);
     }
 
+    /// <inheritdoc/>
     public override void ResetLoraParameters()
     {
         using var _ = no_grad();

@@ -67,6 +67,7 @@ public static class GeneratedLora
         return adapters.Any(a => !ReferenceEquals(a.Active, a)) ? adapters.Select(a => a.Active).ToArray() : adapters;
     }
 
+    /// <summary>True when every adapter of one generated module is merged.</summary>
     public static bool IsMerged(LoraAdapter[] adapters) => adapters.All(a => a.IsMerged);
 
     /// <summary>
@@ -75,6 +76,7 @@ public static class GeneratedLora
     /// </summary>
     public static void Merge(LoraAdapter[] adapters, bool safe) => AdapterMerge.Merge(adapters, safe);
 
+    /// <summary>Unmerges every adapter of one generated module.</summary>
     public static void Unmerge(LoraAdapter[] adapters)
     {
         foreach (var adapter in adapters) adapter.Unmerge();

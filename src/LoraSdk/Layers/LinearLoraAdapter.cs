@@ -11,6 +11,10 @@ public sealed class LinearLoraAdapter : LoraAdapter
     private readonly Linear _loraA;
     private readonly Linear _loraB;
 
+    /// <summary>Creates A and B for <paramref name="target"/>, initialised as <paramref name="options"/> say, so the adapted layer starts equal to the base layer.</summary>
+    /// <param name="targetName">The target's name within its owner.</param>
+    /// <param name="target">The frozen layer.</param>
+    /// <param name="options">Rank, alpha, dropout, rsLoRA, initialisation.</param>
     public LinearLoraAdapter(string targetName, Linear target, LoraOptions options)
         : base(targetName, target, options)
     {
@@ -26,9 +30,13 @@ public sealed class LinearLoraAdapter : LoraAdapter
         ResetLoraParameters();
     }
 
+    /// <inheritdoc/>
     public override LoraLayerKind Kind => LoraLayerKind.Linear;
+    /// <inheritdoc/>
     public override long InFeatures => _target.in_features;
+    /// <inheritdoc/>
     public override long OutFeatures => _target.out_features;
+    /// <inheritdoc/>
     public override Tensor BaseWeight => _target.weight!;
 
     /// <summary>A, shape (r × in).</summary>
@@ -37,9 +45,11 @@ public sealed class LinearLoraAdapter : LoraAdapter
     /// <summary>B, shape (out × r).</summary>
     public Tensor LoraB => _loraB.weight!;
 
+    /// <inheritdoc/>
     public override IReadOnlyList<(string Name, Tensor Parameter)> ParameterNames =>
         [("lora_A.weight", LoraA), ("lora_B.weight", LoraB)];
 
+    /// <inheritdoc/>
     public override Tensor BaseForward(Tensor input) => _target.forward(input);
 
     /// <summary>
@@ -59,6 +69,7 @@ public sealed class LinearLoraAdapter : LoraAdapter
         return FusedLinearLora.Plus(result, input, LoraA, LoraB, Scaling, mask);
     }
 
+    /// <inheritdoc/>
     public override Tensor LowRankForward(Tensor input)
     {
         using var dropped = Dropout(input);
@@ -66,8 +77,10 @@ public sealed class LinearLoraAdapter : LoraAdapter
         return nn.functional.linear(down, LoraB);
     }
 
+    /// <inheritdoc/>
     public override Tensor DeltaWeight() => LoraB.matmul(LoraA).mul_(Scaling);
 
+    /// <inheritdoc/>
     public override void ResetLoraParameters()
     {
         switch (Options.Init)

@@ -18,6 +18,10 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
     // merged || !enabled, kept as one field: the only check on the hot path of a merged or disabled adapter.
     private bool _baseOnly;
 
+    /// <summary>Freezes <paramref name="target"/>'s parameters; the subclass creates and registers A and B.</summary>
+    /// <param name="targetName">The target's name within its owner (see <see cref="TargetName"/>).</param>
+    /// <param name="target">The layer to adapt.</param>
+    /// <param name="options">The adapter's hyper-parameters.</param>
     protected LoraAdapter(string targetName, nn.Module target, LoraOptions options)
         : base(ModuleNameFor(targetName))
     {
@@ -61,12 +65,16 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
     /// <summary>The module this adapter is registered on (by <see cref="Attach"/>).</summary>
     internal nn.Module? Owner { get; private set; }
 
+    /// <summary>The options the adapter was built with (after any <see cref="LoraOptionsOverride"/>).</summary>
     public LoraOptions Options { get; }
 
+    /// <summary>r: the inner dimension of B·A.</summary>
     public int Rank => Options.Rank;
 
+    /// <summary>The update's factor: alpha / r, or alpha / √r with rsLoRA.</summary>
     public double Scaling { get; }
 
+    /// <summary>The kind of layer this adapter adapts.</summary>
     public abstract LoraLayerKind Kind { get; }
 
     /// <summary>
@@ -201,6 +209,7 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
     /// <summary>Re-initialises A and B as <see cref="LoraOptions.Init"/> says (PiSSA also rewrites the base weight).</summary>
     public abstract void ResetLoraParameters();
 
+    /// <summary>Inverted dropout on the adapter input while training; otherwise an alias of <paramref name="input"/>.</summary>
     protected Tensor Dropout(Tensor input) =>
         training && Options.Dropout > 0 ? nn.functional.dropout(input, Options.Dropout, training: true) : input.alias();
 

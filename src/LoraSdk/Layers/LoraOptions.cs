@@ -29,15 +29,21 @@ public sealed record LoraOptions
         Init = init ?? DefaultInit;
     }
 
+    /// <summary>r: the inner dimension of B·A.</summary>
     public int Rank { get; }
+    /// <summary>The numerator of the scaling (<see cref="Scaling"/>).</summary>
     public double Alpha { get; }
+    /// <summary>Dropout probability on the adapter input while training.</summary>
     public double Dropout { get; }
+    /// <summary>Scale by alpha / √r (rank-stabilised LoRA) instead of alpha / r.</summary>
     public bool UseRsLoRA { get; }
+    /// <summary>How A and B start (and whether PiSSA rewrites the base weight).</summary>
     public LoraInit Init { get; }
 
     /// <summary>alpha / r, or alpha / √r with rsLoRA.</summary>
     public double Scaling => UseRsLoRA ? Alpha / Math.Sqrt(Rank) : Alpha / Rank;
 
+    /// <summary>The options an attribute declares (its alpha defaulting to its rank).</summary>
     public static LoraOptions From(LoRAAttribute attribute) =>
         new(attribute.Rank, attribute.Alpha, attribute.Dropout, attribute.UseRsLoRA, attribute.Init);
 }

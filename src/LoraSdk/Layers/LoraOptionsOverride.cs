@@ -17,15 +17,21 @@ public sealed record LoraOptionsOverride
 {
     private static readonly AsyncLocal<LoraOptionsOverride?> Active = new();
 
+    /// <summary>Replaces every target's rank when set.</summary>
     public int? Rank { get; init; }
+    /// <summary>Replaces every target's alpha when set.</summary>
     public double? Alpha { get; init; }
+    /// <summary>Replaces every target's dropout when set.</summary>
     public double? Dropout { get; init; }
+    /// <summary>Replaces every target's rsLoRA setting when set.</summary>
     public bool? UseRsLoRA { get; init; }
+    /// <summary>Replaces every target's initialisation when set.</summary>
     public LoraInit? Init { get; init; }
 
     /// <summary>The override in force here (all enclosing scopes combined), or null outside any scope.</summary>
     public static LoraOptionsOverride? Current => Active.Value;
 
+    /// <summary>True when nothing is set: the scope changes no option.</summary>
     public bool IsEmpty => Rank is null && Alpha is null && Dropout is null && UseRsLoRA is null && Init is null;
 
     /// <summary>Puts <paramref name="overrides"/> in force until the returned scope is disposed.</summary>

@@ -14,6 +14,8 @@ public static class LoraRouter
 {
     private static readonly ConditionalWeakTable<nn.Module, LoraAdapter> Adapters = new();
 
+    /// <summary>Makes <paramref name="adapter"/> the one that calls of <paramref name="layer"/> are routed to (done by <see cref="LoraAdapter.Attach"/>).</summary>
+    /// <exception cref="InvalidOperationException">The layer already has another adapter.</exception>
     public static void Register(nn.Module layer, LoraAdapter adapter)
     {
         if (Adapters.TryGetValue(layer, out var existing) && !ReferenceEquals(existing, adapter))

@@ -9,10 +9,16 @@ namespace LoraSdk;
 /// <param name="Options">Rank, alpha, dropout, rsLoRA and initialisation, as the attributes resolve them.</param>
 public sealed record LoraTargetInfo(string Name, LoraLayerKind Kind, LoraOptions Options)
 {
+    /// <summary>The declared <see cref="LoraOptions.Rank"/>.</summary>
     public int Rank => Options.Rank;
+    /// <summary>The declared <see cref="LoraOptions.Alpha"/>.</summary>
     public double Alpha => Options.Alpha;
+    /// <summary>The declared <see cref="LoraOptions.Dropout"/>.</summary>
     public double Dropout => Options.Dropout;
+    /// <summary>The declared <see cref="LoraOptions.UseRsLoRA"/>.</summary>
     public bool UseRsLoRA => Options.UseRsLoRA;
+    /// <summary>The declared <see cref="LoraOptions.Init"/>.</summary>
     public LoraInit Init => Options.Init;
+    /// <summary>The declared <see cref="LoraOptions.Scaling"/>.</summary>
     public double Scaling => Options.Scaling;
 }

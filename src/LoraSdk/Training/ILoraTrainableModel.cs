@@ -8,6 +8,7 @@ namespace LoraSdk.Training;
 /// </summary>
 public interface ILoraTrainableModel
 {
+    /// <summary>What the model is trained for: it chooses the trainer's loss.</summary>
     LoraTask Task { get; }
 
     /// <summary>

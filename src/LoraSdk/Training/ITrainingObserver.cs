@@ -3,10 +3,13 @@ namespace LoraSdk.Training;
 /// <summary>Receives the trainer's progress; every method is optional.</summary>
 public interface ITrainingObserver
 {
+    /// <summary>After a logged step.</summary>
     void OnStep(StepProgress progress) { }
 
+    /// <summary>After an evaluation on the validation split.</summary>
     void OnEvaluation(EvaluationResult evaluation) { }
 
+    /// <summary>After a checkpoint was written to <paramref name="directory"/>.</summary>
     void OnCheckpoint(string directory) { }
 
     /// <summary>Called once when a run continues from a checkpoint.</summary>

@@ -9,6 +9,7 @@ public sealed record TrainerOptions
     /// <summary>Optimizer steps to run; 0 means as many as <see cref="Epochs"/> needs.</summary>
     public int MaxSteps { get; init; }
 
+    /// <summary>Examples per micro-batch.</summary>
     public int BatchSize { get; init; } = 8;
 
     /// <summary>Micro-batches whose gradients are summed before each optimizer step.</summary>
@@ -20,13 +21,17 @@ public sealed record TrainerOptions
     /// <summary>Decoupled weight decay; never applied to biases and normalisation weights (1-D tensors).</summary>
     public double WeightDecay { get; init; } = 0.01;
 
+    /// <summary>AdamW's first-moment decay.</summary>
     public double Beta1 { get; init; } = 0.9;
+    /// <summary>AdamW's second-moment decay.</summary>
     public double Beta2 { get; init; } = 0.999;
+    /// <summary>AdamW's denominator epsilon.</summary>
     public double Epsilon { get; init; } = 1e-8;
 
     /// <summary>Steps of linear warm-up from 0 to the peak rate.</summary>
     public int WarmupSteps { get; init; }
 
+    /// <summary>How the rate falls after warm-up.</summary>
     public LearningRateDecay Decay { get; init; } = LearningRateDecay.Cosine;
 
     /// <summary>Global gradient-norm clip; 0 turns clipping off.</summary>

@@ -70,6 +70,7 @@ public static class LoraModelExtensions
     /// <exception cref="InvalidOperationException">A target's base weight is tied to another module of the tree (both paths named); nothing changed.</exception>
     public static void MergeLoRA(this nn.Module module, bool safe = false) => AdapterMerge.MergeAll(module, module.LoraAdapters(), safe);
 
+    /// <summary>Unmerges every merged adapter of the tree.</summary>
     public static void UnmergeLoRA(this nn.Module module)
     {
         foreach (var (_, adapter) in module.LoraAdapters()) adapter.Unmerge();
