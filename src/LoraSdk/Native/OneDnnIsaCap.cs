@@ -15,7 +15,9 @@ namespace LoraSdk.Native;
 /// </summary>
 public static class OneDnnIsaCap
 {
+    /// <summary>The environment variable oneDNN reads.</summary>
     public const string Variable = "ONEDNN_MAX_CPU_ISA";
+    /// <summary>The value set on affected processors.</summary>
     public const string CappedIsa = "AVX2";
 
     private static readonly Lazy<string?> Applied = new(ApplyOnce);
