@@ -28,6 +28,12 @@ public sealed class LoraFineTuningOptions
     /// <summary>Modules trained and saved in full (PEFT's <c>modules_to_save</c>), e.g. a classifier head.</summary>
     public string[] ModulesToSave { get; set; } = [];
 
+    /// <summary>
+    /// Stores the adapted layers' frozen base weights quantized (<c>Int8</c>, <c>Nf4</c>, <c>Nf4DoubleQuant</c>) or
+    /// float (<c>Float32</c>) for this run; unset keeps what <c>[LoRA(Base = …)]</c> declares. See docs/quantization.md.
+    /// </summary>
+    public LoraBase? BaseQuantization { get; set; }
+
     /// <summary>Written as <c>base_model_name_or_path</c> in the adapter config.</summary>
     public string? BaseModel { get; set; }
 
