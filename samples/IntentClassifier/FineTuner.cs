@@ -65,10 +65,14 @@ public static class FineTuner
         long trainingPeak = ProcessMemory.PeakRssBytes();
         double accuracy = Accuracy(model, text, validationSet);
         var (savedBytes, savedWhat) = SaveTrainedWeights(model, mode, outputDirectory);
-        return new RunResult(mode == TrainingMode.Lora && settings.Base != LoraBase.Float32 ? $"{mode} ({settings.Base} base)" : mode.ToString(), accuracy, TrainedParameters(model, mode), model.BaseParameters().Values.Sum(w => w.numel()),
+        return new RunResult(mode == TrainingMode.Lora && settings.Base != LoraBase.Float32 ? $"{mode} ({settings.Base} base)" : mode.ToString(), accuracy, TrainedParameters(model, mode), ModelParameters(model),
             result.Elapsed.TotalMilliseconds / result.Steps, result.Steps, Math.Max(loadingPeak, ProcessMemory.PeakRssBytes()), savedBytes, savedWhat,
             result.Elapsed.TotalSeconds, trainingPeak, baseBytes, baseFloat32Bytes);
     }
+
+    /// <summary>Every weight of the model; a quantized base weight counts as the elements it stands for.</summary>
+    private static long ModelParameters(SequenceClassifier model) =>
+        model.BaseParameters().Values.Sum(w => w.numel()) + model.LoraAdapters().Sum(a => a.Adapter.QuantizedBase?.LogicalCount ?? 0);
 
     /// <summary>Parameters that the mode changes (the trainer also hands disabled adapters to AdamW; they get no gradient).</summary>
     private static long TrainedParameters(SequenceClassifier model, TrainingMode mode)

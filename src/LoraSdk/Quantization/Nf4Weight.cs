@@ -49,7 +49,7 @@ public sealed class Nf4Weight : QuantizedWeight
     {
         using var scope = NewDisposeScope();
         var absmax = _doubleQuant ? DecodeAbsmax() : Buffer(Absmax);
-        var codes = Buffer(Data).to(int64);
+        var codes = Buffer(Data).to(int32); // index_select takes int32 indices: half the temporary of int64
         var values = Nf4Levels.PairTable(dtype).index_select(0, codes).view(-1, BlockSize);
         values.mul_(absmax.to(dtype).unsqueeze(1));
         var flat = values.view(-1);
