@@ -49,6 +49,17 @@ public static class BaseQuantizationExtensions
         return (bytes, float32);
     }
 
+    /// <summary>
+    /// The base storages of the tree's adapted layers, e.g. <c>Nf4</c> or <c>Int8,Nf4</c>; empty when every base is
+    /// float. Declared (<c>[LoRA(Base = …)]</c>) but not yet applied quantizations are applied first.
+    /// </summary>
+    internal static string BaseStorageSummary(this nn.Module model)
+    {
+        var hosts = model.LoraHosts();
+        foreach (var (_, host) in hosts) host.ApplyPendingBase();
+        return string.Join(",", hosts.Select(h => h.Host.BaseStorage).Where(k => k != LoraBase.Float32).Distinct().Order());
+    }
+
     /// <summary>Elements of the float weights that quantized bases stand for (parameter counts include them).</summary>
     internal static long QuantizedBaseElements(this nn.Module model) =>
         model.LoraHosts().Sum(h => h.Host.QuantizedBase?.LogicalCount ?? 0);

@@ -94,6 +94,7 @@ public sealed class LoraTrainer
         {
             TotalSteps = totalSteps, Seed = _options.Seed, DataFingerprint = DataFingerprint.Of(train),
             BatchSize = _options.BatchSize, GradientAccumulationSteps = _options.GradientAccumulationSteps,
+            BaseStorage = _model.BaseStorageSummary(),
         };
         string? lastDirectory = _options.CheckpointDirectory is null ? null : Path.Combine(_options.CheckpointDirectory, LastCheckpoint);
         string? bestDirectory = _options.CheckpointDirectory is null ? null : Path.Combine(_options.CheckpointDirectory, BestCheckpoint);
