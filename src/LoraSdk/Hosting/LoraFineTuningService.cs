@@ -59,7 +59,7 @@ internal sealed class LoraFineTuningService(
             throw new InvalidOperationException($"{registration.ModelName} reports task {trainable.Task} but was registered for {registration.Task}.");
 
         WarnIfOverrideNotApplied(model, adapterOverride);
-        if (o.BaseQuantization is { } baseKind) QuantizeBase(model, baseKind, o.Trainer.ModulesToSave);
+        if (o.BaseQuantization is { } baseKind) QuantizeBase(model, baseKind, [.. o.Trainer.ModulesToSave]);
 
         var reporter = new ProgressReporter(_logger, Console.Out, Console.Error, o.Progress, !Console.IsOutputRedirected);
         var saveOptions = new AdapterSaveOptions
