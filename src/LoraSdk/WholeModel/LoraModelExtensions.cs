@@ -42,6 +42,7 @@ public static class LoraModelExtensions
             total += p.numel();
             if (p.requires_grad) trainable += p.numel();
         }
+        total += module.QuantizedBaseElements(); // quantized weights are buffers now; count what they stand for (as PEFT does)
         return new ParameterCount(trainable, total);
     }
 
