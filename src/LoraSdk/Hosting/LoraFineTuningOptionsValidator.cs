@@ -1,4 +1,5 @@
 using System.Reflection;
+using LoraSdk.Search;
 using LoraSdk.Training;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
@@ -13,7 +14,7 @@ public sealed class LoraFineTuningOptionsValidator(IConfiguration configuration)
 {
     private static readonly HashSet<string> KnownKeys = typeof(LoraFineTuningOptions)
         .GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name)
-        .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        .Concat(SearchOptions.Keys).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     public ValidateOptionsResult Validate(string? name, LoraFineTuningOptions options)
     {
@@ -48,6 +49,9 @@ public sealed class LoraFineTuningOptionsValidator(IConfiguration configuration)
                 "the WordPiece tokenizer needs an existing vocab.txt.");
 
         foreach (var (property, value, problem) in OutputLocations.Problems(options))
+            failures.Add($"{Key(property)} = {value}: {problem}");
+
+        foreach (var (property, value, problem) in SearchOptions.From(configuration, LoraFineTuningOptions.SectionName).Problems())
             failures.Add($"{Key(property)} = {value}: {problem}");
 
         foreach (var (property, value, rule) in options.ToTrainerOptions().Problems())

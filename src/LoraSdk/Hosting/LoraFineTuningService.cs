@@ -1,4 +1,5 @@
 using LoraSdk.Data;
+using LoraSdk.Search;
 using LoraSdk.Training;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -50,6 +51,8 @@ internal sealed class LoraFineTuningService(
         var o = options.Value;
         FineTuningData data;
         data = FineTuningData.Load(o, registration.Task); // a LoraInputException is reported as its line, exit code 2
+        var search = SearchOptions.From(configuration, LoraFineTuningOptions.SectionName);
+        if (search.IsSearch) return new SearchRun(o, search, registration.Task, registration.ModelName, configuration, _logger).Execute(data, outcome, stoppingToken);
 
         // Seeding here makes the adapters' initialisation part of "same seed, same adapter".
         torch.manual_seed(o.Seed);
