@@ -11,6 +11,11 @@ public sealed record Candidate(int Index, IReadOnlyList<KeyValuePair<string, str
     [JsonIgnore] public string? this[string key] => Settings.FirstOrDefault(s => s.Key == key).Value;
 
     /// <summary>e.g. <c>Rank=8, LearningRate=0.001</c>; also the candidate's identity in the search state.</summary>
+    /// <summary>Candidates are equal when they are the same setting (the lists are compared by content, not reference).</summary>
+    public bool Equals(Candidate? other) => other is not null && Index == other.Index && Label == other.Label;
+
+    public override int GetHashCode() => HashCode.Combine(Index, Label);
+
     [JsonIgnore] public string Label => string.Join(", ", Settings.Select(s => $"{s.Key}={s.Value}"));
 }
 
