@@ -62,6 +62,7 @@ public sealed class ChildProcessTrialRunner(TrialProgram program, IReadOnlyList<
         catch (OperationCanceledException)
         {
             try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } // already gone
+            process.WaitForExit(); // its last output lines are written before the log is closed
             throw;
         }
         process.WaitForExit(); // drains the output events
