@@ -71,6 +71,31 @@ public class SearchHostTests
     }
 
     [Fact]
+    public void SigtermStopsTheSearchAndTheNextRunResumesFromItsFinishedTrials()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // SIGTERM is a POSIX signal
+        using var folder = new TempFolder();
+        var data = folder.File("train.jsonl", string.Concat(Enumerable.Range(0, 40).Select(i => $"{{\"text\":\"sample {i}: the quick brown fox {i % 7}\"}}\n")));
+        string[] arguments = [.. Arguments(data)[..^2], "--LoRA:Search=LearningRate=0.03,3e-3", "--LoRA:Budget=2"];
+
+        // Slowed down (the trials inherit the delay) so that the signal lands while the second trial trains.
+        using (var stopped = new TestHostProcess(folder.Path, arguments, stepDelayMs: 150))
+        {
+            Assert.True(stopped.WaitForLine(l => l.Contains("Trial LearningRate=0.03, 8 steps:"), Timeout), stopped.Transcript);
+            stopped.Terminate();
+            Assert.True(stopped.WaitForExit(Timeout) == FineTuningExitCodes.Cancelled, stopped.Transcript);
+            Assert.Contains(stopped.Stdout, l => l.Contains("Search stopped; its 1 finished trials are kept"));
+        }
+        Assert.False(Directory.Exists(folder.Combine("out", "adapter")), "a stopped search installs no adapter");
+
+        using var resumed = new TestHostProcess(folder.Path, arguments);
+        Assert.True(resumed.WaitForExit(Timeout) == FineTuningExitCodes.Success, resumed.Transcript);
+        Assert.Contains(resumed.Stdout, l => l.Contains("Search resumes: 1 finished trials are not run again"));
+        Assert.Contains(resumed.Stdout, l => l.Contains("Trial LearningRate=0.03, 8 steps:") && l.Contains("(finished earlier)"));
+        Assert.True(File.Exists(folder.Combine("out", "adapter", "adapter_model.safetensors")));
+    }
+
+    [Fact]
     public void ABadSearchSpaceIsAnOptionErrorNamingKeyAndValue()
     {
         using var folder = new TempFolder();
