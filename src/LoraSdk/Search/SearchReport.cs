@@ -25,7 +25,7 @@ internal static class SearchReport
         else
             Line($"**No winner**: {outcome.Failure}");
         int failed = outcome.Trials.Count(t => t.Result.Status == TrialStatus.Failed);
-        Line($"{outcome.Trials.Count} trials ({failed} failed), {outcome.Trials.Sum(t => t.Result.Seconds):0.0} s of training in all.");
+        Line($"{outcome.Trials.Count} trials ({failed} failed), {outcome.Trials.Sum(t => t.Result.Seconds):0.0} s of trial time in all (each trial's process start-up included).");
         text.AppendLine();
         // Classification ranks by accuracy and shows the loss beside it; a language model's metric is the loss itself.
         string lossColumn = ranking.UsesAccuracy ? " validation loss |" : "";
