@@ -88,11 +88,15 @@ public class SearchHostTests
         }
         Assert.False(Directory.Exists(folder.Combine("out", "adapter")), "a stopped search installs no adapter");
 
-        using var resumed = new TestHostProcess(folder.Path, arguments);
+        // KeepTrialAdapters is not part of what results depend on: the saved trial still counts.
+        using var resumed = new TestHostProcess(folder.Path, [.. arguments, "--LoRA:KeepTrialAdapters=true"]);
         Assert.True(resumed.WaitForExit(Timeout) == FineTuningExitCodes.Success, resumed.Transcript);
         Assert.Contains(resumed.Stdout, l => l.Contains("Search resumes: 1 finished trials are not run again"));
         Assert.Contains(resumed.Stdout, l => l.Contains("Trial LearningRate=0.03, 8 steps:") && l.Contains("(finished earlier)"));
         Assert.True(File.Exists(folder.Combine("out", "adapter", "adapter_model.safetensors")));
+        var kept = Directory.GetDirectories(folder.Combine("out", "adapter.search", "trials"), "adapter", SearchOption.AllDirectories);
+        Assert.Equal(3, kept.Length); // both short trials and the winner's full run
+        Assert.All(kept, k => Assert.True(File.Exists(Path.Combine(k, "adapter_model.safetensors")), k));
     }
 
     [Fact]
