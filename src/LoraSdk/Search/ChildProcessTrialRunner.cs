@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using LoraSdk.Hosting;
+using LoraSdk.Training;
 
 namespace LoraSdk.Search;
 
@@ -81,9 +82,9 @@ public sealed class ChildProcessTrialRunner(TrialProgram program, IReadOnlyList<
         foreach (var (key, value) in configuration) yield return Option(key, value);
         yield return Option(nameof(SearchOptions.Search), ""); // a trial is one training run, whatever appsettings.json says
         yield return Option(nameof(LoraFineTuningOptions.Output), AdapterDirectory(request));
-        yield return Option(nameof(LoraFineTuningOptions.CheckpointDirectory), Path.Combine(directory, "checkpoints"));
-        yield return Option(nameof(LoraFineTuningOptions.MaxSteps), request.Steps.ToString(CultureInfo.InvariantCulture));
-        yield return Option(nameof(LoraFineTuningOptions.Threads), threadsPerTrial.ToString(CultureInfo.InvariantCulture));
+        yield return Option(nameof(TrainerOptions.CheckpointDirectory), Path.Combine(directory, "checkpoints"));
+        yield return Option(nameof(TrainerOptions.MaxSteps), request.Steps.ToString(CultureInfo.InvariantCulture));
+        yield return Option(nameof(TrainerOptions.Threads), threadsPerTrial.ToString(CultureInfo.InvariantCulture));
         yield return Option(nameof(LoraFineTuningOptions.Progress), nameof(ProgressStyle.Plain));
         foreach (var (key, value) in request.Candidate.Settings) yield return Option(key, value);
     }

@@ -8,10 +8,11 @@ internal static class FullRun
 {
     public static int Steps(int trainExamples, LoraFineTuningOptions options, Candidate candidate)
     {
-        if (options.MaxSteps > 0) return options.MaxSteps;
-        int batch = candidate[nameof(options.BatchSize)] is { } b ? int.Parse(b, CultureInfo.InvariantCulture) : options.BatchSize;
-        int accumulation = candidate[nameof(options.GradientAccumulationSteps)] is { } a ? int.Parse(a, CultureInfo.InvariantCulture) : options.GradientAccumulationSteps;
+        var trainer = options.Trainer;
+        if (trainer.MaxSteps > 0) return trainer.MaxSteps;
+        int batch = candidate[nameof(trainer.BatchSize)] is { } b ? int.Parse(b, CultureInfo.InvariantCulture) : trainer.BatchSize;
+        int accumulation = candidate[nameof(trainer.GradientAccumulationSteps)] is { } a ? int.Parse(a, CultureInfo.InvariantCulture) : trainer.GradientAccumulationSteps;
         int batchesPerEpoch = (trainExamples + batch - 1) / batch;
-        return Math.Max(1, (int)Math.Ceiling((double)batchesPerEpoch * options.Epochs / accumulation));
+        return Math.Max(1, (int)Math.Ceiling((double)batchesPerEpoch * trainer.Epochs / accumulation));
     }
 }

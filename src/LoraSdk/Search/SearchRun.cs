@@ -20,7 +20,7 @@ internal sealed class SearchRun(LoraFineTuningOptions options, SearchOptions sea
 {
     /// <summary>Keys of the LoRA section a trial does not inherit: the search's own, and the paths each trial sets.</summary>
     private static readonly HashSet<string> NotInherited = new(
-        SearchOptions.Keys.Concat([nameof(LoraFineTuningOptions.Output), nameof(LoraFineTuningOptions.CheckpointDirectory)]),
+        SearchOptions.Keys.Concat([nameof(LoraFineTuningOptions.Output), nameof(TrainerOptions.CheckpointDirectory)]),
         StringComparer.OrdinalIgnoreCase);
 
     public static string ReportPath(string output) => Trimmed(output) + ".search.md";
@@ -37,7 +37,7 @@ internal sealed class SearchRun(LoraFineTuningOptions options, SearchOptions sea
             return FineTuningExitCodes.InvalidInput;
         }
         var grid = space.Candidates();
-        var plan = SuccessiveHalvingPlan.Create(grid.Count, search.Budget, options.Seed);
+        var plan = SuccessiveHalvingPlan.Create(grid.Count, search.Budget, options.Trainer.Seed);
         var ranking = new TrialRanking(task);
         string output = Path.GetFullPath(options.Output);
         string work = WorkDirectory(output);
@@ -50,7 +50,7 @@ internal sealed class SearchRun(LoraFineTuningOptions options, SearchOptions sea
         else if (state.Trials.Count > 0) logger.LogInformation("Search resumes: {Count} finished trials are not run again", state.Trials.Count);
 
         int parallel = Math.Min(search.MaxParallelTrials, plan.CandidateIndexes.Count);
-        int threads = options.Threads > 0 ? options.Threads : Math.Max(1, Environment.ProcessorCount / parallel);
+        int threads = options.Trainer.Threads > 0 ? options.Trainer.Threads : Math.Max(1, Environment.ProcessorCount / parallel);
         var runner = new ChildProcessTrialRunner(TrialProgram.Current(), inherited, Path.Combine(work, "trials"), threads);
         int FullRunSteps(Candidate c) => FullRun.Steps(data.Train.Count, options, c);
         logger.LogInformation("Searching {Space} for {Model}: {Count} candidates, budget {Budget} runs of {Steps} steps, rounds {Rounds}; {Parallel} trial(s) at a time, {Threads} thread(s) each",
@@ -80,7 +80,7 @@ internal sealed class SearchRun(LoraFineTuningOptions options, SearchOptions sea
         string name = Path.GetFileName(Trimmed(output));
         if (result.Winner is null)
         {
-            SvgChart.WriteFile(report, SearchReport.Markdown(name, space, search, plan, grid.Count, result, ranking, options.Seed, Path.GetFileName(PlotPath(output)), null));
+            SvgChart.WriteFile(report, SearchReport.Markdown(name, space, search, plan, grid.Count, result, ranking, options.Trainer.Seed, Path.GetFileName(PlotPath(output)), null));
             Console.Error.WriteLine($"error {LoraErrorCodes.SearchFailed}: the search found no winner: {result.Failure}. Report: {report}");
             return FineTuningExitCodes.Failed;
         }
@@ -88,7 +88,7 @@ internal sealed class SearchRun(LoraFineTuningOptions options, SearchOptions sea
         var winner = result.Winner;
         WinnerAdapter.Install(runner.AdapterDirectory(winner.Request), output, winner, ranking, result.Trials.Count, report);
         SvgChart.WriteFile(PlotPath(output), SearchPlotSvg.Render(space, result.Trials, winner, ranking, $"{name}: {ranking.MetricName} of each trial"));
-        SvgChart.WriteFile(report, SearchReport.Markdown(name, space, search, plan, grid.Count, result, ranking, options.Seed, Path.GetFileName(PlotPath(output)), output));
+        SvgChart.WriteFile(report, SearchReport.Markdown(name, space, search, plan, grid.Count, result, ranking, options.Trainer.Seed, Path.GetFileName(PlotPath(output)), output));
         if (!search.KeepTrialAdapters) DeleteTrialAdapters(Path.Combine(work, "trials"));
 
         logger.LogInformation("Search winner: {Settings} ({Metric} {Value}) of {Count} trials; report: {Report}",
