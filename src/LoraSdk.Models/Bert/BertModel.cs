@@ -1,4 +1,3 @@
-using LoraSdk.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -18,9 +17,6 @@ public sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>, IRenamedModul
     public BertModel(BertConfig config) : base(nameof(BertModel))
     {
         Config = config.Validate();
-        // Every layer frees 12-15 MiB of activations; without this, whether glibc hands them back to the system
-        // (and faults them in again) at each layer depends on the process's history: 1.7x forward time measured.
-        MallocThreshold.Prime();
         embeddings = new BertEmbeddings(config);
         encoder = new BertEncoder(config);
         RegisterComponents();
