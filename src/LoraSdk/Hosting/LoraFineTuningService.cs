@@ -1,6 +1,5 @@
 using LoraSdk.Data;
 using LoraSdk.Training;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -19,7 +18,6 @@ internal sealed record LoraFineTuningRegistration(LoraTask Task, Func<LoraModelC
 internal sealed class LoraFineTuningService(
     LoraFineTuningRegistration registration,
     IOptions<LoraFineTuningOptions> options,
-    IConfiguration configuration,
     IServiceProvider services,
     ILoggerFactory loggers,
     IHostApplicationLifetime lifetime,
@@ -52,8 +50,10 @@ internal sealed class LoraFineTuningService(
         data = FineTuningData.Load(o, registration.Task); // a LoraInputException is reported as its line, exit code 2
 
         // Seeding here makes the adapters' initialisation part of "same seed, same adapter".
-        torch.manual_seed(o.Seed);
-        var adapterOverride = ConfiguredAdapterOverride(o);
+        torch.manual_seed(o.Trainer.Seed);
+        // The set adapter keys (not their defaults): an unset key keeps what the attributes declare, e.g.
+        // LoRA:Rank alone keeps a [LoRA] class's alpha, as PEFT's r does.
+        var adapterOverride = o.Adapter.IsEmpty ? null : o.Adapter;
         using var model = CreateModel(new LoraModelContext(o.ToLoraOptions(), o, data.Tokenizer, data.Labels, services), adapterOverride);
         if (model is ILoraTrainableModel trainable && trainable.Task != registration.Task)
             throw new InvalidOperationException($"{registration.ModelName} reports task {trainable.Task} but was registered for {registration.Task}.");
@@ -63,7 +63,7 @@ internal sealed class LoraFineTuningService(
         var reporter = new ProgressReporter(_logger, Console.Out, Console.Error, o.Progress, !Console.IsOutputRedirected);
         var saveOptions = new AdapterSaveOptions
         {
-            ModulesToSave = o.ModulesToSave,
+            ModulesToSave = o.Trainer.ModulesToSave,
             BaseModelNameOrPath = o.BaseModel,
             // No SEQ_CLS for classifiers: to PEFT users it means AutoModelForSequenceClassification (CLS + pooler
             // head), which would load these keys into a differently built model (docs/models.md shows the Python).
@@ -104,24 +104,6 @@ internal sealed class LoraFineTuningService(
     {
         using var scope = adapterOverride is null ? null : LoraOptionsOverride.Apply(adapterOverride);
         return registration.CreateModel(context);
-    }
-
-    /// <summary>
-    /// The adapter keys set in configuration (not their defaults) as an override: an unset key keeps what the
-    /// attributes declare, e.g. <c>LoRA:Rank</c> alone keeps a [LoRA] class's alpha, as PEFT's <c>r</c> does.
-    /// </summary>
-    private LoraOptionsOverride? ConfiguredAdapterOverride(LoraFineTuningOptions o)
-    {
-        bool IsSet(string key) => configuration[$"{LoraFineTuningOptions.SectionName}:{key}"] is not null;
-        var adapterOverride = new LoraOptionsOverride
-        {
-            Rank = IsSet(nameof(o.Rank)) ? o.Rank : null,
-            Alpha = IsSet(nameof(o.Alpha)) ? o.Alpha : null,
-            Dropout = IsSet(nameof(o.Dropout)) ? o.Dropout : null,
-            UseRsLoRA = IsSet(nameof(o.UseRsLoRA)) ? o.UseRsLoRA : null,
-            Init = IsSet(nameof(o.Init)) ? o.Init : null,
-        };
-        return adapterOverride.IsEmpty ? null : adapterOverride;
     }
 
     /// <summary>
