@@ -112,6 +112,7 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
     /// </summary>
     public override Tensor forward(Tensor input)
     {
+        ApplyPendingBase();
         if (_baseOnly) return BaseForward(input);
         if (Host.MixedRows is { } rows) return rows.AddUpdates(Host, BaseForward(input), input, inPlace: true);
         return AdaptedForward(input);
@@ -125,7 +126,8 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
     /// </summary>
     public Tensor CallThroughTarget(Tensor input)
     {
-        var result = ((nn.Module<Tensor, Tensor>)Target).call(input);
+        ApplyPendingBase();
+        var result = QuantizedBase is { } quantized ? CallQuantizedTarget(quantized, input) : ((nn.Module<Tensor, Tensor>)Target).call(input);
         if (_baseOnly) return result; // result not disposed: a hook's reference must stay valid
         if (Host.MixedRows is { } rows) return rows.AddUpdates(Host, result, input, inPlace: false);
         return PlusUpdate(result, input);
@@ -170,6 +172,7 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
     internal void MergeChecked(bool safe)
     {
         if (_merged) return;
+        EnsureFloatBase("merge");
         if (safe) EnsureMergeIsFinite(TargetName);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -184,6 +187,7 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
     /// </summary>
     internal void EnsureMergeIsFinite(string displayName)
     {
+        EnsureFloatBase("merge", displayName);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var weight = BaseWeight;
