@@ -1,5 +1,7 @@
 using LoraSdk.Data;
+using LoraSdk.Search;
 using LoraSdk.Training;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -18,6 +20,7 @@ internal sealed record LoraFineTuningRegistration(LoraTask Task, Func<LoraModelC
 internal sealed class LoraFineTuningService(
     LoraFineTuningRegistration registration,
     IOptions<LoraFineTuningOptions> options,
+    IConfiguration configuration,
     IServiceProvider services,
     ILoggerFactory loggers,
     IHostApplicationLifetime lifetime,
@@ -48,6 +51,8 @@ internal sealed class LoraFineTuningService(
         var o = options.Value;
         FineTuningData data;
         data = FineTuningData.Load(o, registration.Task); // a LoraInputException is reported as its line, exit code 2
+        var search = SearchOptions.From(configuration, LoraFineTuningOptions.SectionName);
+        if (search.IsSearch) return new SearchRun(o, search, registration.Task, registration.ModelName, configuration, _logger).Execute(data, outcome, stoppingToken);
 
         // Seeding here makes the adapters' initialisation part of "same seed, same adapter".
         torch.manual_seed(o.Trainer.Seed);
