@@ -45,6 +45,7 @@ public sealed partial class ResNet18 : nn.Module<Tensor, Tensor>
     public ResNet18(int labelCount, IReadOnlyList<int>? blocksPerStage = null) : base(nameof(ResNet18))
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(labelCount, 2);
+        LoraSdk.Native.OneDnnIsaCap.Apply(); // before any convolution of this network runs, adapters or not (docs/models.md)
         blocksPerStage ??= PackageBlocks;
         if (blocksPerStage.Count != 4 || blocksPerStage.Any(b => b < 1))
             throw new ArgumentException($"A ResNet has four stages of at least one block; got [{string.Join(", ", blocksPerStage)}].", nameof(blocksPerStage));

@@ -16,7 +16,9 @@ namespace LoraSdk.Search;
 public sealed class ChildProcessTrialRunner(TrialProgram program, IReadOnlyList<KeyValuePair<string, string>> configuration, string trialsDirectory, int threadsPerTrial)
     : ITrialRunner
 {
+    /// <summary>The sub-folder of a trial's folder that its run writes the adapter to.</summary>
     public const string AdapterFolder = "adapter";
+    /// <summary>The file in a trial's folder that holds the child process's whole output.</summary>
     public const string LogFile = "train.log";
 
     /// <summary>The folder of one trial: its settings and length spelled out, e.g. <c>Rank-8_LearningRate-0.001_21-steps</c>.</summary>
@@ -24,8 +26,10 @@ public sealed class ChildProcessTrialRunner(TrialProgram program, IReadOnlyList<
         string.Concat(string.Join("_", request.Candidate.Settings.Select(s => $"{s.Key}-{s.Value}")).Select(c => char.IsLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_'))
         + $"_{request.Steps}-steps");
 
+    /// <summary>The adapter folder of one trial (inside <see cref="TrialDirectory"/>).</summary>
     public string AdapterDirectory(TrialRequest request) => Path.Combine(TrialDirectory(request), AdapterFolder);
 
+    /// <summary>Trains one trial in a child process and reads its result line; a crash or non-zero exit is a failed trial, cancellation kills the child.</summary>
     public async Task<TrialResult> RunAsync(TrialRequest request, CancellationToken cancellationToken)
     {
         string directory = TrialDirectory(request);

@@ -27,11 +27,13 @@ public sealed class SearchOptions
     /// <summary>Keep every trial's adapter in <c>&lt;Output&gt;.search/trials/</c> (default: only the winner's, as the adapter).</summary>
     public bool KeepTrialAdapters { get; set; }
 
+    /// <summary>Whether this run is a search (<see cref="Search"/> is set).</summary>
     public bool IsSearch => !string.IsNullOrWhiteSpace(Search);
 
     /// <summary>The keys this class adds to the <c>LoRA</c> section (the options validator knows them).</summary>
     public static IEnumerable<string> Keys => typeof(SearchOptions).GetProperties().Where(p => p.CanWrite).Select(p => p.Name);
 
+    /// <summary>Binds the search keys of the configuration section <paramref name="section"/>.</summary>
     public static SearchOptions From(IConfiguration configuration, string section)
     {
         var options = new SearchOptions();

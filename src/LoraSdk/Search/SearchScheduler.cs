@@ -24,6 +24,7 @@ public sealed class SearchScheduler(
     /// <summary>Whether a saved trial can stand for a run of the final rung (the service requires its adapter to still exist).</summary>
     public Func<TrialRecord, bool> CanReuseWinner { get; init; } = _ => true;
 
+    /// <summary>Runs the plan rung by rung and returns the winner, or the failure when every trial of a rung failed.</summary>
     public async Task<SearchOutcome> RunAsync(CancellationToken cancellationToken)
     {
         var all = new List<TrialRecord>();

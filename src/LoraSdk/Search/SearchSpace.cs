@@ -8,14 +8,16 @@ public sealed record SearchDimension(string Key, IReadOnlyList<string> Values);
 /// <summary>One setting of every searched option: <c>Rank=8, LearningRate=0.001</c>.</summary>
 public sealed record Candidate(int Index, IReadOnlyList<KeyValuePair<string, string>> Settings)
 {
+    /// <summary>The value this candidate gives <paramref name="key"/>, or null when the key is not searched.</summary>
     [JsonIgnore] public string? this[string key] => Settings.FirstOrDefault(s => s.Key == key).Value;
 
-    /// <summary>e.g. <c>Rank=8, LearningRate=0.001</c>; also the candidate's identity in the search state.</summary>
     /// <summary>Candidates are equal when they are the same setting (the lists are compared by content, not reference).</summary>
     public bool Equals(Candidate? other) => other is not null && Index == other.Index && Label == other.Label;
 
+    /// <summary>Hashes what <see cref="Equals(Candidate?)"/> compares.</summary>
     public override int GetHashCode() => HashCode.Combine(Index, Label);
 
+    /// <summary>e.g. <c>Rank=8, LearningRate=0.001</c>; also the candidate's identity in the search state.</summary>
     [JsonIgnore] public string Label => string.Join(", ", Settings.Select(s => $"{s.Key}={s.Value}"));
 }
 
@@ -25,8 +27,10 @@ public sealed record Candidate(int Index, IReadOnlyList<KeyValuePair<string, str
 /// </summary>
 public sealed record SearchSpace(IReadOnlyList<SearchDimension> Dimensions)
 {
+    /// <summary>The number of candidates: the product of the dimensions' value counts.</summary>
     public int Count => Dimensions.Aggregate(1, (product, d) => checked(product * d.Values.Count));
 
+    /// <summary>Every combination of the values (the grid), indexed in order.</summary>
     public IReadOnlyList<Candidate> Candidates()
     {
         var grid = new List<List<KeyValuePair<string, string>>> { new() };
@@ -38,5 +42,6 @@ public sealed record SearchSpace(IReadOnlyList<SearchDimension> Dimensions)
     /// <summary>The canonical spelling (keys as documented, values canonical): equal spaces print equal text.</summary>
     public override string ToString() => string.Join(";", Dimensions.Select(d => $"{d.Key}={string.Join(",", d.Values)}"));
 
+    /// <summary>The dimension of <paramref name="key"/>, or null when it is not searched.</summary>
     public SearchDimension? Dimension(string key) => Dimensions.FirstOrDefault(d => d.Key == key);
 }

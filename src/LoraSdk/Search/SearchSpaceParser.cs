@@ -7,6 +7,7 @@ namespace LoraSdk.Search;
 /// </summary>
 public static class SearchSpaceParser
 {
+    /// <summary>Parses <paramref name="text"/>; throws <see cref="SearchSpaceException"/> naming the key and value at fault.</summary>
     public static SearchSpace Parse(string? text)
     {
         if (string.IsNullOrWhiteSpace(text)) throw new SearchSpaceException("the search space is empty; write Key=value,value;... e.g. Rank=4,8;LearningRate=3e-4,1e-3.");

@@ -22,8 +22,10 @@ public sealed class SearchState
         _trials = trials;
     }
 
+    /// <summary>What the saved results depend on; a state with another fingerprint is not reused.</summary>
     public string Fingerprint { get; }
 
+    /// <summary>The finished trials, in the order they were saved (a copy).</summary>
     public IReadOnlyList<TrialRecord> Trials
     {
         get { lock (_gate) return _trials.ToList(); }
@@ -54,11 +56,13 @@ public sealed class SearchState
         return new SearchState(path, fingerprint, []);
     }
 
+    /// <summary>The saved trial with <see cref="TrialRequest.Key"/> <paramref name="key"/>, or null.</summary>
     public TrialRecord? Find(string key)
     {
         lock (_gate) return _trials.LastOrDefault(t => t.Request.Key == key);
     }
 
+    /// <summary>Records a finished trial (replacing one with the same key) and saves the state file at once.</summary>
     public void Add(TrialRecord record)
     {
         lock (_gate)

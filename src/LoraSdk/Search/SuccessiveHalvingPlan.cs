@@ -23,6 +23,7 @@ public sealed record SuccessiveHalvingPlan(IReadOnlyList<int> CandidateIndexes, 
     /// <summary>Full runs the plan trains at most (trials shorter than a step still take one: see <see cref="Steps"/>).</summary>
     public double Cost => Rungs.Sum(r => r.Candidates * r.Fraction);
 
+    /// <summary>Plans a search of a <paramref name="gridSize"/>-candidate grid within <paramref name="budget"/> full runs; <paramref name="seed"/> picks the sample when the grid is too large.</summary>
     public static SuccessiveHalvingPlan Create(int gridSize, double budget, long seed)
     {
         if (gridSize < 1) throw new ArgumentOutOfRangeException(nameof(gridSize), gridSize, "A search needs at least one candidate.");

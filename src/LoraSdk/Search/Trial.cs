@@ -9,8 +9,10 @@ public sealed record TrialRequest(Candidate Candidate, int Rung, int Steps)
     [JsonIgnore] public string Key => $"{Candidate.Label} @ {Steps}";
 }
 
+/// <summary>How a trial ended.</summary>
 public enum TrialStatus
 {
+    /// <summary>The run finished with a finite validation metric.</summary>
     Succeeded,
 
     /// <summary>The run failed, or its validation loss was not finite (diverged): recorded, never promoted.</summary>
@@ -27,6 +29,7 @@ public sealed record TrialResult(
     double Seconds,
     string? Failure = null)
 {
+    /// <summary>A failed trial: <paramref name="why"/> it failed, after <paramref name="seconds"/> of running.</summary>
     public static TrialResult Failed(string why, double seconds) => new(TrialStatus.Failed, null, null, null, null, seconds, why);
 }
 

@@ -9,8 +9,10 @@ namespace LoraSdk.Search;
 /// </summary>
 public sealed record TrialProgram(string FileName, IReadOnlyList<string> Arguments, string WorkingDirectory)
 {
+    /// <summary>The program command a trial runs (the one the build step runs).</summary>
     public const string TrainCommand = "train";
 
+    /// <summary>This process's program: its executable, or <c>dotnet</c> and the entry assembly.</summary>
     public static TrialProgram Current()
     {
         string host = Environment.ProcessPath ?? throw new InvalidOperationException("The program's own path is unknown: trials cannot be started.");
@@ -22,6 +24,7 @@ public sealed record TrialProgram(string FileName, IReadOnlyList<string> Argumen
         return new TrialProgram(host, arguments, Environment.CurrentDirectory);
     }
 
+    /// <summary>A start description with the program's arguments followed by <paramref name="moreArguments"/>, output redirected.</summary>
     public ProcessStartInfo StartInfo(IEnumerable<string> moreArguments)
     {
         var start = new ProcessStartInfo(FileName)

@@ -9,12 +9,16 @@ namespace LoraSdk.Search;
 /// </summary>
 public sealed class TrialRanking(LoraTask task) : IComparer<TrialRecord>
 {
+    /// <summary>Whether trials are ranked by validation accuracy (classification) rather than validation loss.</summary>
     public bool UsesAccuracy => task == LoraTask.SequenceClassification;
 
+    /// <summary>The ranking metric's name, as the report prints it.</summary>
     public string MetricName => UsesAccuracy ? "validation accuracy" : "validation loss";
 
+    /// <summary>The ranking metric of <paramref name="result"/>.</summary>
     public double? Metric(TrialResult result) => UsesAccuracy ? result.ValidationAccuracy : result.ValidationLoss;
 
+    /// <summary>Negative when <paramref name="x"/> ranks before <paramref name="y"/>.</summary>
     public int Compare(TrialRecord? x, TrialRecord? y)
     {
         if (ReferenceEquals(x, y)) return 0;
