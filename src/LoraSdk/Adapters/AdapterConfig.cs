@@ -10,7 +10,7 @@ namespace LoraSdk;
 /// </summary>
 public sealed record AdapterConfig
 {
-    public const string FileName = "adapter_config.json";
+    public const string FileName = LoraSdk.Shared.FineTuneContract.AdapterConfigFile;
 
     [JsonPropertyName("peft_type")] public string PeftType { get; init; } = "LORA";
     [JsonPropertyName("task_type")] public string? TaskType { get; init; }

@@ -10,7 +10,7 @@ namespace LoraSdk.Hosting;
 /// </summary>
 public sealed class LoraFineTuningOptions
 {
-    public const string SectionName = "LoRA";
+    public const string SectionName = LoraSdk.Shared.FineTuneContract.Section;
 
     // The adapter.
     public int Rank { get; set; } = 8;
@@ -91,7 +91,7 @@ public sealed class LoraFineTuningOptions
     public int Threads { get; set; }
     public int CheckpointEvery { get; set; }
 
-    public string ResolvedCheckpointDirectory => CheckpointDirectory ?? Output.TrimEnd('/', '\\') + ".checkpoints";
+    public string ResolvedCheckpointDirectory => CheckpointDirectory ?? LoraSdk.Shared.FineTuneContract.Beside(Output, LoraSdk.Shared.FineTuneContract.CheckpointSuffix);
 
     /// <summary>Makes every relative path absolute against <paramref name="root"/>.</summary>
     public void ResolvePaths(string root)

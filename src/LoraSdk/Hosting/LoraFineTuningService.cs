@@ -1,6 +1,8 @@
 using LoraSdk.Data;
+using LoraSdk.Shared;
 using LoraSdk.Training;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -87,6 +89,7 @@ internal sealed class LoraFineTuningService(
         string curve = LossCurvePath(adapter);
         LossCurveSvg.Write(curve, result.History, $"{registration.ModelName}: LoRA fine-tuning loss");
         if (Directory.Exists(o.ResolvedCheckpointDirectory)) Directory.Delete(o.ResolvedCheckpointDirectory, recursive: true);
+        DependencyFileWriter.WriteIfRequested(configuration, o, services.GetRequiredService<IHostEnvironment>().ContentRootPath);
 
         LogSummary(result, adapter, curve);
         reporter.WriteResult(adapter, result);
@@ -146,7 +149,7 @@ internal sealed class LoraFineTuningService(
          .Select(p => $"{LoraFineTuningOptions.SectionName}:{p.Key}={Convert.ToString(p.Value, System.Globalization.CultureInfo.InvariantCulture)}"));
 
     /// <summary>The loss curve goes next to the adapter folder: <c>&lt;adapter&gt;.loss.svg</c>.</summary>
-    public static string LossCurvePath(string adapterDirectory) => Path.GetFullPath(adapterDirectory).TrimEnd(Path.DirectorySeparatorChar) + ".loss.svg";
+    public static string LossCurvePath(string adapterDirectory) => FineTuneContract.Beside(Path.GetFullPath(adapterDirectory), FineTuneContract.LossCurveSuffix);
 
     private void LogSummary(TrainingResult result, string adapter, string curve)
     {

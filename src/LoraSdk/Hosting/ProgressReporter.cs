@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using LoraSdk.Data;
+using LoraSdk.Shared;
 using LoraSdk.Training;
 using Microsoft.Extensions.Logging;
 
@@ -8,13 +9,11 @@ namespace LoraSdk.Hosting;
 
 /// <summary>
 /// Shows training progress: in a terminal one live line redrawn in place; when output is redirected, plain
-/// log lines plus the machine-readable <c>lora-progress: {json}</c> lines that the build step parses.
+/// log lines plus the machine-readable progress, evaluation and result lines that the build step parses
+/// (<see cref="FineTuneContract.Lines"/>).
 /// </summary>
 internal sealed class ProgressReporter : ITrainingObserver
 {
-    public const string ProgressPrefix = "lora-progress:";
-    public const string ResultPrefix = "lora-result:";
-
     private readonly ILogger _logger;
     private readonly TextWriter _out;
     private readonly TextWriter _errors;
@@ -46,15 +45,15 @@ internal sealed class ProgressReporter : ITrainingObserver
         }
         _logger.LogInformation("step {Step}/{TotalSteps} epoch {Epoch} loss {Loss:0.0000} lr {LearningRate:0.00e+00} {StepsPerSecond:0.0} steps/s ETA {Eta}",
             p.Step, p.TotalSteps, p.Epoch, p.Loss, p.LearningRate, p.StepsPerSecond, Format(p.Remaining));
-        WriteMachineLine(ProgressPrefix, new
+        WriteMachineLine(FineTuneContract.Lines.Progress, new()
         {
-            step = p.Step,
-            totalSteps = p.TotalSteps,
-            epoch = p.Epoch,
-            loss = Round(p.Loss),
-            learningRate = p.LearningRate,
-            stepsPerSecond = Math.Round(p.StepsPerSecond, 2),
-            validationLoss = _validationLoss is { } v ? Round(v) : null,
+            [FineTuneContract.Fields.Step] = p.Step,
+            [FineTuneContract.Fields.TotalSteps] = p.TotalSteps,
+            [FineTuneContract.Fields.Epoch] = p.Epoch,
+            [FineTuneContract.Fields.Loss] = Round(p.Loss),
+            [FineTuneContract.Fields.LearningRate] = p.LearningRate,
+            [FineTuneContract.Fields.StepsPerSecond] = Math.Round(p.StepsPerSecond, 2),
+            [FineTuneContract.Fields.ValidationLoss] = _validationLoss is { } v ? Round(v) : null,
         });
     }
 
@@ -65,6 +64,15 @@ internal sealed class ProgressReporter : ITrainingObserver
         string message = string.Create(CultureInfo.InvariantCulture, $"step {e.Step}: validation loss {e.Loss:0.0000}{accuracy}{(e.IsBest ? " (best so far)" : "")}");
         if (_live) EndLiveLine();
         _logger.LogInformation("{Evaluation}", message);
+        if (!WritesMachineLines) return;
+        // The build shows evaluations at normal verbosity, where the log line above (low importance) is hidden.
+        WriteMachineLine(FineTuneContract.Lines.Evaluation, new()
+        {
+            [FineTuneContract.Fields.Step] = e.Step,
+            [FineTuneContract.Fields.ValidationLoss] = Round(e.Loss),
+            [FineTuneContract.Fields.ValidationAccuracy] = e.Accuracy,
+            [FineTuneContract.Fields.Best] = e.IsBest,
+        });
     }
 
     public void OnResumed(int step, string directory) =>
@@ -94,20 +102,20 @@ internal sealed class ProgressReporter : ITrainingObserver
     public void WriteResult(string adapter, TrainingResult result)
     {
         if (!WritesMachineLines) return;
-        WriteMachineLine(ResultPrefix, new
+        WriteMachineLine(FineTuneContract.Lines.Result, new()
         {
-            adapter,
-            trainLoss = result.TrainLoss is { } t ? Round(t) : null,
-            validationLoss = result.ValidationLoss is { } v ? Round(v) : null,
-            validationAccuracy = result.ValidationAccuracy,
-            baselineValidationAccuracy = result.BaselineValidationAccuracy,
-            seconds = Math.Round(result.Elapsed.TotalSeconds, 2),
+            [FineTuneContract.Fields.Adapter] = adapter,
+            [FineTuneContract.Fields.TrainLoss] = result.TrainLoss is { } t ? Round(t) : null,
+            [FineTuneContract.Fields.ValidationLoss] = result.ValidationLoss is { } v ? Round(v) : null,
+            [FineTuneContract.Fields.ValidationAccuracy] = result.ValidationAccuracy,
+            [FineTuneContract.Fields.BaselineValidationAccuracy] = result.BaselineValidationAccuracy,
+            [FineTuneContract.Fields.Seconds] = Math.Round(result.Elapsed.TotalSeconds, 2),
         });
     }
 
-    private void WriteMachineLine(string prefix, object payload)
+    private void WriteMachineLine(string prefix, Dictionary<string, object?> fields)
     {
-        _out.WriteLine(prefix + " " + JsonSerializer.Serialize(payload));
+        _out.WriteLine(FineTuneContract.Lines.Format(prefix, JsonSerializer.Serialize(fields)));
         _out.Flush();
     }
 
