@@ -37,16 +37,36 @@ namespace LoraSdk.Build.FineTune
             return options;
         }
 
+        /// <summary>
+        /// What the user wrote on the item that changes what training does: its options, <c>Config</c> and
+        /// <c>ExtraInputs</c>, one <c>key=value</c> a line in a stable order (<see cref="FineTuneStamp"/>).
+        /// </summary>
+        public static string Describe(ITaskItem item)
+        {
+            var lines = new List<string>();
+            foreach (DictionaryEntry entry in item.CloneCustomMetadata())
+            {
+                string key = (string)entry.Key;
+                if (IsAddedByTheBuild(key)) continue;
+                lines.Add(key + "=" + (string)(entry.Value ?? ""));
+            }
+            lines.Sort(StringComparer.OrdinalIgnoreCase);
+            return string.Join("\n", lines) + "\n";
+        }
+
         public static bool IsOutputOption(string key) => key.Equals(FineTuneContract.OutputOption, StringComparison.OrdinalIgnoreCase);
 
         /// <summary>Added by MSBuild when an item is copied (e.g. by a task's output); never a user option.</summary>
         private const string OriginalItemSpecMetadata = "OriginalItemSpec";
 
         private static bool IsBuildOnly(string key) =>
-            key.Equals(ConfigMetadata, StringComparison.OrdinalIgnoreCase)
-            || key.Equals(OriginalItemSpecMetadata, StringComparison.OrdinalIgnoreCase)
+            IsAddedByTheBuild(key)
+            || key.Equals(ConfigMetadata, StringComparison.OrdinalIgnoreCase)
+            || key.Equals(ExtraInputsMetadata, StringComparison.OrdinalIgnoreCase);
+
+        private static bool IsAddedByTheBuild(string key) =>
+            key.Equals(OriginalItemSpecMetadata, StringComparison.OrdinalIgnoreCase)
             || key.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)
-            || key.Equals(ExtraInputsMetadata, StringComparison.OrdinalIgnoreCase)
             || key.StartsWith(InternalPrefix, StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -14,8 +14,9 @@ namespace LoraSdk.Build.Tasks
     /// so the <c>LoraFineTune</c> target can skip training when nothing changed. Reads the item's
     /// configuration file (<c>appsettings.json</c> by default) for an <c>Output</c> the item does not set.
     /// The inputs are what the program listed in its dependency file after its last successful run
-    /// (<see cref="TrainerDependencies"/>), a forwarded <c>Config</c> file and the item's <c>ExtraInputs</c>.
-    /// Adds metadata: <c>LoraSdkOutput</c> (adapter folder), <c>LoraSdkAdapterFiles</c>, <c>LoraSdkDependencyFile</c>,
+    /// (<see cref="TrainerDependencies"/>), a forwarded <c>Config</c> file, the item's <c>ExtraInputs</c> and a
+    /// stamp of the item's metadata (<see cref="FineTuneStamp"/>, written here when they changed).
+    /// Adds metadata: <c>LoraSdkOutput</c> (adapter folder), <c>LoraSdkAdapterFiles</c>, <c>LoraSdkDependencyFile</c>, <c>LoraSdkOptionsStamp</c>,
     /// <c>LoraSdkInputs</c>, <c>LoraSdkLossCurve</c>, <c>LoraSdkCheckpoints</c> and <c>LoraSdkOwnsOutput</c>
     /// (folder under obj/, removed by clean); <see cref="Shipped"/> lists what each adapter puts into the build
     /// and publish output.
@@ -112,6 +113,10 @@ namespace LoraSdk.Build.Tasks
                 inputs.Add(dependencyFile + ".unreadable");
                 Log.LogMessage(MessageImportance.Normal, $"LoraFineTune '{name}': cannot use {dependencyFile} ({problem}); fine-tuning again.");
             }
+            // The item's own metadata (options, Config, ExtraInputs): changing them retrains.
+            string stamp = FineTuneStamp.PathFor(IntermediateDirectory, name);
+            FineTuneStamp.WriteIfChanged(stamp, FineTuneItem.Describe(item));
+            inputs.Add(stamp);
             foreach (string extra in item.GetMetadata(FineTuneItem.ExtraInputsMetadata).Split(new[] { ';' }, StringSplitOptions.RemoveEmptyEntries))
                 inputs.UnionWith(ProjectPaths.FilesAt(ProjectDirectory, extra));
 
@@ -119,6 +124,7 @@ namespace LoraSdk.Build.Tasks
             result.SetMetadata("LoraSdkOutput", outputDirectory);
             result.SetMetadata("LoraSdkAdapterFiles", string.Join(";", FineTuneContract.AdapterFiles.Select(f => Path.Combine(outputDirectory, f))));
             result.SetMetadata("LoraSdkDependencyFile", dependencyFile);
+            result.SetMetadata("LoraSdkOptionsStamp", stamp);
             result.SetMetadata("LoraSdkInputs", string.Join(";", inputs));
             result.SetMetadata("LoraSdkLossCurve", FineTuneContract.Beside(outputDirectory, FineTuneContract.LossCurveSuffix));
             result.SetMetadata("LoraSdkCheckpoints", FineTuneContract.Beside(outputDirectory, FineTuneContract.CheckpointSuffix));

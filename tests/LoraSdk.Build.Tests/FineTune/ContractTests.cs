@@ -34,7 +34,8 @@ public sealed class ContractTests : IDisposable
             """);
 
         ITaskItem first = Resolve();
-        Assert.Equal("", first.GetMetadata("LoraSdkInputs")); // nothing read yet: the missing dependency file makes the build train
+        // Nothing read yet (the missing dependency file makes the build train): only the stamp of the item's metadata.
+        Assert.Equal(first.GetMetadata("LoraSdkOptionsStamp"), first.GetMetadata("LoraSdkInputs"));
         var engine = new RecordingBuildEngine();
         var task = new LoraFineTune
         {
@@ -66,7 +67,8 @@ public sealed class ContractTests : IDisposable
         // What the program read, and only that, is what the next build compares with the adapter.
         var listed = FineTuneContract.DependencyFile.Parse(File.ReadAllText(first.GetMetadata("LoraSdkDependencyFile")));
         Assert.Equal(new[] { Full("appsettings.json"), Full("data/train.jsonl") }, listed);
-        Assert.Equal(listed, Resolve().GetMetadata("LoraSdkInputs").Split(';'));
+        ITaskItem next = Resolve();
+        Assert.Equal(listed!.Append(next.GetMetadata("LoraSdkOptionsStamp")).Order(StringComparer.Ordinal), next.GetMetadata("LoraSdkInputs").Split(';'));
     }
 
     [Fact]

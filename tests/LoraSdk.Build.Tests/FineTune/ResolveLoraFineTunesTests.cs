@@ -41,7 +41,7 @@ public sealed class ResolveLoraFineTunesTests : IDisposable
         Assert.Equal(new[] { Full("adapters/intents/adapter_model.safetensors"), Full("adapters/intents/adapter_config.json") },
             resolved.GetMetadata("LoraSdkAdapterFiles").Split(';'));
         Assert.Equal(Full("obj/lora/intents.inputs"), resolved.GetMetadata("LoraSdkDependencyFile"));
-        Assert.Equal(new[] { Full("appsettings.json"), Full("data/train.jsonl") }, resolved.GetMetadata("LoraSdkInputs").Split(';'));
+        Assert.Equal(new[] { Full("appsettings.json"), Full("data/train.jsonl") }, InputsOf(resolved));
         Assert.Equal((Full("adapters/intents.loss.svg"), Full("adapters/intents.checkpoints")),
             (resolved.GetMetadata("LoraSdkLossCurve"), resolved.GetMetadata("LoraSdkCheckpoints")));
         Assert.Equal("false", resolved.GetMetadata("LoraSdkOwnsOutput"));
@@ -67,7 +67,7 @@ public sealed class ResolveLoraFineTunesTests : IDisposable
         // No dependency file yet: the target's output is missing, so MSBuild trains whatever the inputs say.
         // A folder counts with every file in it; the project folder itself never does.
         Assert.Equal(new[] { "extra/tokenizer.json", "weights/base/model.safetensors", "weights/base/vocab.txt" }.Select(Full),
-            resolved.GetMetadata("LoraSdkInputs").Split(';'));
+            InputsOf(resolved));
     }
 
     [Theory]
@@ -81,7 +81,7 @@ public sealed class ResolveLoraFineTunesTests : IDisposable
 
         ITaskItem resolved = ResolveSingle(new TaskItem("intents"));
 
-        string input = Assert.Single(resolved.GetMetadata("LoraSdkInputs").Split(';'));
+        string input = Assert.Single(InputsOf(resolved));
         Assert.False(File.Exists(input), input);
         Assert.Single(_engine.MessagesAt(MessageImportance.Normal, "fine-tuning again"));
     }
@@ -101,7 +101,7 @@ public sealed class ResolveLoraFineTunesTests : IDisposable
         // Output comes from the item's own Config only (the build always passes --LoRA:Output).
         Assert.Equal(Full("obj/lora/intents"), resolved.GetMetadata("LoraSdkOutput"));
         Assert.Equal(new[] { "appsettings.json", "data/train.jsonl", "settings/intents.json" }.Select(Full),
-            resolved.GetMetadata("LoraSdkInputs").Split(';'));
+            InputsOf(resolved));
     }
 
     [Fact]
@@ -190,6 +190,35 @@ public sealed class ResolveLoraFineTunesTests : IDisposable
         DefaultOutputRoot = Path.Combine(_project, "obj", "lora") + Path.DirectorySeparatorChar,
         IntermediateDirectory = Path.Combine(_project, "obj") + Path.DirectorySeparatorChar,
     };
+
+    [Fact]
+    public void The_items_metadata_are_a_stamp_file_rewritten_only_when_they_change()
+    {
+        Write("appsettings.json", "{}");
+        var item = new TaskItem("intents");
+        item.SetMetadata("Rank", "8");
+        item.SetMetadata("Config", "appsettings.json");
+        string stamp = ResolveSingle(item).GetMetadata("LoraSdkOptionsStamp");
+        Assert.Equal("Config=appsettings.json\nRank=8\n", File.ReadAllText(stamp));
+        var old = new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(stamp, old);
+
+        ResolveSingle(item);
+        Assert.Equal(old, File.GetLastWriteTimeUtc(stamp)); // unchanged metadata: the adapter stays up to date
+
+        item.SetMetadata("Rank", "4");
+        ResolveSingle(item);
+        Assert.True(File.GetLastWriteTimeUtc(stamp) > old, "a changed option must make the adapter stale");
+        Assert.Equal("Config=appsettings.json\nRank=4\n", File.ReadAllText(stamp));
+    }
+
+    /// <summary>The item's inputs besides its options stamp (which is always one).</summary>
+    private static IEnumerable<string> InputsOf(ITaskItem resolved)
+    {
+        var inputs = resolved.GetMetadata("LoraSdkInputs").Split(';').ToList();
+        Assert.True(inputs.Remove(resolved.GetMetadata("LoraSdkOptionsStamp")), "the options stamp is an input");
+        return inputs;
+    }
 
     private void WriteDependencies(string name, params string[] files) =>
         Write($"obj/lora/{name}.inputs", FineTuneContract.DependencyFile.Format(files.Select(Full)));
