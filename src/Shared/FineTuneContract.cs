@@ -141,7 +141,7 @@ namespace LoraSdk.Shared
             /// <summary>The first, one per <c>LoraFineTuneProgressInterval</c> steps and the last at <c>-v:n</c>; every one at <c>-v:d</c>.</summary>
             NormalEveryInterval,
 
-            /// <summary>Only at <c>-v:d</c> (low importance): the program's ordinary log output.</summary>
+            /// <summary>Only at <c>-v:d</c> (low importance): the program's ordinary stdout, its log lines (its stderr shows at <c>-v:n</c>).</summary>
             Detailed,
         }
 
