@@ -37,6 +37,9 @@ namespace LoraSdk.Build.Tasks
         [Required]
         public string IntermediateDirectory { get; set; } = "";
 
+        /// <summary>Whether to (re)write each item's options stamp: only builds that may train need it (not clean, not a copy-only build).</summary>
+        public bool WriteOptionsStamps { get; set; } = true;
+
         [Output]
         public ITaskItem[] Resolved { get; private set; } = Array.Empty<ITaskItem>();
 
@@ -115,7 +118,7 @@ namespace LoraSdk.Build.Tasks
             }
             // The item's own metadata (options, Config, ExtraInputs): changing them retrains.
             string stamp = FineTuneStamp.PathFor(IntermediateDirectory, name);
-            FineTuneStamp.WriteIfChanged(stamp, FineTuneItem.Describe(item));
+            if (WriteOptionsStamps) FineTuneStamp.WriteIfChanged(stamp, FineTuneItem.Describe(item));
             inputs.Add(stamp);
             foreach (string extra in item.GetMetadata(FineTuneItem.ExtraInputsMetadata).Split(new[] { ';' }, StringSplitOptions.RemoveEmptyEntries))
                 inputs.UnionWith(ProjectPaths.FilesAt(ProjectDirectory, extra));

@@ -29,7 +29,7 @@ internal sealed class ProgressReporter : ITrainingObserver
         _live = style == ProgressStyle.Live || (style == ProgressStyle.Auto && outputIsTerminal);
     }
 
-    /// <summary>Whether the <c>lora-progress:</c>/<c>lora-result:</c> lines are written (not in a live terminal).</summary>
+    /// <summary>Whether the machine lines (<see cref="FineTuneContract.Lines"/>) are written (not in a live terminal).</summary>
     public bool WritesMachineLines => !_live;
 
     public void OnStep(StepProgress p)

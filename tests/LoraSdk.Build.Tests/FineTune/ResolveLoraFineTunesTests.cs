@@ -207,6 +207,11 @@ public sealed class ResolveLoraFineTunesTests : IDisposable
         Assert.Equal(old, File.GetLastWriteTimeUtc(stamp)); // unchanged metadata: the adapter stays up to date
 
         item.SetMetadata("Rank", "4");
+        var copyOnly = CreateTask(item);
+        copyOnly.WriteOptionsStamps = false; // a build that does not train (LoraFineTuneOnBuild false, clean) leaves it
+        Assert.True(copyOnly.Execute(), _engine.Log);
+        Assert.Equal(old, File.GetLastWriteTimeUtc(stamp));
+
         ResolveSingle(item);
         Assert.True(File.GetLastWriteTimeUtc(stamp) > old, "a changed option must make the adapter stale");
         Assert.Equal("Config=appsettings.json\nRank=4\n", File.ReadAllText(stamp));
