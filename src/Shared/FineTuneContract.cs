@@ -69,6 +69,7 @@ namespace LoraSdk.Shared
             public const string NoAdapterWritten = "LORA113";
             public const string StaleFileNotDeleted = "LORA114";
             public const string EmptyFolderNotRemoved = "LORA115";
+            public const string NoDependencyFile = "LORA116";
             public const string ConfigMissing = "LORA120";
             public const string ConfigInvalid = "LORA121";
             public const string SharedOutput = "LORA122";
@@ -81,7 +82,7 @@ namespace LoraSdk.Shared
             /// <summary>Every code above, for the test that checks the .targets and the docs against this list.</summary>
             public static readonly string[] All =
             {
-                NativePatchFailed, ProgramFailed, Interrupted, UnreadableReport, NoAdapterWritten, StaleFileNotDeleted, EmptyFolderNotRemoved,
+                NativePatchFailed, ProgramFailed, Interrupted, UnreadableReport, NoAdapterWritten, StaleFileNotDeleted, EmptyFolderNotRemoved, NoDependencyFile,
                 ConfigMissing, ConfigInvalid, SharedOutput, NotAnExecutable, InvalidName,
                 BackendNeedsRestore, UnknownBackend, BackendUnsupportedOnOs,
             };

@@ -234,11 +234,29 @@ namespace LoraSdk.Build.Tasks
         private bool CheckAdapterWritten()
         {
             var missing = AdapterFiles.Select(f => f.GetMetadata("FullPath")).Where(p => !File.Exists(p)).ToList();
-            if (missing.Count == 0) return true;
+            if (missing.Count == 0)
+            {
+                WarnIfNoDependencyFile();
+                return true;
+            }
             Log.LogError(null, FineTuneContract.BuildCodes.NoAdapterWritten, null, null, 0, 0, 0, 0,
                 $"Fine-tuning '{Name}': '{Path.GetFileName(Assembly)} {Command}' succeeded but did not write {string.Join(", ", missing)}. " +
                 $"The program must handle the '{Command}' command (LoraSdk hosting) and honour --{FineTuneContract.Section}:{FineTuneContract.OutputOption}.");
             return false;
+        }
+
+        /// <summary>
+        /// A program that trains without LoraSdk hosting's <c>train</c> command writes no dependency file: the adapter is
+        /// fine, but with an output missing every build trains again. Say so once per run rather than retrain silently.
+        /// </summary>
+        private void WarnIfNoDependencyFile()
+        {
+            if (string.IsNullOrEmpty(DependencyFile)) return;
+            string path = Path.GetFullPath(Path.Combine(ProjectDirectory, DependencyFile));
+            if (File.Exists(path)) return;
+            Log.LogWarning(null, FineTuneContract.BuildCodes.NoDependencyFile, null, null, 0, 0, 0, 0,
+                $"Fine-tuning '{Name}': '{Path.GetFileName(Assembly)} {Command}' wrote the adapter but not the list of files it read ({path}), " +
+                $"so every build will train again. The program must run LoraSdk hosting (RunLoraFineTuningAsync) and pass its arguments to the host.");
         }
 
         private void DeleteStaleAdapter()

@@ -11,12 +11,16 @@ namespace LoraSdk.Build.Tests.FineTune;
 /// </summary>
 internal sealed class FakeTrainer : IDisposable
 {
-    /// <summary>Shell functions for bodies: <c>write_adapter</c> creates the adapter files in the requested output folder.</summary>
+    /// <summary>
+    /// Shell functions for bodies: <c>write_adapter</c> creates the adapter files in the requested output folder and an
+    /// (empty) dependency file where asked, as LoraSdk hosting does; <c>write_adapter_only</c> just the adapter.
+    /// </summary>
     private const string Prelude = """
         printf '%s\n' "$@" > "$(dirname "$0")/args.txt"
         pwd > "$(dirname "$0")/cwd.txt"
-        for a in "$@"; do case "$a" in --LoRA:Output=*) out="${a#--LoRA:Output=}";; esac; done
-        write_adapter() { mkdir -p "$out" && : > "$out/adapter_model.safetensors" && : > "$out/adapter_config.json"; }
+        for a in "$@"; do case "$a" in --LoRA:Output=*) out="${a#--LoRA:Output=}";; --LoraSdkBuild:DependencyFile=*) deps="${a#--LoraSdkBuild:DependencyFile=}";; esac; done
+        write_adapter_only() { mkdir -p "$out" && : > "$out/adapter_model.safetensors" && : > "$out/adapter_config.json"; }
+        write_adapter() { write_adapter_only && if [ -n "$deps" ]; then printf '# LoraSdk fine-tune inputs, version 1\n# end\n' > "$deps"; fi; }
 
         """;
 

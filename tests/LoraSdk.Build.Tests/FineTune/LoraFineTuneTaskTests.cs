@@ -16,6 +16,7 @@ public sealed class LoraFineTuneTaskTests
             ("OriginalItemSpec", "intents"), ("MSBuildSourceProjectFile", "x.csproj"));
 
         Assert.True(task.Execute(), engine.Log);
+        Assert.Empty(engine.Warnings);
 
         // Build-only metadata (Config, LoraSdk*, what MSBuild adds to copied items) is not passed; Output always comes from the target.
         Assert.Equal(new[]
@@ -200,6 +201,19 @@ public sealed class LoraFineTuneTaskTests
         Assert.False(trainer.CreateTask(engine).Execute());
 
         Assert.Equal("LORA111", Assert.Single(engine.Errors).Code);
+    }
+
+    [Fact]
+    public void Warns_when_the_program_writes_the_adapter_but_no_dependency_file()
+    {
+        using var trainer = new FakeTrainer("write_adapter_only");
+        var engine = new RecordingBuildEngine();
+
+        Assert.True(trainer.CreateTask(engine).Execute(), engine.Log);
+
+        var warning = Assert.Single(engine.Warnings);
+        Assert.Equal("LORA116", warning.Code);
+        Assert.Contains(trainer.DependencyFilePath, warning.Message);
     }
 
     [Fact]
