@@ -54,6 +54,10 @@ namespace LoraSdk.Build.FineTune
             return string.Join("\n", lines) + "\n";
         }
 
+        /// <summary>A file the build keeps about item <paramref name="name"/> in obj/lora/ (about the adapter, so shared by configurations).</summary>
+        public static string StateFile(string intermediateDirectory, string name, string extension) =>
+            System.IO.Path.Combine(intermediateDirectory, "lora", name + extension);
+
         public static bool IsOutputOption(string key) => key.Equals(FineTuneContract.OutputOption, StringComparison.OrdinalIgnoreCase);
 
         /// <summary>Added by MSBuild when an item is copied (e.g. by a task's output); never a user option.</summary>

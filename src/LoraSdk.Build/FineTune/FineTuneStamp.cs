@@ -11,8 +11,7 @@ namespace LoraSdk.Build.FineTune
     /// </summary>
     internal static class FineTuneStamp
     {
-        public static string PathFor(string intermediateDirectory, string name) =>
-            Path.Combine(intermediateDirectory, "lora", name + ".options");
+        public static string PathFor(string intermediateDirectory, string name) => FineTuneItem.StateFile(intermediateDirectory, name, ".options");
 
         /// <summary>Writes <paramref name="text"/> to <paramref name="path"/> unless it already holds exactly that.</summary>
         public static void WriteIfChanged(string path, string text)

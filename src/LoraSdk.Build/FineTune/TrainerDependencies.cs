@@ -13,8 +13,7 @@ namespace LoraSdk.Build.FineTune
     internal static class TrainerDependencies
     {
         /// <summary>The build's name for an item's dependency file, in obj/lora/ (it describes the adapter, shared by configurations).</summary>
-        public static string PathFor(string intermediateDirectory, string name) =>
-            Path.Combine(intermediateDirectory, "lora", name + ".inputs");
+        public static string PathFor(string intermediateDirectory, string name) => FineTuneItem.StateFile(intermediateDirectory, name, ".inputs");
 
         /// <summary>
         /// The listed files; null with <paramref name="problem"/> when the file is unreadable (cut short, edited,
