@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading;
 using LoraSdk.Generators.Analysis;
 using LoraSdk.Generators.Model;
+using LoraSdk.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -204,10 +205,10 @@ internal static class LoraClassResolver
         int rank = field?.Rank ?? cls?.Rank ?? 0;
         return new ResolvedTarget(
             member, ComponentName(member) ?? member.Name, layerType, kind, rank,
-            Alpha: field?.Alpha ?? cls?.Alpha ?? rank,
-            Dropout: field?.Dropout ?? cls?.Dropout ?? 0,
-            UseRsLoRA: field?.UseRsLoRA ?? cls?.UseRsLoRA ?? false,
-            Init: field?.Init ?? cls?.Init ?? "Kaiming",
+            Alpha: field?.Alpha ?? cls?.Alpha ?? LoraOptionRules.DefaultAlpha(rank),
+            Dropout: field?.Dropout ?? cls?.Dropout ?? LoraOptionRules.DefaultDropout,
+            UseRsLoRA: field?.UseRsLoRA ?? cls?.UseRsLoRA ?? LoraOptionRules.DefaultUseRsLoRA,
+            Init: field?.Init ?? cls?.Init ?? LoraOptionRules.DefaultInit,
             Shape: shape,
             Inherited: false);
     }
@@ -224,16 +225,16 @@ internal static class LoraClassResolver
                ?? attribute.ConstructorArguments.Select(c => c.Value as string).FirstOrDefault();
     }
 
+    /// <summary>The shared rules (src/Shared/LoraOptionRules.cs), each broken one reported at its argument.</summary>
     private static void CheckValues(LoraAttributeValues values, ImmutableArray<Diagnostic>.Builder problems, CancellationToken cancellationToken)
     {
-        if (values.Rank is <= 0)
-            problems.Add(Diagnostic.Create(LoraDiagnostics.InvalidRank, values.RankLocation(cancellationToken), values.Rank));
-        if (values.Alpha is { } alpha && !(alpha > 0 && !double.IsInfinity(alpha)))
-            problems.Add(Diagnostic.Create(LoraDiagnostics.InvalidHyperParameter, values.NamedArgumentLocation("Alpha", cancellationToken),
-                "alpha", "a finite number greater than 0", Format(alpha)));
-        if (values.Dropout is { } dropout && !(dropout >= 0 && dropout < 1))
-            problems.Add(Diagnostic.Create(LoraDiagnostics.InvalidHyperParameter, values.NamedArgumentLocation("Dropout", cancellationToken),
-                "dropout", "in [0, 1)", Format(dropout)));
+        foreach (var (option, value, requirement) in LoraOptionRules.Problems(values.Rank, values.Alpha, values.Dropout))
+        {
+            problems.Add(option == LoraOptionRules.Rank
+                ? Diagnostic.Create(LoraDiagnostics.InvalidRank, values.RankLocation(cancellationToken), value)
+                : Diagnostic.Create(LoraDiagnostics.InvalidHyperParameter, values.NamedArgumentLocation(option, cancellationToken),
+                    option.ToLowerInvariant(), requirement, Format((double)value)));
+        }
     }
 
     private static string Format(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);

@@ -36,7 +36,7 @@ public sealed record FineTuningData(
                 $"no training examples after tokenisation (a corpus needs at least {options.MaxLength} tokens per block).");
         IReadOnlyList<EncodedExample> validation = [];
         if (validationRecords is not null) validation = Encode(validationRecords);
-        else if (options.ValidationSplit > 0 && train.Count >= 2) (train, validation) = DataSplit.Split(train, options.ValidationSplit, options.Seed);
+        else if (options.ValidationSplit > 0 && train.Count >= 2) (train, validation) = DataSplit.Split(train, options.ValidationSplit, options.Trainer.Seed);
         return new FineTuningData(train, validation, tokenizer, labels);
     }
 

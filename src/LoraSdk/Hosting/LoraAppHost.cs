@@ -22,9 +22,7 @@ public static class LoraAppHost
             Args = args,
             ContentRootPath = AppContext.BaseDirectory,
         });
-        builder.Services.AddOptions<LoraFineTuningOptions>()
-            .BindConfiguration(LoraFineTuningOptions.SectionName)
-            .PostConfigure<IHostEnvironment>((options, environment) => options.ResolvePaths(environment.ContentRootPath));
+        LoraFineTuningOptions.Register(builder.Services);
         return builder;
     }
 }

@@ -1,33 +1,39 @@
 using LoraSdk.Data;
+using LoraSdk.Shared;
 using LoraSdk.Training;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace LoraSdk.Hosting;
 
 /// <summary>
 /// The <c>LoRA</c> configuration section: appsettings.json, environment (<c>LoRA__Rank=16</c>) or command line
-/// (<c>--LoRA:Rank=16</c>). Checked at start-up by <see cref="LoraFineTuningOptionsValidator"/>; relative paths
-/// are relative to the host's content root (the working directory unless the program sets another).
+/// (<c>--LoRA:Rank=16</c>). The keys are flat, but each lives in one type: the adapter keys in <see cref="Adapter"/>
+/// (a <see cref="LoraOptionsOverride"/>), the optimisation keys in <see cref="Trainer"/> (a <see cref="TrainerOptions"/>),
+/// the data and output keys here. Checked at start-up by <see cref="LoraFineTuningOptionsValidator"/>; relative paths
+/// are relative to the host's content root (the working directory unless the program sets another). A record, so
+/// a variant is one <c>with</c> away: <c>o with { Trainer = o.Trainer with { LearningRate = 3e-4 } }</c>.
 /// </summary>
-public sealed class LoraFineTuningOptions
+public sealed record LoraFineTuningOptions
 {
     public const string SectionName = LoraSdk.Shared.FineTuneContract.Section;
 
-    // The adapter.
-    public int Rank { get; set; } = 8;
+    /// <summary>
+    /// <c>Rank</c>, <c>Alpha</c>, <c>Dropout</c>, <c>UseRsLoRA</c>, <c>Init</c>: each null unless set, so this is the
+    /// override the host puts in force for <c>[LoRA]</c> classes (only set keys replace what the attributes declare).
+    /// </summary>
+    public LoraOptionsOverride Adapter { get; set; } = new();
 
     /// <summary>
-    /// Defaults to <see cref="Rank"/> (scaling 1) in <see cref="LoraModelContext.Lora"/>, as <c>[LoRA]</c> does.
-    /// A <c>[LoRA]</c> class keeps its declared alpha unless this key is set (only set keys override it).
+    /// <c>Epochs</c>, <c>LearningRate</c>, <c>Seed</c>, <c>ModulesToSave</c>, <c>Resume</c>, … (every
+    /// <see cref="TrainerOptions"/> property). <c>CheckpointDirectory</c> unset means <c>&lt;Output&gt;.checkpoints</c>
+    /// here (<see cref="ResolvedCheckpointDirectory"/>), not "no checkpoints".
     /// </summary>
-    public double? Alpha { get; set; }
+    public TrainerOptions Trainer { get; set; } = new();
 
-    public double Dropout { get; set; }
-    public bool UseRsLoRA { get; set; }
-    public LoraInit Init { get; set; } = LoraInit.Kaiming;
-
-    /// <summary>Modules trained and saved in full (PEFT's <c>modules_to_save</c>), e.g. a classifier head.</summary>
-    public string[] ModulesToSave { get; set; } = [];
-
+    // The base model.
     /// <summary>Written as <c>base_model_name_or_path</c> in the adapter config.</summary>
     public string? BaseModel { get; set; }
 
@@ -64,34 +70,10 @@ public sealed class LoraFineTuningOptions
     /// <summary>The adapter folder; the loss curve is written next to it as <c>&lt;Output&gt;.loss.svg</c>.</summary>
     public string Output { get; set; } = "lora-adapter";
 
-    /// <summary>Where checkpoints go; default <c>&lt;Output&gt;.checkpoints</c>.</summary>
-    public string? CheckpointDirectory { get; set; }
-
-    /// <summary>Continue from the last checkpoint when one exists.</summary>
-    public bool Resume { get; set; } = true;
-
     public ProgressStyle Progress { get; set; } = ProgressStyle.Auto;
 
-    // The optimisation (see TrainerOptions for each).
-    public int Epochs { get; set; } = 1;
-    public int MaxSteps { get; set; }
-    public int BatchSize { get; set; } = 8;
-    public int GradientAccumulationSteps { get; set; } = 1;
-    public double LearningRate { get; set; } = 1e-3;
-    public double WeightDecay { get; set; } = 0.01;
-    public int WarmupSteps { get; set; }
-    public LearningRateDecay Decay { get; set; } = LearningRateDecay.Cosine;
-    public double MaxGradNorm { get; set; } = 1.0;
-    public int EvalEvery { get; set; }
-    public int LogEvery { get; set; } = 10;
-    public int EarlyStoppingPatience { get; set; }
-    public double EarlyStoppingMinDelta { get; set; }
-    public bool KeepBest { get; set; } = true;
-    public long Seed { get; set; } = 42;
-    public int Threads { get; set; }
-    public int CheckpointEvery { get; set; }
-
-    public string ResolvedCheckpointDirectory => CheckpointDirectory ?? LoraSdk.Shared.FineTuneContract.Beside(Output, LoraSdk.Shared.FineTuneContract.CheckpointSuffix);
+    /// <summary>Where checkpoints go: <c>CheckpointDirectory</c> when set, else <c>&lt;Output&gt;.checkpoints</c>.</summary>
+    public string ResolvedCheckpointDirectory => Trainer.CheckpointDirectory ?? LoraSdk.Shared.FineTuneContract.Beside(Output, LoraSdk.Shared.FineTuneContract.CheckpointSuffix);
 
     /// <summary>Makes every relative path absolute against <paramref name="root"/>.</summary>
     public void ResolvePaths(string root)
@@ -101,33 +83,43 @@ public sealed class LoraFineTuningOptions
         ValidationDataset = Resolve(ValidationDataset);
         VocabularyFile = Resolve(VocabularyFile);
         Output = Resolve(Output)!;
-        CheckpointDirectory = Resolve(CheckpointDirectory);
+        Trainer = Trainer with { CheckpointDirectory = Resolve(Trainer.CheckpointDirectory) };
     }
 
-    /// <summary>The adapter hyper-parameters for the model's layers.</summary>
-    public LoraOptions ToLoraOptions() => new(Rank, Alpha ?? Rank, Dropout, UseRsLoRA, Init);
-
-    public TrainerOptions ToTrainerOptions() => new()
+    /// <summary>
+    /// The adapter hyper-parameters for hand-written models (<see cref="LoraModelContext.Lora"/>): the set keys,
+    /// rank 8 when <c>Rank</c> is not set, and alpha = rank (scaling 1) when <c>Alpha</c> is not, as <c>[LoRA]</c> does.
+    /// </summary>
+    public LoraOptions ToLoraOptions()
     {
-        Epochs = Epochs,
-        MaxSteps = MaxSteps,
-        BatchSize = BatchSize,
-        GradientAccumulationSteps = GradientAccumulationSteps,
-        LearningRate = LearningRate,
-        WeightDecay = WeightDecay,
-        WarmupSteps = WarmupSteps,
-        Decay = Decay,
-        MaxGradNorm = MaxGradNorm,
-        EvalEvery = EvalEvery,
-        LogEvery = LogEvery,
-        EarlyStoppingPatience = EarlyStoppingPatience,
-        EarlyStoppingMinDelta = EarlyStoppingMinDelta,
-        KeepBest = KeepBest,
-        Seed = Seed,
-        Threads = Threads,
-        CheckpointDirectory = ResolvedCheckpointDirectory,
-        CheckpointEvery = CheckpointEvery,
-        Resume = Resume,
-        ModulesToSave = ModulesToSave,
-    };
+        int rank = Adapter.Rank ?? LoraOptionRules.DefaultRank;
+        return new LoraOptions(rank, Adapter.Alpha ?? LoraOptionRules.DefaultAlpha(rank), Adapter.Dropout ?? LoraOptionRules.DefaultDropout,
+            Adapter.UseRsLoRA ?? LoraOptionRules.DefaultUseRsLoRA, Adapter.Init);
+    }
+
+    /// <summary>The trainer's settings, checkpoints in <see cref="ResolvedCheckpointDirectory"/>.</summary>
+    public TrainerOptions ToTrainerOptions() => Trainer with { CheckpointDirectory = ResolvedCheckpointDirectory };
+
+    /// <summary>The keys of the section: the settable properties of this type (but the two parts) and of its parts.</summary>
+    internal static IEnumerable<string> Keys { get; } = KeysOf(typeof(LoraFineTuningOptions)).Except([nameof(Adapter), nameof(Trainer)])
+        .Concat(KeysOf(typeof(LoraOptionsOverride))).Concat(KeysOf(typeof(TrainerOptions))).ToArray();
+
+    private static IEnumerable<string> KeysOf(Type type) =>
+        type.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name);
+
+    /// <summary>
+    /// Registers the options bound from the flat <c>LoRA</c> section (the same keys fill this object,
+    /// <see cref="Adapter"/> and <see cref="Trainer"/>), with relative paths resolved against the content root.
+    /// </summary>
+    internal static OptionsBuilder<LoraFineTuningOptions> Register(IServiceCollection services) =>
+        services.AddOptions<LoraFineTuningOptions>()
+            .Configure<IConfiguration>((options, configuration) => options.Bind(configuration.GetSection(SectionName)))
+            .PostConfigure<IHostEnvironment>((options, environment) => options.ResolvePaths(environment.ContentRootPath));
+
+    private void Bind(IConfigurationSection section)
+    {
+        section.Bind(this);
+        Adapter = section.Get<LoraOptionsOverride>() ?? new();
+        Trainer = section.Get<TrainerOptions>() ?? new();
+    }
 }

@@ -1,4 +1,3 @@
-using System.Reflection;
 using LoraSdk.Training;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
@@ -11,9 +10,7 @@ namespace LoraSdk.Hosting;
 /// </summary>
 public sealed class LoraFineTuningOptionsValidator(IConfiguration configuration) : IValidateOptions<LoraFineTuningOptions>
 {
-    private static readonly HashSet<string> KnownKeys = typeof(LoraFineTuningOptions)
-        .GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name)
-        .ToHashSet(StringComparer.OrdinalIgnoreCase);
+    private static readonly HashSet<string> KnownKeys = LoraFineTuningOptions.Keys.ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     public ValidateOptionsResult Validate(string? name, LoraFineTuningOptions options)
     {
@@ -29,9 +26,6 @@ public sealed class LoraFineTuningOptionsValidator(IConfiguration configuration)
                 failures.Add($"{Key(child.Key)} = {child.Value ?? "(section)"}: unknown option (known: {string.Join(", ", KnownKeys.Order())}).");
         }
 
-        Check(options.Rank >= 1, nameof(options.Rank), options.Rank, "must be at least 1.");
-        Check(options.Alpha is null || (options.Alpha > 0 && double.IsFinite(options.Alpha.Value)), nameof(options.Alpha), options.Alpha, "must be a positive number.");
-        Check(options.Dropout is >= 0 and < 1, nameof(options.Dropout), options.Dropout, "must be in [0, 1).");
         Check(options.ValidationSplit is >= 0 and < 1, nameof(options.ValidationSplit), options.ValidationSplit, "must be in [0, 1).");
         Check(options.MaxLength >= 2, nameof(options.MaxLength), options.MaxLength, "must be at least 2.");
         Check(!string.IsNullOrWhiteSpace(options.Output), nameof(options.Output), options.Output, "must name the adapter folder.");
@@ -50,7 +44,8 @@ public sealed class LoraFineTuningOptionsValidator(IConfiguration configuration)
         foreach (var (property, value, problem) in OutputLocations.Problems(options))
             failures.Add($"{Key(property)} = {value}: {problem}");
 
-        foreach (var (property, value, rule) in options.ToTrainerOptions().Problems())
+        // The adapter's and the trainer's own rules, each named by its key.
+        foreach (var (property, value, rule) in options.Adapter.Problems().Concat(options.ToTrainerOptions().Problems()))
             failures.Add($"{Key(property)} = {value}: {rule}.");
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

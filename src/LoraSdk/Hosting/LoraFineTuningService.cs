@@ -21,7 +21,6 @@ internal sealed record LoraFineTuningRegistration(LoraTask Task, Func<LoraModelC
 internal sealed class LoraFineTuningService(
     LoraFineTuningRegistration registration,
     IOptions<LoraFineTuningOptions> options,
-    IConfiguration configuration,
     IServiceProvider services,
     ILoggerFactory loggers,
     IHostApplicationLifetime lifetime,
@@ -54,8 +53,10 @@ internal sealed class LoraFineTuningService(
         data = FineTuningData.Load(o, registration.Task); // a LoraInputException is reported as its line, exit code 2
 
         // Seeding here makes the adapters' initialisation part of "same seed, same adapter".
-        torch.manual_seed(o.Seed);
-        var adapterOverride = ConfiguredAdapterOverride(o);
+        torch.manual_seed(o.Trainer.Seed);
+        // The set adapter keys (not their defaults): an unset key keeps what the attributes declare, e.g.
+        // LoRA:Rank alone keeps a [LoRA] class's alpha, as PEFT's r does.
+        var adapterOverride = o.Adapter.IsEmpty ? null : o.Adapter;
         using var model = CreateModel(new LoraModelContext(o.ToLoraOptions(), o, data.Tokenizer, data.Labels, services), adapterOverride);
         if (model is ILoraTrainableModel trainable && trainable.Task != registration.Task)
             throw new InvalidOperationException($"{registration.ModelName} reports task {trainable.Task} but was registered for {registration.Task}.");
@@ -65,7 +66,7 @@ internal sealed class LoraFineTuningService(
         var reporter = new ProgressReporter(_logger, Console.Out, Console.Error, o.Progress, !Console.IsOutputRedirected);
         var saveOptions = new AdapterSaveOptions
         {
-            ModulesToSave = o.ModulesToSave,
+            ModulesToSave = o.Trainer.ModulesToSave,
             BaseModelNameOrPath = o.BaseModel,
             // No SEQ_CLS for classifiers: to PEFT users it means AutoModelForSequenceClassification (CLS + pooler
             // head), which would load these keys into a differently built model (docs/models.md shows the Python).
@@ -89,7 +90,7 @@ internal sealed class LoraFineTuningService(
         string curve = LossCurvePath(adapter);
         LossCurveSvg.Write(curve, result.History, $"{registration.ModelName}: LoRA fine-tuning loss");
         if (Directory.Exists(o.ResolvedCheckpointDirectory)) Directory.Delete(o.ResolvedCheckpointDirectory, recursive: true);
-        DependencyFileWriter.WriteIfRequested(configuration, o, services.GetRequiredService<IHostEnvironment>().ContentRootPath);
+        DependencyFileWriter.WriteIfRequested(services.GetRequiredService<IConfiguration>(), o, services.GetRequiredService<IHostEnvironment>().ContentRootPath);
 
         LogSummary(result, adapter, curve);
         reporter.WriteResult(adapter, result);
@@ -107,24 +108,6 @@ internal sealed class LoraFineTuningService(
     {
         using var scope = adapterOverride is null ? null : LoraOptionsOverride.Apply(adapterOverride);
         return registration.CreateModel(context);
-    }
-
-    /// <summary>
-    /// The adapter keys set in configuration (not their defaults) as an override: an unset key keeps what the
-    /// attributes declare, e.g. <c>LoRA:Rank</c> alone keeps a [LoRA] class's alpha, as PEFT's <c>r</c> does.
-    /// </summary>
-    private LoraOptionsOverride? ConfiguredAdapterOverride(LoraFineTuningOptions o)
-    {
-        bool IsSet(string key) => configuration[$"{LoraFineTuningOptions.SectionName}:{key}"] is not null;
-        var adapterOverride = new LoraOptionsOverride
-        {
-            Rank = IsSet(nameof(o.Rank)) ? o.Rank : null,
-            Alpha = IsSet(nameof(o.Alpha)) ? o.Alpha : null,
-            Dropout = IsSet(nameof(o.Dropout)) ? o.Dropout : null,
-            UseRsLoRA = IsSet(nameof(o.UseRsLoRA)) ? o.UseRsLoRA : null,
-            Init = IsSet(nameof(o.Init)) ? o.Init : null,
-        };
-        return adapterOverride.IsEmpty ? null : adapterOverride;
     }
 
     /// <summary>

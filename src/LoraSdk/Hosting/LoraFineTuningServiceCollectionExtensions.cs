@@ -23,10 +23,7 @@ public static class LoraFineTuningServiceCollectionExtensions
         where TModel : nn.Module, ILoraTrainableModel
     {
         ArgumentNullException.ThrowIfNull(createModel);
-        services.AddOptions<LoraFineTuningOptions>()
-            .BindConfiguration(LoraFineTuningOptions.SectionName)
-            .PostConfigure<IHostEnvironment>((options, environment) => options.ResolvePaths(environment.ContentRootPath))
-            .ValidateOnStart();
+        LoraFineTuningOptions.Register(services).ValidateOnStart();
         services.AddSingleton<IValidateOptions<LoraFineTuningOptions>, LoraFineTuningOptionsValidator>();
         services.AddSingleton(new LoraFineTuningRegistration(task, context => createModel(context), typeof(TModel).Name));
         services.AddSingleton<FineTuningOutcome>();

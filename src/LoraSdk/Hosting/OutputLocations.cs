@@ -19,8 +19,8 @@ internal static class OutputLocations
         if (Directory.Exists(curve)) yield return (nameof(o.Output), o.Output, $"its loss curve {curve} would replace a folder of that name.");
 
         string checkpoints = Path.TrimEndingDirectorySeparator(Path.GetFullPath(o.ResolvedCheckpointDirectory));
-        string key = o.CheckpointDirectory is null ? nameof(o.Output) : nameof(o.CheckpointDirectory);
-        string value = o.CheckpointDirectory ?? o.Output;
+        string key = o.Trainer.CheckpointDirectory is null ? nameof(o.Output) : nameof(o.Trainer.CheckpointDirectory);
+        string value = o.Trainer.CheckpointDirectory ?? o.Output;
         if (FolderProblem(checkpoints) is { } checkpointProblem) yield return (key, value, $"checkpoint folder {checkpoints} {checkpointProblem}");
         else if (ForeignEntry(checkpoints) is { } foreign)
             yield return (key, value, $"checkpoint folder {checkpoints} holds {foreign}, which is not a checkpoint; a damaged checkpoint folder is moved aside whole, so it must hold only checkpoints.");

@@ -1,3 +1,5 @@
+using LoraSdk.Shared;
+
 namespace LoraSdk;
 
 /// <summary>
@@ -8,6 +10,8 @@ namespace LoraSdk;
 /// overriding <see cref="Rank"/> alone keeps the declared alpha and changes the scaling alpha/r. The scope
 /// flows with the async context (an <see cref="AsyncLocal{T}"/>), and nested scopes compose: the inner wins.
 /// Adapters report the effective options; the generated static <c>LoraTargets</c> stay the compile-time declaration.
+/// The fine-tuning host binds the <c>LoRA</c> section's adapter keys to one of these
+/// (<see cref="Hosting.LoraFineTuningOptions.Adapter"/>): a key that is not set stays null.
 /// </summary>
 public sealed record LoraOptionsOverride
 {
@@ -58,16 +62,22 @@ public sealed record LoraOptionsOverride
         Init = inner.Init ?? Init,
     };
 
-    private void Validate()
+    /// <summary>Every set value that breaks its rule (src/Shared/LoraOptionRules.cs), as its property name, value and requirement.</summary>
+    public IEnumerable<(string Name, object Value, string Rule)> Problems()
     {
-        if (Rank is <= 0) throw Invalid(nameof(Rank), Rank, "the rank must be positive");
-        if (Alpha is { } alpha && (!(alpha > 0) || double.IsInfinity(alpha))) throw Invalid(nameof(Alpha), alpha, "alpha must be a positive number");
-        if (Dropout is { } dropout && !(dropout >= 0 && dropout < 1)) throw Invalid(nameof(Dropout), dropout, "dropout must be in [0, 1)");
-        if (Init is { } init && !Enum.IsDefined(init)) throw Invalid(nameof(Init), init, $"init must be one of {string.Join(", ", Enum.GetNames<LoraInit>())}");
+        foreach (var (option, value, requirement) in LoraOptionRules.Problems(Rank, Alpha, Dropout))
+            yield return (option, value, $"must be {requirement}");
+        if (Init is { } init && !Enum.IsDefined(init))
+            yield return (nameof(Init), init, $"must be one of {string.Join(", ", Enum.GetNames<LoraInit>())}");
     }
 
-    private static ArgumentOutOfRangeException Invalid(string option, object? value, string rule) =>
-        new(option, value, $"LoRA option override {option} = {Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)} is invalid: {rule}.");
+    private void Validate()
+    {
+        var (name, value, rule) = Problems().FirstOrDefault();
+        if (name is not null)
+            throw new ArgumentOutOfRangeException(name, value,
+                $"LoRA option override {name} = {Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)} is invalid: it {rule}.");
+    }
 
     private sealed class Scope(LoraOptionsOverride? outer) : IDisposable
     {

@@ -1,10 +1,7 @@
-using System.Diagnostics;
 using LoraSdk.Data;
-using LoraSdk.Native;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace LoraSdk.Training;
@@ -18,9 +15,6 @@ namespace LoraSdk.Training;
 /// </summary>
 public sealed class LoraTrainer
 {
-    private const string LastCheckpoint = "last";
-    private const string BestCheckpoint = "best";
-
     private readonly nn.Module _model;
     private readonly ILoraTrainableModel _task;
     private readonly TrainerOptions _options;
@@ -70,237 +64,35 @@ public sealed class LoraTrainer
     public TrainingResult Train(IReadOnlyList<EncodedExample> train, IReadOnlyList<EncodedExample>? validation, int paddingId,
         ITrainingObserver? observer = null, CancellationToken cancellationToken = default)
     {
-        observer ??= new NoObserver();
-        if (validation is { Count: 0 }) validation = null;
         if (_options.Threads > 0) torch.set_num_threads(_options.Threads);
         if (_model.LoraAdapters().Count == 0)
             throw new InvalidOperationException($"{_model.GetType().Name} has no LoRA parameters: attach adapters ([LoRA] or LoraAdapter.Attach) before training.");
         FreezeOutsideAdapters();
-        // A tensor held by two modules (tied weights in ModulesToSave) is one parameter: AdamW must step it once.
-        var trainable = _model.named_parameters().Where(p => p.parameter.requires_grad)
-            .DistinctBy(p => TensorStorage.Identity(p.parameter)).Select(p => (p.name, p.parameter)).ToList();
-        var device = trainable[0].parameter.device;
 
-        var stream = new BatchStream(train, _options.BatchSize, _options.Seed);
-        int totalSteps = _options.MaxSteps > 0
-            ? _options.MaxSteps
-            : (int)Math.Ceiling((double)stream.BatchesPerEpoch * _options.Epochs / _options.GradientAccumulationSteps);
-        int stepsPerEpoch = Math.Max(1, stream.BatchesPerEpoch / _options.GradientAccumulationSteps);
-        int evalEvery = _options.EvalEvery > 0 ? _options.EvalEvery : stepsPerEpoch;
-
-        var optimizer = CreateOptimizer(trainable);
-        using var disposeOptimizer = new DisposeLater(() => optimizer.Dispose());
-        var state = new TrainerState
-        {
-            TotalSteps = totalSteps, Seed = _options.Seed, DataFingerprint = DataFingerprint.Of(train),
-            BatchSize = _options.BatchSize, GradientAccumulationSteps = _options.GradientAccumulationSteps,
-        };
-        string? lastDirectory = _options.CheckpointDirectory is null ? null : Path.Combine(_options.CheckpointDirectory, LastCheckpoint);
-        string? bestDirectory = _options.CheckpointDirectory is null ? null : Path.Combine(_options.CheckpointDirectory, BestCheckpoint);
-        Dictionary<string, Tensor>? bestSnapshot = null;
-
-        bool resumed = false;
-        if (_options.Resume && lastDirectory is not null && Checkpoint.Exists(lastDirectory))
-        {
-            try
-            {
-                switch (CheckpointInspection.Inspect(lastDirectory, bestDirectory, state, _options, _model))
-                {
-                    case CheckpointInspection.Resumable ok:
-                        Checkpoint.Restore(lastDirectory, _model, optimizer);
-                        state = ok.State;
-                        if (bestDirectory is not null && Checkpoint.Exists(bestDirectory)) bestSnapshot = SnapshotFrom(bestDirectory, trainable);
-                        observer.OnResumed(state.Step, lastDirectory);
-                        resumed = true;
-                        break;
-                    case CheckpointInspection.Foreign foreign:
-                        observer.OnCheckpointIgnored(lastDirectory, foreign.Reason);
-                        break;
-                    case CheckpointInspection.Damaged damaged:
-                        throw new CheckpointDamagedException(damaged.File, damaged.Problem);
-                }
-            }
-            catch (CheckpointDamagedException damaged)
-            {
-                // Nothing of the model was touched; the optimizer may have been, so it starts afresh too.
-                optimizer.Dispose();
-                optimizer = CreateOptimizer(trainable);
-                string keptAs = Checkpoint.SetAside(_options.CheckpointDirectory!);
-                observer.OnCheckpointDamaged(damaged.File, damaged.Problem, keptAs);
-            }
-        }
-        if (!resumed)
-        {
-            torch.manual_seed(_options.Seed);
-            if (validation is not null && _task.Task == LoraTask.SequenceClassification)
-                state.BaselineValidationAccuracy = Evaluator.Evaluate(_model, _task, validation, _options.BatchSize, paddingId, device).Accuracy;
-        }
-
-        void SaveLast()
-        {
-            if (lastDirectory is null) return;
-            Checkpoint.Save(lastDirectory, _model, _adapterOptions, optimizer, state);
-            observer.OnCheckpoint(lastDirectory);
-        }
-
-        var clock = Stopwatch.StartNew();
-        double elapsedBefore = state.ElapsedSeconds;
-        var rate = new StepRateWindow(Math.Max(stepsPerEpoch, _options.LogEvery), state.Step, 0);
+        using var run = new TrainingRun(_model, _task, _options, _adapterOptions, train, validation, paddingId, observer ?? new NoObserver());
+        run.Start();
         var outcome = TrainingOutcome.Completed;
-        _model.train();
-
-        while (state.Step < totalSteps)
+        while (!run.IsFinished)
         {
             if (cancellationToken.IsCancellationRequested)
             {
                 outcome = TrainingOutcome.Cancelled;
+                run.SaveLast();
                 break;
             }
-
-            double learningRate = LearningRateSchedule.At(state.Step, totalSteps, _options.WarmupSteps, _options.LearningRate, _options.Decay);
-            double stepLoss = RunStep(stream, state, optimizer, trainable, learningRate, paddingId, device);
-            state.Step++;
-            if (_options.ReleaseMemoryEvery > 0 && state.Step % _options.ReleaseMemoryEvery == 0) MallocTrim.Release();
-            state.LossWindowSum += stepLoss;
-            state.LossWindowSteps++;
-            state.ElapsedSeconds = elapsedBefore + clock.Elapsed.TotalSeconds;
-
-            bool last = state.Step == totalSteps;
-            if (state.Step % _options.LogEvery == 0 || last)
+            run.Step();
+            run.ReportProgressIfDue();
+            bool evaluated = run.EvaluateIfDue();
+            if (evaluated && run.ShouldStopEarly)
             {
-                double meanLoss = state.LossWindowSum / state.LossWindowSteps;
-                state.LastReportedLoss = meanLoss;
-                state.History.Add(new LossPoint(state.Step, meanLoss, null));
-                state.LossWindowSum = 0;
-                state.LossWindowSteps = 0;
-                double speed = rate.Record(state.Step, clock.Elapsed.TotalSeconds);
-                observer.OnStep(new StepProgress(state.Step, totalSteps, (int)stream.EpochOf(state.MicroBatchesSeen - 1) + 1,
-                    meanLoss, learningRate, speed, TimeSpan.FromSeconds(state.ElapsedSeconds)));
+                outcome = TrainingOutcome.StoppedEarly;
+                run.SaveLast();
+                break;
             }
-
-            bool evaluated = false;
-            if (validation is not null && (state.Step % evalEvery == 0 || last))
-            {
-                evaluated = true;
-                var (loss, accuracy) = Evaluator.Evaluate(_model, _task, validation, _options.BatchSize, paddingId, device);
-                state.LastValidationLoss = loss;
-                state.LastValidationAccuracy = accuracy;
-                state.History.Add(new LossPoint(state.Step, null, loss));
-                bool isBest = state.BestValidationLoss is null || loss < state.BestValidationLoss - _options.EarlyStoppingMinDelta;
-                if (isBest)
-                {
-                    state.BestValidationLoss = loss;
-                    state.BestStep = state.Step;
-                    state.EvaluationsWithoutImprovement = 0;
-                    DisposeSnapshot(bestSnapshot);
-                    bestSnapshot = trainable.ToDictionary(p => p.name, p => p.parameter.detach().clone());
-                    if (bestDirectory is not null)
-                    {
-                        Checkpoint.Save(bestDirectory, _model, _adapterOptions, optimizer, state);
-                        observer.OnCheckpoint(bestDirectory);
-                    }
-                }
-                else
-                {
-                    state.EvaluationsWithoutImprovement++;
-                }
-                observer.OnEvaluation(new EvaluationResult(state.Step, loss, accuracy, isBest));
-                if (_options.EarlyStoppingPatience > 0 && state.EvaluationsWithoutImprovement >= _options.EarlyStoppingPatience && !last)
-                {
-                    outcome = TrainingOutcome.StoppedEarly;
-                    SaveLast();
-                    break;
-                }
-            }
-
-            if (evaluated || last || (_options.CheckpointEvery > 0 && state.Step % _options.CheckpointEvery == 0)) SaveLast();
+            if (evaluated || run.IsCheckpointDue) run.SaveLast();
         }
-
-        if (outcome == TrainingOutcome.Cancelled) SaveLast();
-
-        double? validationLoss = state.LastValidationLoss, validationAccuracy = state.LastValidationAccuracy;
-        if (outcome != TrainingOutcome.Cancelled && _options.KeepBest && bestSnapshot is not null && state.BestStep != state.Step)
-        {
-            RestoreSnapshot(bestSnapshot, trainable);
-            (double loss, validationAccuracy) = Evaluator.Evaluate(_model, _task, validation!, _options.BatchSize, paddingId, device);
-            validationLoss = loss;
-        }
-        DisposeSnapshot(bestSnapshot);
-        _model.eval();
-
-        return new TrainingResult(outcome, state.Step, totalSteps, state.LastReportedLoss, validationLoss, validationAccuracy,
-            state.BaselineValidationAccuracy, _model.CountParameters(), TimeSpan.FromSeconds(state.ElapsedSeconds), state.History);
-    }
-
-    /// <summary>One optimizer step over <see cref="TrainerOptions.GradientAccumulationSteps"/> micro-batches; returns its mean loss.</summary>
-    private double RunStep(BatchStream stream, TrainerState state, optim.Optimizer optimizer,
-        List<(string name, Parameter parameter)> trainable, double learningRate, int paddingId, Device device)
-    {
-        using var scope = NewDisposeScope();
-        int micro = _options.GradientAccumulationSteps;
-        double lossSum = 0;
-        for (int i = 0; i < micro; i++)
-        {
-            // Each micro-batch's activations are freed as soon as its backward has run, before the next
-            // micro-batch and the optimizer update allocate: a lower peak, and freed blocks that the next
-            // allocations reuse.
-            using var microScope = NewDisposeScope();
-            using var batch = Batch.Collate(stream.At(state.MicroBatchesSeen), paddingId, device);
-            state.MicroBatchesSeen++;
-            var logits = _task.ComputeLogits(batch.InputIds, batch.AttentionMask);
-            var (loss, _) = TaskLoss.Compute(_task.Task, logits, batch);
-            lossSum += loss.item<float>();
-            (micro == 1 ? loss : loss / micro).backward();
-        }
-        if (_options.MaxGradNorm > 0)
-            nn.utils.clip_grad_norm_(trainable.Select(p => p.parameter), _options.MaxGradNorm);
-        foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
-        optimizer.step();
-        optimizer.zero_grad();
-        return lossSum / micro;
-    }
-
-    /// <summary>AdamW with two groups: decay for matrices, none for biases and normalisation weights (1-D).</summary>
-    private optim.Optimizer CreateOptimizer(List<(string name, Parameter parameter)> trainable)
-    {
-        static bool NoDecay((string name, Parameter parameter) p) =>
-            p.parameter.dim() < 2 || p.name.EndsWith(".bias", StringComparison.Ordinal) || p.name == "bias";
-        var groups = new List<AdamW.ParamGroup>();
-        var decayed = trainable.Where(p => !NoDecay(p)).Select(p => p.parameter).ToList();
-        var plain = trainable.Where(NoDecay).Select(p => p.parameter).ToList();
-        if (decayed.Count > 0)
-            groups.Add(new AdamW.ParamGroup(decayed, _options.LearningRate, _options.Beta1, _options.Beta2, _options.Epsilon, _options.WeightDecay, false, false));
-        if (plain.Count > 0)
-            groups.Add(new AdamW.ParamGroup(plain, _options.LearningRate, _options.Beta1, _options.Beta2, _options.Epsilon, 0, false, false));
-        return optim.AdamW(groups, _options.LearningRate, _options.Beta1, _options.Beta2, _options.Epsilon, _options.WeightDecay);
-    }
-
-    private Dictionary<string, Tensor> SnapshotFrom(string directory, List<(string name, Parameter parameter)> trainable)
-    {
-        var current = trainable.ToDictionary(p => p.name, p => p.parameter.detach().clone());
-        Checkpoint.LoadParameters(directory, _model);
-        var best = trainable.ToDictionary(p => p.name, p => p.parameter.detach().clone());
-        RestoreSnapshot(current, trainable);
-        DisposeSnapshot(current);
-        return best;
-    }
-
-    private static void RestoreSnapshot(Dictionary<string, Tensor> snapshot, List<(string name, Parameter parameter)> trainable)
-    {
-        using var _ = no_grad();
-        foreach (var (name, parameter) in trainable) parameter.copy_(snapshot[name]);
-    }
-
-    private static void DisposeSnapshot(Dictionary<string, Tensor>? snapshot)
-    {
-        if (snapshot is null) return;
-        foreach (var tensor in snapshot.Values) tensor.Dispose();
+        return run.Finish(outcome);
     }
 
     private sealed class NoObserver : ITrainingObserver;
-
-    private sealed class DisposeLater(Action dispose) : IDisposable
-    {
-        public void Dispose() => dispose();
-    }
 }

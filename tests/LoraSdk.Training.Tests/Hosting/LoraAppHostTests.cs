@@ -18,6 +18,6 @@ public class LoraAppHostTests
             Path.TrimEndingDirectorySeparator(host.Services.GetRequiredService<IHostEnvironment>().ContentRootPath));
         var options = host.Services.GetRequiredService<IOptions<LoraFineTuningOptions>>().Value;
         Assert.Equal(Path.Combine(AppContext.BaseDirectory, "vocab", "vocab.txt"), options.VocabularyFile);
-        Assert.Equal(4, options.Rank);
+        Assert.Equal(4, options.Adapter.Rank);
     }
 }

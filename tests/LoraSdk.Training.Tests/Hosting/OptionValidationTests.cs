@@ -20,7 +20,7 @@ public class OptionValidationTests
         using var folder = WithAppSettings("    \"Output\": \"adapter\",\n    \"Rank\": -3");
         var (exitCode, stderr) = await InProcessHost.RunAsync(folder.Path);
         Assert.Equal(FineTuningExitCodes.InvalidInput, exitCode);
-        Assert.Equal($"{folder.Combine("appsettings.json")}(5,5): error LORA210: LoRA:Rank = -3: must be at least 1.", stderr.Trim());
+        Assert.Equal($"{folder.Combine("appsettings.json")}(5,5): error LORA210: LoRA:Rank = -3: must be greater than 0.", stderr.Trim());
         Assert.False(Directory.Exists(folder.Combine("adapter")));
     }
 

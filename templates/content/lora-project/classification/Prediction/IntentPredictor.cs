@@ -26,7 +26,7 @@ public sealed class IntentPredictor(IOptions<LoraFineTuningOptions> options)
             Console.Error.WriteLine($"No adapter in {ShippedAdapter.Directory(AdapterName)}: run `dotnet build` (or `dotnet publish`) first.");
             return 1;
         }
-        if (o.Threads > 0) torch.set_num_threads(o.Threads);
+        if (o.Trainer.Threads > 0) torch.set_num_threads(o.Trainer.Threads);
         PretrainedMiniLm.ExtractVocabulary(o.VocabularyFile!);
         var tokenizer = new WordPieceTokenizer(o.VocabularyFile!);
         var labels = Labels(o);

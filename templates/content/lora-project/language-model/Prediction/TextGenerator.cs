@@ -28,7 +28,7 @@ public sealed class TextGenerator(IOptions<LoraFineTuningOptions> options)
             Console.Error.WriteLine($"No adapter in {ShippedAdapter.Directory(AdapterName)}: run `dotnet build` (or `dotnet publish`) first.");
             return 1;
         }
-        if (o.Threads > 0) torch.set_num_threads(o.Threads);
+        if (o.Trainer.Threads > 0) torch.set_num_threads(o.Trainer.Threads);
         using var model = TinyLanguageModel.Create();
         if (!model.TryLoadAdapter(ShippedAdapter.Directory(AdapterName), out string problem))
         {
@@ -43,7 +43,7 @@ public sealed class TextGenerator(IOptions<LoraFineTuningOptions> options)
         var tokenizer = new ByteTokenizer(appendEndOfText: false);
         var ids = tokenizer.Encode(prompt).ToList();
         var generated = new List<int>();
-        var random = new Generator((ulong)o.Seed, TinyLanguageModel.Device);
+        var random = new Generator((ulong)o.Trainer.Seed, TinyLanguageModel.Device);
         using var _ = no_grad();
         for (int i = 0; i < MaxNewBytes; i++)
         {
