@@ -5,7 +5,7 @@ namespace LoraSdk.Bench.Encoder;
 /// <summary>Forward latency (eval, no grad) on one fixed batch: adapters off, LoRA unmerged, LoRA merged.</summary>
 public static class InferenceBench
 {
-    public sealed record Result(double BaseMilliseconds, double UnmergedMilliseconds, double MergedMilliseconds, long PeakRssBytes);
+    public sealed record Result(double BaseMilliseconds, double UnmergedMilliseconds, double MergedMilliseconds, long PeakRssBytes, double MinorFaultsPerForward);
 
     public static Result Run(BenchShape shape, EncoderVariant variant, int rounds, int warmup, int runs)
     {
@@ -29,6 +29,7 @@ public static class InferenceBench
         var baseline = new List<double>();
         var unmerged = new List<double>();
         var merged = new List<double>();
+        long faultsBefore = Timing.MinorFaults();
         for (int round = 0; round < rounds; round++)
         {
             unmerged.AddRange(Timing.Milliseconds(Forward, warmup, runs));
@@ -37,6 +38,8 @@ public static class InferenceBench
             merged.AddRange(Timing.Milliseconds(Forward, warmup, runs));
             variant.Unmerge();
         }
-        return new Result(Timing.Median(baseline), Timing.Median(unmerged), Timing.Median(merged), Timing.PeakRssBytes());
+        long faults = Timing.MinorFaults() - faultsBefore;
+        return new Result(Timing.Median(baseline), Timing.Median(unmerged), Timing.Median(merged), Timing.PeakRssBytes(),
+            (double)faults / (rounds * 3 * (warmup + runs)));
     }
 }

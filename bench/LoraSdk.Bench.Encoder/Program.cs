@@ -25,6 +25,9 @@ switch (settings.Part)
     case "inference-all":
         Emit(InferenceBench.Run(shape, EncoderVariant.Create(settings.Implementation, settings.Part == "inference-all", shape), rounds: 3, settings.Warmup, settings.Runs));
         return 0;
+    case "base-forward":
+        Emit(BaseForwardBench.Run(shape, settings.Warmup, settings.Runs));
+        return 0;
     default:
         Console.Error.WriteLine($"Unknown part '{settings.Part}'; use {string.Join(", ", Comparison.Parts)}.");
         return 2;

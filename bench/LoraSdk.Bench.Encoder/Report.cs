@@ -39,6 +39,9 @@ internal static class Report
         }
 
         lines.Add("");
+        lines.Add("Minor page faults per forward (inference, all modes; fresh pages from the allocator): " +
+            string.Join("; ", r.Implementations.Select(i => F($"{names[i]}: {Ms(i, "inference", "MinorFaultsPerForward"):F0}"))) + ".");
+        lines.Add("");
         lines.Add("| SDK / other, same row | " + string.Join(" | ", r.Implementations.Where(i => i != Sdk).Select(i => names[i])) + " |");
         lines.Add("| --- |" + string.Concat(r.Implementations.Where(i => i != Sdk).Select(_ => " ---: |")));
         var rows = new (string Name, string Part, string Field)[]

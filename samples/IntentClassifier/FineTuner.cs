@@ -9,7 +9,9 @@ using static TorchSharp.torch;
 namespace IntentClassifier;
 
 /// <summary>Settings shared by the three modes; the learning rate is per mode (see <see cref="FineTuner.LearningRateFor"/>).</summary>
-public sealed record FineTuneSettings(int Epochs = 3, int BatchSize = 16, int MaxLength = 64, long Seed = 7, int Threads = 2);
+/// <param name="Base">How the adapted layers' frozen base weights are stored in LoRA mode (<c>--base nf4</c>: a QLoRA-style 4-bit base).</param>
+public sealed record FineTuneSettings(int Epochs = 3, int BatchSize = 16, int MaxLength = 64, long Seed = 7, int Threads = 2,
+    LoraBase Base = LoraBase.Float32);
 
 /// <summary>
 /// Trains a <see cref="SequenceClassifier"/> on the pretrained MiniLM encoder in one <see cref="TrainingMode"/> with the
@@ -38,6 +40,11 @@ public static class FineTuner
         using var model = new SequenceClassifier(MiniLmPackage.LoadEncoder(), labels.Count);
         // Probe and full runs switch the adapters off, so only the head or the base weights affect the loss.
         using var adaptersOff = mode == TrainingMode.Lora ? null : model.DisableLoRA();
+        if (mode == TrainingMode.Lora && settings.Base != LoraBase.Float32) model.QuantizeBase(settings.Base, "classifier");
+        var (baseBytes, baseFloat32Bytes) = model.BaseWeightBytes();
+        // Loading (ONNX parse + float weights) has its own peak; the training peak is measured from here on.
+        long loadingPeak = ProcessMemory.PeakRssBytes();
+        ProcessMemory.ResetPeak();
         int totalSteps = (trainSet.Count + settings.BatchSize - 1) / settings.BatchSize * settings.Epochs;
         var options = new TrainerOptions
         {
@@ -55,12 +62,17 @@ public static class FineTuner
         // elapsed time is training steps only; accuracy is measured once, after training.
         var result = new LoraTrainer(model, options).Train(trainSet, validation: null, text.Tokenizer.PaddingTokenId);
 
+        long trainingPeak = ProcessMemory.PeakRssBytes();
         double accuracy = Accuracy(model, text, validationSet);
         var (savedBytes, savedWhat) = SaveTrainedWeights(model, mode, outputDirectory);
-        return new RunResult(mode.ToString(), accuracy, TrainedParameters(model, mode), model.BaseParameters().Values.Sum(w => w.numel()),
-            result.Elapsed.TotalMilliseconds / result.Steps, result.Steps, ProcessMemory.PeakRssBytes(), savedBytes, savedWhat,
-            result.Elapsed.TotalSeconds);
+        return new RunResult(mode == TrainingMode.Lora && settings.Base != LoraBase.Float32 ? $"{mode} ({settings.Base} base)" : mode.ToString(), accuracy, TrainedParameters(model, mode), ModelParameters(model),
+            result.Elapsed.TotalMilliseconds / result.Steps, result.Steps, Math.Max(loadingPeak, ProcessMemory.PeakRssBytes()), savedBytes, savedWhat,
+            result.Elapsed.TotalSeconds, trainingPeak, baseBytes, baseFloat32Bytes);
     }
+
+    /// <summary>Every weight of the model; a quantized base weight counts as the elements it stands for.</summary>
+    private static long ModelParameters(SequenceClassifier model) =>
+        model.BaseParameters().Values.Sum(w => w.numel()) + model.LoraAdapters().Sum(a => a.Adapter.QuantizedBase?.LogicalCount ?? 0);
 
     /// <summary>Parameters that the mode changes (the trainer also hands disabled adapters to AdamW; they get no gradient).</summary>
     private static long TrainedParameters(SequenceClassifier model, TrainingMode mode)

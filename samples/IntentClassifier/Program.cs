@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using IntentClassifier;
 
-// dotnet run -c Release --project samples/IntentClassifier [-- all|probe|lora|full] [--epochs N] [--threads N]
+// dotnet run -c Release --project samples/IntentClassifier [-- all|probe|lora|full] [--epochs N] [--threads N] [--base int8|nf4|nf4doublequant]
 //
 // "all" (the default) runs each mode in its own child process, so each peak RSS is that mode's alone, and prints
 // the comparison table. A single mode prints its result as one "result: {json}" line.
@@ -31,7 +31,7 @@ static RunResult RunChild(TrainingMode mode, FineTuneSettings settings)
     var start = new ProcessStartInfo(Environment.ProcessPath!)
     {
         RedirectStandardOutput = true,
-        ArgumentList = { mode.ToString().ToLowerInvariant(), "--epochs", settings.Epochs.ToString(CultureInfo.InvariantCulture), "--threads", settings.Threads.ToString(CultureInfo.InvariantCulture) },
+        ArgumentList = { mode.ToString().ToLowerInvariant(), "--epochs", settings.Epochs.ToString(CultureInfo.InvariantCulture), "--threads", settings.Threads.ToString(CultureInfo.InvariantCulture), "--base", settings.Base.ToString() },
     };
     // Running the app host of a framework-dependent app: pass the .dll through dotnet when the host is dotnet itself.
     if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet") start.ArgumentList.Insert(0, typeof(FineTuner).Assembly.Location);
@@ -59,11 +59,12 @@ static (TrainingMode? Mode, FineTuneSettings Settings) ParseArguments(string[] a
         {
             case "--epochs": settings = settings with { Epochs = int.Parse(args[++i], CultureInfo.InvariantCulture) }; break;
             case "--threads": settings = settings with { Threads = int.Parse(args[++i], CultureInfo.InvariantCulture) }; break;
+            case "--base": settings = settings with { Base = Enum.Parse<LoraSdk.LoraBase>(args[++i], ignoreCase: true) }; break;
             case "all": mode = null; break;
             default:
                 mode = Enum.TryParse<TrainingMode>(args[i], ignoreCase: true, out var parsed)
                     ? parsed
-                    : throw new ArgumentException($"Unknown argument '{args[i]}'; use all, probe, lora, full, --epochs N or --threads N.");
+                    : throw new ArgumentException($"Unknown argument '{args[i]}'; use all, probe, lora, full, --epochs N, --threads N or --base float32|int8|nf4|nf4doublequant.");
                 break;
         }
     }

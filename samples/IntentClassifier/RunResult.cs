@@ -11,4 +11,7 @@ public sealed record RunResult(
     long PeakRssBytes,
     long SavedBytes,
     string SavedWhat,
-    double Seconds);
+    double Seconds,
+    long TrainingPeakRssBytes = 0,
+    long BaseWeightBytes = 0,
+    long BaseWeightFloat32Bytes = 0);

@@ -52,6 +52,35 @@ public sealed class ResNetLoraTests
     }
 
     [Fact]
+    public void Backward_gives_finite_gradients_at_every_new_input_size_on_two_threads()
+    {
+        // Each new input size makes oneDNN build new kernels. Measured on this project's AMD EPYC (AVX-512): without
+        // OneDnnIsaCap the first backward through them gave NaN gradients in up to 8 of 12 runs on 2 threads
+        // (docs/numerics.md); run this test with ONEDNN_MAX_CPU_ISA=ALL to see it.
+        int threads = get_num_threads();
+        set_num_threads(2);
+        try
+        {
+            using var model = new ResNet18(labelCount: 3, ResNet18.TorchvisionBlocks);
+            SetAdapters(model, seed: 5);
+            model.train();
+            var generator = new Generator().manual_seed(6);
+            foreach (int side in new[] { 32, 40, 48, 56, 64 })
+            {
+                using var scope = NewDisposeScope();
+                model.zero_grad();
+                var loss = model.call(randn(8, 3, side, side, generator: generator)).square().sum();
+                loss.backward();
+                Assert.All(model.LoraParameters(), p => Assert.True(p.Parameter.grad!.isfinite().all().item<bool>(), $"{p.Name}: non-finite gradient at input side {side}"));
+            }
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
+    }
+
+    [Fact]
     public void Merged_forward_equals_the_adapted_forward_and_unmerge_restores_the_base()
     {
         using var model = new ResNet18(labelCount: 5, ResNet18.TorchvisionBlocks);

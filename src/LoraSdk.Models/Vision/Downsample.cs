@@ -11,9 +11,8 @@ namespace LoraSdk.Models;
 /// block. The adapter of its convolution is attached here by hand under the name <c>0</c> (a C# field cannot
 /// be called that), with the options the block's <c>[LoRA]</c> attribute declares.
 /// The strided 1×1 convolution is computed as subsampling (every <c>stride</c>-th row and column) followed by a
-/// stride-1 1×1 convolution: the same numbers, and the weights are the same tensors. Measured with TorchSharp
-/// 0.107 on CPU: the backward of the stride-2 1×1 convolution sometimes returned NaN input gradients (apparently
-/// uninitialised memory at the rows and columns the stride skips), which poisoned every earlier layer.
+/// stride-1 1×1 convolution: the same numbers, and the weights are the same tensors. (Written so when NaN input
+/// gradients appeared here; their cause was oneDNN's AVX-512 kernels on AMD, now capped by OneDnnIsaCap.)
 /// </summary>
 public sealed class Downsample : nn.Module<Tensor, Tensor>
 {

@@ -8,7 +8,8 @@ namespace LoraSdk.Models;
 /// the statistics the base model was trained with: they are not parameters, so neither an adapter file nor
 /// PEFT's modules_to_save would carry updated values, and small fine-tuning batches would only make them noisy.
 /// Written as the per-channel affine map it is in evaluation, y = x·γ/√(var+ε) + (β − mean·γ/√(var+ε)):
-/// TorchSharp 0.107's <c>batch_norm(training: false)</c> returned NaN gradients for the input when measured here.
+/// (written so when <c>batch_norm(training: false)</c> returned NaN input gradients here; the cause was oneDNN's
+/// AVX-512 kernels on AMD, now capped by OneDnnIsaCap).
 /// </summary>
 internal static class FrozenBatchNorm
 {

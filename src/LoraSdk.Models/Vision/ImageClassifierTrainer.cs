@@ -9,14 +9,16 @@ namespace LoraSdk.Models;
 /// <c>requires_grad</c> is trained (LoRA adapters and the head after construction; call <c>FreezeBase</c>,
 /// <c>DisableLoRA</c> or set <c>requires_grad</c> for a linear probe or full fine-tuning), with cross-entropy,
 /// AdamW, warm-up + cosine decay, gradient clipping and batches shuffled from <see cref="ImageTrainingOptions.Seed"/>.
-/// A non-finite loss stops training with an error naming the step, rather than writing a broken adapter.
+/// A non-finite loss or gradient stops training with an error naming the step (and the first parameter whose
+/// gradient is not finite), before the update, rather than writing a broken adapter.
 /// </summary>
 public static class ImageClassifierTrainer
 {
     public static ImageTrainingResult Train(ResNet18 model, ResNetPreprocessing preprocessing, LabeledImages train,
         LabeledImages? validation, ImageTrainingOptions options, Action<string>? log = null)
     {
-        var parameters = model.parameters().Where(p => p.requires_grad).ToList();
+        var named = model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
+        var parameters = named.Select(p => p.parameter).ToList();
         if (parameters.Count == 0) throw new InvalidOperationException("The model has no trainable parameters.");
         int stepsPerEpoch = (int)((train.Count + options.BatchSize - 1) / options.BatchSize);
         int totalSteps = stepsPerEpoch * options.Epochs;
@@ -47,7 +49,7 @@ public static class ImageClassifierTrainer
                         throw new InvalidOperationException($"Training loss is {loss} at step {step + 1}: lower LoRA:LearningRate (now {options.LearningRate}). Nothing was saved.");
                     optimizer.zero_grad();
                     value.backward();
-                    if (options.MaxGradNorm > 0) nn.utils.clip_grad_norm_(parameters, options.MaxGradNorm);
+                    ClipGradients(named, options.MaxGradNorm, step + 1, loss);
                     optimizer.step();
                 }
                 stepSeconds.Add(clock.Elapsed.TotalSeconds);
@@ -64,6 +66,31 @@ public static class ImageClassifierTrainer
         model.eval();
         double? accuracy = validation is null ? null : Accuracy(model, preprocessing, validation, options.BatchSize);
         return new ImageTrainingResult(step, losses, stepSeconds, accuracy);
+    }
+
+    /// <summary>
+    /// Clips the gradients to <paramref name="maxNorm"/> (0: no clipping) and stops with an error naming the step and the
+    /// first parameter whose gradient is not finite, before an update could write NaN into the weights.
+    /// </summary>
+    internal static void ClipGradients(IReadOnlyList<(string name, TorchSharp.Modules.Parameter parameter)> named, double maxNorm, int step, double loss)
+    {
+        // Checked before clipping, which would scale every gradient by the NaN coefficient and hide which one it was.
+        using (var scope = NewDisposeScope())
+        {
+            var norms = named.Where(p => p.parameter.grad is not null).Select(p => p.parameter.grad!.norm()).ToArray();
+            double norm = norms.Length == 0 ? 0 : stack(norms).norm().item<float>();
+            if (double.IsFinite(norm))
+            {
+                if (maxNorm > 0) nn.utils.clip_grad_norm_(named.Select(p => p.parameter), maxNorm);
+                return;
+            }
+        }
+        string first = named.FirstOrDefault(p => p.parameter.grad is { } g && !g.isfinite().all().item<bool>()).name
+            ?? named.MaxBy(p => p.parameter.grad is { } g ? g.abs().max().item<float>() : 0f).name; // finite, but the norm overflowed
+        throw new InvalidOperationException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Non-finite gradient at step {step} (in '{first}'; the loss was {loss:0.0000}). Nothing was saved. " +
+            $"On AMD CPUs with AVX-512, libtorch's oneDNN kernels produced NaN gradients here: LoraSdk caps them with " +
+            $"{Native.OneDnnIsaCap.Variable}={Native.OneDnnIsaCap.CappedIsa} unless that variable is set (here: {Native.OneDnnIsaCap.Apply() ?? "unset"}); otherwise lower the learning rate."));
     }
 
     /// <summary>The fraction of <paramref name="data"/> whose most probable label is right (model in eval mode, no gradients).</summary>

@@ -28,4 +28,10 @@ public sealed class LoRAAttribute(int rank) : Attribute
 
     /// <summary>How A and B are initialised.</summary>
     public LoraInit Init { get; set; } = LoraOptions.DefaultInit;
+
+    /// <summary>
+    /// How the frozen base weight is stored (QLoRA-style quantized base, Linear targets only): quantized at the layer's
+    /// first forward, after pretrained weights were loaded. A field's value wins over the class's. See docs/quantization.md.
+    /// </summary>
+    public LoraBase Base { get; set; } = LoraBase.Float32;
 }

@@ -12,19 +12,37 @@ namespace LoraSdk.Hosting;
 /// </summary>
 internal static class DependencyFileWriter
 {
+    /// <summary>The hosted trainer's inputs, from its options.</summary>
+    public static void WriteIfRequested(IConfiguration configuration, LoraFineTuningOptions options, string contentRoot) =>
+        WriteIfRequested(configuration, contentRoot, Inputs(options), Written(options, contentRoot));
+
     /// <summary>Writes the file (atomically: a reader never sees half of it) when the configuration names one.</summary>
-    public static void WriteIfRequested(IConfiguration configuration, LoraFineTuningOptions options, string contentRoot)
+    public static void WriteIfRequested(IConfiguration configuration, string contentRoot, IEnumerable<string?> inputs, IReadOnlyList<string> exclude)
     {
         if (configuration[FineTuneContract.DependencyFileKey] is not { Length: > 0 } requested) return;
         string path = Path.GetFullPath(requested, contentRoot);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         string staging = $"{path}.tmp-{Guid.NewGuid():N}";
-        File.WriteAllText(staging, FineTuneContract.DependencyFile.Format(FilesRead(configuration, options, contentRoot)));
+        File.WriteAllText(staging, FineTuneContract.DependencyFile.Format(FilesRead(configuration, contentRoot, inputs, exclude)));
         File.Move(staging, path, overwrite: true);
     }
 
-    /// <summary>The existing files the run read, absolute, sorted, each once.</summary>
-    public static IReadOnlyList<string> FilesRead(IConfiguration configuration, LoraFineTuningOptions options, string contentRoot)
+    /// <summary>The existing files the hosted trainer read, absolute, sorted, each once.</summary>
+    public static IReadOnlyList<string> FilesRead(IConfiguration configuration, LoraFineTuningOptions options, string contentRoot) =>
+        FilesRead(configuration, contentRoot, Inputs(options), Written(options, contentRoot));
+
+    private static IEnumerable<string?> Inputs(LoraFineTuningOptions options) =>
+        [options.Dataset, options.ValidationDataset, options.Tokenizer == TokenizerKind.WordPiece ? options.VocabularyFile : null, options.BaseModel];
+
+    private static IReadOnlyList<string> Written(LoraFineTuningOptions options, string contentRoot) =>
+        [Path.GetFullPath(options.Output, contentRoot), Path.GetFullPath(options.ResolvedCheckpointDirectory, contentRoot)];
+
+    /// <summary>
+    /// The configuration's JSON files and each of <paramref name="inputs"/> that exists: a file, or every file in a
+    /// folder (never the content root or one above it, whose files include what the build and training write);
+    /// nothing under <paramref name="exclude"/>. Absolute, sorted, each once.
+    /// </summary>
+    private static IReadOnlyList<string> FilesRead(IConfiguration configuration, string contentRoot, IEnumerable<string?> inputs, IReadOnlyList<string> exclude)
     {
         var files = new SortedSet<string>(StringComparer.Ordinal);
         if (configuration is IConfigurationRoot root)
@@ -32,32 +50,23 @@ internal static class DependencyFileWriter
             foreach (var file in root.Providers.OfType<FileConfigurationProvider>())
             {
                 if (file.Source.Path is { } source && file.Source.FileProvider?.GetFileInfo(source).PhysicalPath is { } physical)
-                    AddFile(physical);
+                    Add(physical);
             }
         }
-        foreach (string? data in new[] { options.Dataset, options.ValidationDataset })
-            if (!string.IsNullOrWhiteSpace(data)) AddFile(Path.GetFullPath(data, contentRoot));
-        if (options.Tokenizer == TokenizerKind.WordPiece && !string.IsNullOrWhiteSpace(options.VocabularyFile))
-            AddFile(Path.GetFullPath(options.VocabularyFile, contentRoot));
-        if (!string.IsNullOrWhiteSpace(options.BaseModel)) AddFileOrFolder(Path.GetFullPath(options.BaseModel, contentRoot));
+        foreach (string? input in inputs)
+        {
+            if (string.IsNullOrWhiteSpace(input)) continue;
+            string path = Path.GetFullPath(input, contentRoot);
+            if (File.Exists(path)) Add(path);
+            else if (Directory.Exists(path) && !IsUnder(contentRoot, path))
+                foreach (string file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)) Add(file);
+        }
         return files.ToList();
 
-        void AddFile(string file)
+        void Add(string file)
         {
-            if (File.Exists(file) && !IsWritten(file)) files.Add(file);
+            if (File.Exists(file) && !exclude.Any(folder => IsUnder(file, folder))) files.Add(file);
         }
-
-        // A base model that is a folder (weights, vocabulary, config): every file in it. Never the project folder or
-        // one above it, whose files include what the build and training write.
-        void AddFileOrFolder(string path)
-        {
-            if (File.Exists(path)) AddFile(path);
-            else if (Directory.Exists(path) && !IsUnder(contentRoot, path))
-                foreach (string file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)) AddFile(file);
-        }
-
-        bool IsWritten(string file) =>
-            IsUnder(file, Path.GetFullPath(options.Output, contentRoot)) || IsUnder(file, Path.GetFullPath(options.ResolvedCheckpointDirectory, contentRoot));
     }
 
     private static bool IsUnder(string path, string folder)

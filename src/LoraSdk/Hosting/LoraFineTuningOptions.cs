@@ -37,6 +37,12 @@ public sealed record LoraFineTuningOptions
     /// <summary>Written as <c>base_model_name_or_path</c> in the adapter config.</summary>
     public string? BaseModel { get; set; }
 
+    /// <summary>
+    /// Stores the adapted layers' frozen base weights quantized (<c>Int8</c>, <c>Nf4</c>, <c>Nf4DoubleQuant</c>) or
+    /// float (<c>Float32</c>) for this run; unset keeps what <c>[LoRA(Base = …)]</c> declares. See docs/quantization.md.
+    /// </summary>
+    public LoraBase? BaseQuantization { get; set; }
+
     // The data.
     /// <summary>The training file (.jsonl, .csv or text).</summary>
     public string? Dataset { get; set; }

@@ -62,6 +62,7 @@ internal sealed class LoraFineTuningService(
             throw new InvalidOperationException($"{registration.ModelName} reports task {trainable.Task} but was registered for {registration.Task}.");
 
         WarnIfOverrideNotApplied(model, adapterOverride);
+        if (o.BaseQuantization is { } baseKind) QuantizeBase(model, baseKind, [.. o.Trainer.ModulesToSave]);
 
         var reporter = new ProgressReporter(_logger, Console.Out, Console.Error, o.Progress, !Console.IsOutputRedirected);
         var saveOptions = new AdapterSaveOptions
@@ -130,6 +131,15 @@ internal sealed class LoraFineTuningService(
             (nameof(o.Rank), o.Rank), (nameof(o.Alpha), o.Alpha), (nameof(o.Dropout), o.Dropout), (nameof(o.UseRsLoRA), o.UseRsLoRA), (nameof(o.Init), o.Init),
         }.Where(p => p.Value is not null)
          .Select(p => $"{LoraFineTuningOptions.SectionName}:{p.Key}={Convert.ToString(p.Value, System.Globalization.CultureInfo.InvariantCulture)}"));
+
+    /// <summary>LoRA:BaseQuantization: applied once the factory built the model (and loaded its pretrained weights).</summary>
+    private void QuantizeBase(nn.Module model, LoraBase kind, string[] modulesToSave)
+    {
+        model.QuantizeBase(kind, modulesToSave);
+        var (bytes, float32) = model.BaseWeightBytes();
+        _logger.LogInformation("Base weights of the adapted layers stored as {Kind}: {Bytes:N0} bytes ({Ratio:0.000} of float32)",
+            kind, bytes, float32 == 0 ? 1 : (double)bytes / float32);
+    }
 
     /// <summary>The loss curve goes next to the adapter folder: <c>&lt;adapter&gt;.loss.svg</c>.</summary>
     public static string LossCurvePath(string adapterDirectory) => FineTuneContract.Beside(Path.GetFullPath(adapterDirectory), FineTuneContract.LossCurveSuffix);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using LoraSdk.Data;
 using LoraSdk.Shared;
 using LoraSdk.Training;
@@ -102,25 +101,13 @@ internal sealed class ProgressReporter : ITrainingObserver
     public void WriteResult(string adapter, TrainingResult result)
     {
         if (!WritesMachineLines) return;
-        WriteMachineLine(FineTuneContract.Lines.Result, new()
-        {
-            [FineTuneContract.Fields.Adapter] = adapter,
-            [FineTuneContract.Fields.TrainLoss] = result.TrainLoss is { } t ? Round(t) : null,
-            [FineTuneContract.Fields.ValidationLoss] = result.ValidationLoss is { } v ? Round(v) : null,
-            [FineTuneContract.Fields.ValidationAccuracy] = result.ValidationAccuracy,
-            [FineTuneContract.Fields.BaselineValidationAccuracy] = result.BaselineValidationAccuracy,
-            [FineTuneContract.Fields.Seconds] = Math.Round(result.Elapsed.TotalSeconds, 2),
-        });
+        BuildProtocol.WriteResult(adapter, result.TrainLoss, result.ValidationLoss, result.ValidationAccuracy,
+            result.BaselineValidationAccuracy, result.Elapsed, _out);
     }
 
-    private void WriteMachineLine(string prefix, Dictionary<string, object?> fields)
-    {
-        _out.WriteLine(FineTuneContract.Lines.Format(prefix, JsonSerializer.Serialize(fields)));
-        _out.Flush();
-    }
+    private void WriteMachineLine(string prefix, Dictionary<string, object?> fields) => BuildProtocol.WriteLine(_out, prefix, fields);
 
-    // JSON has no NaN/Infinity: a diverged loss is reported as null.
-    private static double? Round(double value) => double.IsFinite(value) ? Math.Round(value, 6) : null;
+    private static double? Round(double value) => BuildProtocol.Round(value);
 
     private static string Format(TimeSpan span) =>
         span.TotalHours >= 1 ? span.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : span.ToString(@"m\:ss", CultureInfo.InvariantCulture);

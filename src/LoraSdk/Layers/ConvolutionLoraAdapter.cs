@@ -22,6 +22,7 @@ public abstract class ConvolutionLoraAdapter : LoraAdapter
         Func<Device, ScalarType, Convolution> createDown, Func<Device, ScalarType, Convolution> createUp)
         : base(targetName, target, options)
     {
+        Native.OneDnnIsaCap.Apply(); // before the first convolution runs (NaN gradients otherwise, on some CPUs)
         if (target.groups != 1)
             throw new NotSupportedException($"LoRA target '{targetName}': grouped convolutions (groups = {target.groups}) are not supported.");
         _target = target;

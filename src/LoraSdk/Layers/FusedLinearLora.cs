@@ -8,7 +8,9 @@ namespace LoraSdk;
 /// (the rank-r expansion of the input gradient, its accumulation into the base layer's input gradient, the copy
 /// for the in-place update); this node's backward writes the input gradient once (g·W, then a rank-r
 /// <c>addmm_</c> into it), takes dA and dB from the saved m⊙x and s·(m⊙x)·Aᵀ, and computes only the gradients
-/// whose inputs required one when the forward ran.
+/// whose inputs required one when the forward ran. With a quantized base (<see cref="Quantization.QuantizedWeight"/>)
+/// <c>weight</c> is the caller's dequantized copy: the node does not keep it but dequantizes again in backward, so
+/// no float copy of a quantized weight lives from forward to backward.
 /// </summary>
 internal sealed class FusedLinearLora : autograd.SingleTensorFunction<FusedLinearLora>
 {
@@ -16,9 +18,11 @@ internal sealed class FusedLinearLora : autograd.SingleTensorFunction<FusedLinea
 
     /// <summary>
     /// The adapted output. Outside autograd (no grad mode, or nothing requires a gradient) it is computed directly;
-    /// otherwise through the node. <paramref name="mask"/> is null without dropout.
+    /// otherwise through the node. <paramref name="mask"/> is null without dropout; <paramref name="quantized"/> is the
+    /// quantized base that <paramref name="weight"/> was dequantized from, if any.
     /// </summary>
-    public static Tensor Forward(Tensor input, Tensor weight, Tensor? bias, Tensor loraA, Tensor loraB, double scaling, Tensor? mask)
+    public static Tensor Forward(Tensor input, Tensor weight, Tensor? bias, Tensor loraA, Tensor loraB, double scaling, Tensor? mask,
+        Quantization.QuantizedWeight? quantized = null)
     {
         bool graph = is_grad_enabled() &&
             (input.requires_grad || weight.requires_grad || (bias?.requires_grad ?? false) || loraA.requires_grad || loraB.requires_grad);
@@ -31,7 +35,7 @@ internal sealed class FusedLinearLora : autograd.SingleTensorFunction<FusedLinea
         var temporaries = new List<Tensor>();
         try
         {
-            return apply(input, weight, bias, loraA, loraB, mask, scaling, temporaries);
+            return apply(input, weight, bias, loraA, loraB, mask, scaling, temporaries, quantized!);
         }
         finally
         {
@@ -60,6 +64,7 @@ internal sealed class FusedLinearLora : autograd.SingleTensorFunction<FusedLinea
         var (input, weight, bias, loraA, loraB, mask) = ((Tensor)vars[0], (Tensor)vars[1], vars[2] as Tensor, (Tensor)vars[3], (Tensor)vars[4], vars[5] as Tensor);
         double scaling = (double)vars[6];
         var temporaries = (List<Tensor>)vars[7];
+        var quantized = vars[8] as Quantization.QuantizedWeight;
 
         var dropped = mask is null ? input.alias() : input.mul(mask);
         var scaledDown = ScaledDown(dropped, loraA, scaling);
@@ -76,12 +81,14 @@ internal sealed class FusedLinearLora : autograd.SingleTensorFunction<FusedLinea
             needs.Weight ? input : null,
             needs.LoraA ? dropped : null,
             needs.LoraB ? scaledDown : null,
-            needs.Input ? weight : null,
+            needs.Input && quantized is null ? weight : null,
             needs.Input || needs.LoraA ? loraB : null,
             needs.Input ? loraA : null,
             needs.Input ? mask : null,
         ]);
         ctx.save_data(nameof(scaling), scaling);
+        if (quantized is not null) ctx.save_data(nameof(quantized), quantized);
+        ctx.save_data(nameof(Tensor.dtype), weight.dtype);
         // An unused output gets no gradient rather than a tensor of zeros: backward then has nothing to do.
         ctx.set_materialize_grads(false);
         return output;
@@ -89,7 +96,7 @@ internal sealed class FusedLinearLora : autograd.SingleTensorFunction<FusedLinea
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
-        var grads = new List<Tensor>(new Tensor[8]);
+        var grads = new List<Tensor>(new Tensor[9]);
         if (gradOutput is null || gradOutput.IsInvalid) return grads;
         var needs = (Needs)ctx.get_data(nameof(Needs));
         var inputShape = (long[])ctx.get_data(nameof(Tensor.shape));
@@ -120,7 +127,11 @@ internal sealed class FusedLinearLora : autograd.SingleTensorFunction<FusedLinea
                     using var gradDownT = gradDown.t();
                     grads[3] = gradDownT.mm(x);
                 }
-                if (needs.Input) grads[0] = InputGradient(g, gradDown, weight, loraA, mask, inputShape);
+                if (needs.Input)
+                {
+                    using var dequantized = weight is null ? Dequantized(ctx) : null;
+                    grads[0] = InputGradient(g, gradDown, weight ?? dequantized!, loraA, mask, inputShape);
+                }
             }
             if (needs.Weight)
             {
@@ -136,6 +147,10 @@ internal sealed class FusedLinearLora : autograd.SingleTensorFunction<FusedLinea
             foreach (var tensor in saved) tensor?.Dispose();
         }
     }
+
+    /// <summary>The quantized base dequantized again for backward (the forward's copy was freed).</summary>
+    private static Tensor Dequantized(autograd.AutogradContext ctx) =>
+        ((Quantization.QuantizedWeight)ctx.get_data("quantized")).Dequantize((ScalarType)ctx.get_data(nameof(Tensor.dtype)));
 
     /// <summary>dx = g·W + m⊙(dd·A), written once: one GEMM, then the rank-r product added in place.</summary>
     private static Tensor InputGradient(Tensor g, Tensor gradDown, Tensor weight, Tensor loraA, Tensor? mask, long[] inputShape)

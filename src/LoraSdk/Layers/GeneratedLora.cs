@@ -23,7 +23,9 @@ public static class GeneratedLora
             throw new InvalidOperationException(
                 $"{owner.GetType().Name}.{target.Name} is null when RegisterComponents() runs: create every layer in the constructor before calling RegisterComponents().");
         var options = LoraOptionsOverride.Current?.ApplyTo(target.Options) ?? target.Options;
-        return LoraAdapter.Attach(owner, target.Name, layer, options);
+        var adapter = LoraAdapter.Attach(owner, target.Name, layer, options);
+        adapter.RequestBase(Quantization.DeclaredBase.For(owner.GetType(), target.Name), $"{owner.GetType().Name}.{target.Name}");
+        return adapter;
     }
 
     /// <summary>
@@ -54,7 +56,9 @@ public static class GeneratedLora
             throw new InvalidOperationException(
                 $"{owner.GetType().Name}.{target.Name} is null when RegisterComponents() runs: create the collection and its layers in the constructor before calling RegisterComponents().");
         var options = LoraOptionsOverride.Current?.ApplyTo(target.Options) ?? target.Options;
-        return layers.Select(e => LoraAdapter.Attach(owner, $"{target.Name}.{e.Key}", e.Layer, options)).ToArray();
+        var declaredBase = Quantization.DeclaredBase.For(owner.GetType(), target.Name);
+        return layers.Select(e => LoraAdapter.Attach(owner, $"{target.Name}.{e.Key}", e.Layer, options))
+            .Select(a => { a.RequestBase(declaredBase, $"{owner.GetType().Name}.{a.TargetName}"); return a; }).ToArray();
     }
 
     /// <summary>

@@ -40,7 +40,9 @@ public sealed class LinearLoraAdapter : LoraAdapter
     public override IReadOnlyList<(string Name, Tensor Parameter)> ParameterNames =>
         [("lora_A.weight", LoraA), ("lora_B.weight", LoraB)];
 
-    public override Tensor BaseForward(Tensor input) => _target.forward(input);
+    /// <summary>The frozen layer's forward; a quantized base is dequantized for the call (<see cref="Quantization.DequantizingLinear"/>).</summary>
+    public override Tensor BaseForward(Tensor input) =>
+        QuantizedBase is { } quantized ? Quantization.DequantizingLinear.Forward(input, quantized, _target.bias) : _target.forward(input);
 
     /// <summary>
     /// The fused path: base output and update in one autograd node (<see cref="FusedLinearLora"/>), the update
@@ -49,7 +51,9 @@ public sealed class LinearLoraAdapter : LoraAdapter
     protected override Tensor AdaptedForward(Tensor input)
     {
         using var mask = DropoutMask(input);
-        return FusedLinearLora.Forward(input, _target.weight!, _target.bias, LoraA, LoraB, Scaling, mask);
+        if (QuantizedBase is not { } quantized) return FusedLinearLora.Forward(input, _target.weight!, _target.bias, LoraA, LoraB, Scaling, mask);
+        using var weight = quantized.Dequantize(LoraA.dtype); // freed on return: backward dequantizes again
+        return FusedLinearLora.Forward(input, weight, _target.bias, LoraA, LoraB, Scaling, mask, quantized);
     }
 
     /// <summary>The same arithmetic as <see cref="AdaptedForward"/>, out of place: result + (s·d)·Bᵀ in one GEMM.</summary>
@@ -76,6 +80,7 @@ public sealed class LinearLoraAdapter : LoraAdapter
                 LoraInitializer.Gaussian(LoraA, LoraB, Rank);
                 break;
             case LoraInit.PiSSA:
+                EnsureFloatBase("initialise with PiSSA");
                 var (a, b) = LoraInitializer.PiSSA(BaseWeight, Rank, Scaling);
                 using (a) using (b) using (no_grad()) { LoraA.copy_(a); LoraB.copy_(b); }
                 break;

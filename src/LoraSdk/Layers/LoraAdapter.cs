@@ -1,3 +1,4 @@
+using LoraSdk.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -29,6 +30,9 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
         Options = options;
         Scaling = options.Scaling;
         foreach (var parameter in target.parameters()) parameter.requires_grad = false;
+        // Once per process: a model that frees many MiB of activations per layer must not make glibc shrink the heap
+        // and fault it back in at every layer (1.7x MiniLM forward time measured; see MallocThreshold).
+        MallocThreshold.Prime();
     }
 
     /// <summary>
@@ -108,6 +112,7 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
     /// </summary>
     public override Tensor forward(Tensor input)
     {
+        ApplyPendingBase();
         if (_baseOnly) return BaseForward(input);
         if (Host.MixedRows is { } rows) return rows.AddUpdates(Host, BaseForward(input), input, inPlace: true);
         return AdaptedForward(input);
@@ -121,7 +126,8 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
     /// </summary>
     public Tensor CallThroughTarget(Tensor input)
     {
-        var result = ((nn.Module<Tensor, Tensor>)Target).call(input);
+        ApplyPendingBase();
+        var result = QuantizedBase is { } quantized ? CallQuantizedTarget(quantized, input) : ((nn.Module<Tensor, Tensor>)Target).call(input);
         if (_baseOnly) return result; // result not disposed: a hook's reference must stay valid
         if (Host.MixedRows is { } rows) return rows.AddUpdates(Host, result, input, inPlace: false);
         return PlusUpdate(result, input);
@@ -166,6 +172,7 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
     internal void MergeChecked(bool safe)
     {
         if (_merged) return;
+        EnsureFloatBase("merge");
         if (safe) EnsureMergeIsFinite(TargetName);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -180,6 +187,7 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
     /// </summary>
     internal void EnsureMergeIsFinite(string displayName)
     {
+        EnsureFloatBase("merge", displayName);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var weight = BaseWeight;

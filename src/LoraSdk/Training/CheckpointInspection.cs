@@ -66,6 +66,8 @@ internal static class CheckpointInspection
         return new Resumable(saved);
     }
 
+    private static string BaseStorageText(TrainerState state) => state.BaseStorage.Length == 0 ? "float" : state.BaseStorage;
+
     private static string? Mismatch(TrainerState saved, TrainerState current) =>
         saved.Seed != current.Seed ? $"it was written with seed {saved.Seed}, this run uses {current.Seed}"
         : saved.TotalSteps != current.TotalSteps ? $"it was written for {saved.TotalSteps} steps, this run has {current.TotalSteps}"
@@ -73,5 +75,7 @@ internal static class CheckpointInspection
         : saved.GradientAccumulationSteps != current.GradientAccumulationSteps
             ? $"it was written with {saved.GradientAccumulationSteps} accumulation steps, this run uses {current.GradientAccumulationSteps}"
         : saved.DataFingerprint != current.DataFingerprint ? "the training data changed since it was written"
+        : saved.BaseStorage != current.BaseStorage
+            ? $"it was written on a {BaseStorageText(saved)} base, this run's base is {BaseStorageText(current)}"
         : null;
 }

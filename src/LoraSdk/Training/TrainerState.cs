@@ -20,6 +20,12 @@ internal sealed class TrainerState
     /// <summary>A hash of the training examples: a checkpoint only resumes the run on the same data.</summary>
     public string DataFingerprint { get; set; } = "";
 
+    /// <summary>
+    /// How the adapted layers' base weights are stored (<c>Nf4</c>, <c>Int8</c>, …; empty for a float base, as in
+    /// checkpoints written before quantized bases existed): an adapter is only continued on the base it trained on.
+    /// </summary>
+    public string BaseStorage { get; set; } = "";
+
     /// <summary>Micro-batches consumed since the start (epoch and position within it follow from it).</summary>
     public long MicroBatchesSeen { get; set; }
 

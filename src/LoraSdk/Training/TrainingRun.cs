@@ -71,6 +71,7 @@ internal sealed class TrainingRun : IDisposable
         {
             TotalSteps = totalSteps, Seed = options.Seed, DataFingerprint = DataFingerprint.Of(train),
             BatchSize = options.BatchSize, GradientAccumulationSteps = options.GradientAccumulationSteps,
+            BaseStorage = model.BaseStorageSummary(),
         };
     }
 

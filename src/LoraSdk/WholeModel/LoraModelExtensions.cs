@@ -59,6 +59,7 @@ public static class LoraModelExtensions
             total += p.numel();
             if (p.requires_grad) trainable += p.numel();
         }
+        total += module.QuantizedBaseElements(); // quantized weights are buffers now; count what they stand for (as PEFT does)
         return new ParameterCount(trainable, total);
     }
 
@@ -96,6 +97,7 @@ public static class LoraModelExtensions
     internal static void MergeAll(nn.Module tree, IEnumerable<(string Name, LoraAdapter Adapter)> adapters, bool safe)
     {
         var pending = adapters.Where(a => !a.Adapter.IsMerged).ToList();
+        foreach (var (name, adapter) in pending) adapter.EnsureFloatBase("merge", name);
         SharedWeights.EnsureNotTied(tree, pending, "merge");
         if (safe)
         {

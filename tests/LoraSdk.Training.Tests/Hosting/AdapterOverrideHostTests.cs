@@ -38,6 +38,24 @@ public class AdapterOverrideHostTests
     }
 
     [Fact]
+    public async Task BaseQuantizationOnTheCommandLineQuantizesTheBaseAndSavesAnOrdinaryAdapter()
+    {
+        using var folder = new TempFolder();
+        var output = folder.Combine("adapter");
+        var warnings = new List<string>();
+        TinyByteLm? built = null;
+        using var host = BuildHost(folder, output, warnings, _ => built = new TinyByteLm(), "--LoRA:BaseQuantization=Nf4");
+
+        Assert.Equal(FineTuningExitCodes.Success, await host.RunLoraFineTuningAsync());
+
+        Assert.All(built!.LoraAdapters(), a => Assert.Equal(LoraBase.Nf4, a.Adapter.BaseStorage));
+        var shapes = SafetensorsShapes(Path.Combine(output, "adapter_model.safetensors"));
+        Assert.Equal(2 * (2 * 6 + 1), shapes.Count); // only lora_A/lora_B: nothing of the quantized base
+        Assert.All(shapes.Keys, k => Assert.Contains(".lora_", k));
+        Assert.Empty(warnings);
+    }
+
+    [Fact]
     public async Task AFactoryThatBuildsAdaptersWithItsOwnOptionsIsWarnedAbout()
     {
         using var folder = new TempFolder();

@@ -116,6 +116,33 @@ public class TrainerTests
     }
 
     [Fact]
+    public void ACheckpointWrittenOnAnotherBaseStorageIsIgnored()
+    {
+        using var folder = new TempFolder();
+        using var cancel = new CancellationTokenSource();
+        var quantized = new TinyCausalLm(Lora);
+        quantized.QuantizeBase(LoraBase.Nf4);
+        new LoraTrainer(quantized, Options(6, folder.Path)).Train(ToyData.Text(), null, ByteTokenizer.Padding, new CancelAt(3, cancel), cancel.Token);
+
+        string? reason = null;
+        new LoraTrainer(new TinyCausalLm(Lora), Options(6, folder.Path)).Train(ToyData.Text(), null, ByteTokenizer.Padding, new OnIgnored(r => reason = r));
+        Assert.Equal("it was written on a Nf4 base, this run's base is float", reason);
+
+        // The same base storage resumes.
+        using var again = new TempFolder();
+        using var cancelAgain = new CancellationTokenSource();
+        var first = new TinyCausalLm(Lora);
+        first.QuantizeBase(LoraBase.Int8);
+        new LoraTrainer(first, Options(6, again.Path)).Train(ToyData.Text(), null, ByteTokenizer.Padding, new CancelAt(3, cancelAgain), cancelAgain.Token);
+        var second = new TinyCausalLm(Lora);
+        second.QuantizeBase(LoraBase.Int8);
+        int? resumedAt = null;
+        var result = new LoraTrainer(second, Options(6, again.Path)).Train(ToyData.Text(), null, ByteTokenizer.Padding, new OnResume(s => resumedAt = s));
+        Assert.Equal(3, resumedAt);
+        Assert.Equal(6, result.Steps);
+    }
+
+    [Fact]
     public void CancellingBeforeTheFirstStepStillWritesACheckpoint()
     {
         using var folder = new TempFolder();
