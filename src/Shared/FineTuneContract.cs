@@ -42,6 +42,10 @@ namespace LoraSdk.Shared
         public const string CheckpointSuffix = ".checkpoints";
         public const string LossCurveSuffix = ".loss.svg";
 
+        /// <summary>How a dependency file names a folder: its path with a separator at the end.</summary>
+        public static string FolderEntry(string folder) =>
+            folder.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar) + Path.DirectorySeparatorChar;
+
         /// <summary><c>&lt;adapter folder&gt;&lt;suffix&gt;</c>, whatever separator the folder ends with.</summary>
         public static string Beside(string adapterDirectory, string suffix) =>
             adapterDirectory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar) + suffix;
@@ -167,7 +171,8 @@ namespace LoraSdk.Shared
         /// <summary>
         /// The list of files a successful run read (configuration files, data sets, vocabulary, base weights), which
         /// the build makes the inputs of the next build's up-to-date check. Text: a header line, one absolute path a
-        /// line, an end line. Anything else (cut short, edited, another version) is unreadable, and the build then
+        /// line (a folder ends with a separator: the build takes every file in it at the time, so an added file
+        /// retrains too), an end line. Anything else (cut short, edited, another version) is unreadable, and the build then
         /// trains again rather than trusting it.
         /// </summary>
         public static class DependencyFile

@@ -92,8 +92,6 @@ public sealed partial class LoraProjectTemplateTests(TemplateFeed feed) : IClass
         Assert.True(summary.Success, $"no accuracy summary in the build log:\n{build.Output}");
         double after = Percent(summary.Groups["after"].Value), before = Percent(summary.Groups["before"].Value);
         Assert.True(after >= before + 10, $"four steps should lift validation accuracy above the untrained head: {before} % -> {after} %\n{build.Output}");
-        // Its own training loop lists what it read (BuildProtocol.WriteDependencyFile): nothing changed, no training.
-        AssertSecondBuildSkipsTraining(project, "fashion");
 
         string image = Directory.GetFiles(Path.Combine(project.Directory, "images", "validation", "trouser")).Order(StringComparer.Ordinal).First();
         var prediction = project.Run("predict", image).ShouldSucceed();

@@ -109,7 +109,9 @@ namespace LoraSdk.Build.Tasks
             // The program never reads a forwarded Config file itself (the task passes its values), so it is the build's input.
             if (FineTuneConfig.NeedsForwarding(ProjectDirectory, configName)) inputs.Add(configPath);
             IReadOnlyList<string>? read = TrainerDependencies.Read(dependencyFile, out string? problem);
-            if (read != null) inputs.UnionWith(read);
+            // A folder entry stands for every file in it now: an image added to a class folder retrains.
+            // A listed file that is gone stays an input, which makes MSBuild run the target.
+            if (read != null) foreach (string entry in read) inputs.UnionWith(Directory.Exists(entry) ? ProjectPaths.FilesAt(ProjectDirectory, entry) : new[] { entry });
             else if (problem != null)
             {
                 // An input that does not exist makes MSBuild run the target: an unreadable list retrains, never skips.

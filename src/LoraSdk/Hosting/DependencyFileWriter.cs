@@ -38,8 +38,8 @@ internal static class DependencyFileWriter
         [Path.GetFullPath(options.Output, contentRoot), Path.GetFullPath(options.ResolvedCheckpointDirectory, contentRoot)];
 
     /// <summary>
-    /// The configuration's JSON files and each of <paramref name="inputs"/> that exists: a file, or every file in a
-    /// folder (never the content root or one above it, whose files include what the build and training write);
+    /// The configuration's JSON files and each of <paramref name="inputs"/> that exists: a file, or a folder entry
+    /// (never the content root or one above it, whose files include what the build and training write);
     /// nothing under <paramref name="exclude"/>. Absolute, sorted, each once.
     /// </summary>
     private static IReadOnlyList<string> FilesRead(IConfiguration configuration, string contentRoot, IEnumerable<string?> inputs, IReadOnlyList<string> exclude)
@@ -58,8 +58,8 @@ internal static class DependencyFileWriter
             if (string.IsNullOrWhiteSpace(input)) continue;
             string path = Path.GetFullPath(input, contentRoot);
             if (File.Exists(path)) Add(path);
-            else if (Directory.Exists(path) && !IsUnder(contentRoot, path))
-                foreach (string file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)) Add(file);
+            else if (Directory.Exists(path) && !IsUnder(contentRoot, path) && !exclude.Any(folder => IsUnder(path, folder)))
+                files.Add(FineTuneContract.FolderEntry(path)); // the build takes its files as they are then, added ones too
         }
         return files.ToList();
 

@@ -34,7 +34,7 @@ public class DependencyFileTests
         var files = DependencyFileWriter.FilesRead(configuration, options, folder.Path);
 
         Assert.Equal(
-            new[] { "appsettings.json", "data/train.jsonl", "weights/model.safetensors", "weights/nested/vocab.txt" }.Select(f => folder.Combine(f)),
+            new[] { "appsettings.json", "data/train.jsonl", "weights/", "weights/nested/vocab.txt" }.Select(f => folder.Combine(f)),
             files);
     }
 
