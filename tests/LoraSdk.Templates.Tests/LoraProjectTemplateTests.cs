@@ -69,6 +69,7 @@ public sealed partial class LoraProjectTemplateTests(TemplateFeed feed) : IClass
 
         AssertSecondBuildSkipsTraining(project, "text-style");
         AssertPredictExplainsABadAdapter(project, "Thanks for ");
+        AssertSearchBuildInstallsTheWinner(project, "text-style");
     }
 
     [Fact]
@@ -187,6 +188,32 @@ public sealed partial class LoraProjectTemplateTests(TemplateFeed feed) : IClass
         Assert.Equal(written, File.GetLastWriteTimeUtc(project.AdapterModel));
     }
 
+    /// <summary>
+    /// The README's search, with a tiny budget: the item's <c>Search</c>/<c>Budget</c> metadata make the build a
+    /// successive-halving search whose winner is the adapter (settings recorded), with the report beside it;
+    /// a second build skips it.
+    /// </summary>
+    private static void AssertSearchBuildInstallsTheWinner(GeneratedProject project, string adapterName)
+    {
+        string csproj = Directory.GetFiles(project.Directory, "*.csproj").Single();
+        string item = $"<LoraFineTune Include=\"{adapterName}\" Config=\"appsettings.json\"";
+        File.WriteAllText(csproj, File.ReadAllText(csproj).Replace(item, item + " Search=\"LearningRate=0.003,0.01\" Budget=\"1.5\""));
+
+        var build = project.Build().ShouldSucceed();
+        var winner = SearchWinner().Match(build.Output);
+        Assert.True(winner.Success, $"no search winner in the build log:\n{build.Output}");
+        Assert.Equal(project.AdapterDirectory + ".search.md", winner.Groups["report"].Value.Trim());
+        string report = File.ReadAllText(project.AdapterDirectory + ".search.md");
+        Assert.Equal(3, report.Split('\n').Count(l => l.StartsWith("| ") && (l.Contains(" ok |") || l.Contains("**winner**")))); // 2 short trials, 1 full run
+        Assert.True(File.Exists(project.AdapterDirectory + ".search.svg"), "no search plot");
+        string config = File.ReadAllText(Path.Combine(project.AdapterDirectory, "adapter_config.json"));
+        Assert.Contains("\"lorasdk_search\"", config);
+        Assert.Contains("\"LearningRate\": " + winner.Groups["rate"].Value, config);
+        Assert.True(File.Exists(project.ShippedAdapterModel), "the winner ships like any adapter");
+
+        AssertSecondBuildSkipsTraining(project, adapterName);
+    }
+
     /// <summary>A damaged, then a missing adapter: one clear message and how to rebuild, exit code 1, no crash.</summary>
     private static void AssertPredictExplainsABadAdapter(GeneratedProject project, string input)
     {
@@ -215,6 +242,9 @@ public sealed partial class LoraProjectTemplateTests(TemplateFeed feed) : IClass
 
     [GeneratedRegex(@"^(?<label>[a-z_]+) \(confidence [\d.]+ %\)\s*$", RegexOptions.Multiline)]
     private static partial Regex Prediction();
+
+    [GeneratedRegex(@"search winner LearningRate=(?<rate>[\d.]+) of 3 trials, report: (?<report>\S+)")]
+    private static partial Regex SearchWinner();
 
     [GeneratedRegex(@"^(?<label>[a-z-]+) \(confidence [\d.]+ ?%\)\s*$", RegexOptions.Multiline)]
     private static partial Regex ImagePrediction();

@@ -23,4 +23,7 @@ public static class LoraErrorCodes
 
     /// <summary>A checkpoint that cannot be resumed (missing, cut short, changed or impossible values); training starts over (warning).</summary>
     public const string DamagedCheckpoint = "LORA220";
+
+    /// <summary>A search in which every trial of a round failed: no winner, no adapter (the report says why).</summary>
+    public const string SearchFailed = "LORA230";
 }

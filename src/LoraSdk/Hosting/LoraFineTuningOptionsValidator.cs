@@ -1,3 +1,4 @@
+using LoraSdk.Search;
 using LoraSdk.Training;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
@@ -10,7 +11,7 @@ namespace LoraSdk.Hosting;
 /// </summary>
 public sealed class LoraFineTuningOptionsValidator(IConfiguration configuration) : IValidateOptions<LoraFineTuningOptions>
 {
-    private static readonly HashSet<string> KnownKeys = LoraFineTuningOptions.Keys.ToHashSet(StringComparer.OrdinalIgnoreCase);
+    private static readonly HashSet<string> KnownKeys = LoraFineTuningOptions.Keys.Concat(SearchOptions.Keys).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     public ValidateOptionsResult Validate(string? name, LoraFineTuningOptions options)
     {
@@ -42,6 +43,9 @@ public sealed class LoraFineTuningOptionsValidator(IConfiguration configuration)
                 "the WordPiece tokenizer needs an existing vocab.txt.");
 
         foreach (var (property, value, problem) in OutputLocations.Problems(options))
+            failures.Add($"{Key(property)} = {value}: {problem}");
+
+        foreach (var (property, value, problem) in SearchOptions.From(configuration, LoraFineTuningOptions.SectionName).Problems())
             failures.Add($"{Key(property)} = {value}: {problem}");
 
         // The adapter's and the trainer's own rules, each named by its key.

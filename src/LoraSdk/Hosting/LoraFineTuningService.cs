@@ -1,4 +1,5 @@
 using LoraSdk.Data;
+using LoraSdk.Search;
 using LoraSdk.Shared;
 using LoraSdk.Training;
 using Microsoft.Extensions.Configuration;
@@ -21,6 +22,7 @@ internal sealed record LoraFineTuningRegistration(LoraTask Task, Func<LoraModelC
 internal sealed class LoraFineTuningService(
     LoraFineTuningRegistration registration,
     IOptions<LoraFineTuningOptions> options,
+    IConfiguration configuration,
     IServiceProvider services,
     ILoggerFactory loggers,
     IHostApplicationLifetime lifetime,
@@ -51,6 +53,13 @@ internal sealed class LoraFineTuningService(
         var o = options.Value;
         FineTuningData data;
         data = FineTuningData.Load(o, registration.Task); // a LoraInputException is reported as its line, exit code 2
+        var search = SearchOptions.From(configuration, LoraFineTuningOptions.SectionName);
+        if (search.IsSearch)
+        {
+            int exitCode = new SearchRun(o, search, registration.Task, registration.ModelName, configuration, _logger).Execute(data, outcome, stoppingToken);
+            if (exitCode == FineTuningExitCodes.Success) WriteDependencyFile(o);
+            return exitCode;
+        }
 
         // Seeding here makes the adapters' initialisation part of "same seed, same adapter".
         torch.manual_seed(o.Trainer.Seed);
@@ -91,7 +100,7 @@ internal sealed class LoraFineTuningService(
         string curve = LossCurvePath(adapter);
         LossCurveSvg.Write(curve, result.History, $"{registration.ModelName}: LoRA fine-tuning loss");
         if (Directory.Exists(o.ResolvedCheckpointDirectory)) Directory.Delete(o.ResolvedCheckpointDirectory, recursive: true);
-        DependencyFileWriter.WriteIfRequested(services.GetRequiredService<IConfiguration>(), o, services.GetRequiredService<IHostEnvironment>().ContentRootPath);
+        WriteDependencyFile(o);
 
         LogSummary(result, adapter, curve);
         reporter.WriteResult(adapter, result);
@@ -140,6 +149,10 @@ internal sealed class LoraFineTuningService(
         _logger.LogInformation("Base weights of the adapted layers stored as {Kind}: {Bytes:N0} bytes ({Ratio:0.000} of float32)",
             kind, bytes, float32 == 0 ? 1 : (double)bytes / float32);
     }
+
+    /// <summary>What the build's next up-to-date check compares with the adapter (when the build asked for it).</summary>
+    private void WriteDependencyFile(LoraFineTuningOptions o) =>
+        DependencyFileWriter.WriteIfRequested(configuration, o, services.GetRequiredService<IHostEnvironment>().ContentRootPath);
 
     /// <summary>The loss curve goes next to the adapter folder: <c>&lt;adapter&gt;.loss.svg</c>.</summary>
     public static string LossCurvePath(string adapterDirectory) => FineTuneContract.Beside(Path.GetFullPath(adapterDirectory), FineTuneContract.LossCurveSuffix);

@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using LoraSdk.Hosting;
+using LoraSdk.Training;
+
+namespace LoraSdk.Search;
+
+/// <summary>
+/// Runs each trial as a child process of the program (<see cref="TrialProgram"/>): the run's whole <c>LoRA</c>
+/// configuration, then the trial's settings, its length (<c>MaxSteps</c>), its share of threads and its own
+/// adapter and checkpoint folders. A crash, NaN or bad option in one trial cannot touch the others or the
+/// search. The child's output goes to <c>train.log</c> in the trial's folder; its <c>lora-result</c> line is
+/// the measurement, and the adapter file gives the trainable parameter count.
+/// </summary>
+public sealed class ChildProcessTrialRunner(TrialProgram program, IReadOnlyList<KeyValuePair<string, string>> configuration, string trialsDirectory, int threadsPerTrial)
+    : ITrialRunner
+{
+    public const string AdapterFolder = "adapter";
+    public const string LogFile = "train.log";
+
+    /// <summary>The folder of one trial: its settings and length spelled out, e.g. <c>Rank-8_LearningRate-0.001_21-steps</c>.</summary>
+    public string TrialDirectory(TrialRequest request) => Path.Combine(trialsDirectory,
+        string.Concat(string.Join("_", request.Candidate.Settings.Select(s => $"{s.Key}-{s.Value}")).Select(c => char.IsLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_'))
+        + $"_{request.Steps}-steps");
+
+    public string AdapterDirectory(TrialRequest request) => Path.Combine(TrialDirectory(request), AdapterFolder);
+
+    public async Task<TrialResult> RunAsync(TrialRequest request, CancellationToken cancellationToken)
+    {
+        string directory = TrialDirectory(request);
+        if (Directory.Exists(AdapterDirectory(request))) Directory.Delete(AdapterDirectory(request), recursive: true);
+        Directory.CreateDirectory(directory);
+        var clock = Stopwatch.StartNew();
+        using var log = new StreamWriter(Path.Combine(directory, LogFile));
+        var tail = new Queue<string>();
+        string? resultJson = null;
+        void OnLine(string? line)
+        {
+            if (line is null) return;
+            lock (log)
+            {
+                log.WriteLine(line);
+                if (line.StartsWith(LoraSdk.Shared.FineTuneContract.Lines.Result, StringComparison.Ordinal)) resultJson = line[LoraSdk.Shared.FineTuneContract.Lines.Result.Length..];
+                else if (!line.StartsWith(LoraSdk.Shared.FineTuneContract.Lines.Progress, StringComparison.Ordinal))
+                {
+                    tail.Enqueue(line);
+                    if (tail.Count > 5) tail.Dequeue();
+                }
+            }
+        }
+
+        using var process = new Process { StartInfo = program.StartInfo(Arguments(request, directory)) };
+        process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } // already gone
+            process.WaitForExit(); // its last output lines are written before the log is closed
+            throw;
+        }
+        process.WaitForExit(); // drains the output events
+        double seconds = clock.Elapsed.TotalSeconds;
+        if (process.ExitCode == FineTuningExitCodes.Cancelled) throw new OperationCanceledException($"Trial {request.Key} was interrupted.");
+        string lastWords;
+        lock (log) lastWords = string.Join(" | ", tail.Where(l => l.Contains("error", StringComparison.OrdinalIgnoreCase)).DefaultIfEmpty(tail.LastOrDefault() ?? "no output"));
+        if (process.ExitCode != 0 || resultJson is null)
+            return TrialResult.Failed($"exit code {process.ExitCode}: {lastWords} (log: {Path.Combine(directory, LogFile)})", seconds);
+        return Measure(resultJson, AdapterDirectory(request), seconds);
+    }
+
+    private IEnumerable<string> Arguments(TrialRequest request, string directory)
+    {
+        static string Option(string key, string value) => $"--{LoraFineTuningOptions.SectionName}:{key}={value}";
+        foreach (var (key, value) in configuration) yield return Option(key, value);
+        yield return Option(nameof(SearchOptions.Search), ""); // a trial is one training run, whatever appsettings.json says
+        yield return Option(nameof(LoraFineTuningOptions.Output), AdapterDirectory(request));
+        yield return Option(nameof(TrainerOptions.CheckpointDirectory), Path.Combine(directory, "checkpoints"));
+        yield return Option(nameof(TrainerOptions.MaxSteps), request.Steps.ToString(CultureInfo.InvariantCulture));
+        yield return Option(nameof(TrainerOptions.Threads), threadsPerTrial.ToString(CultureInfo.InvariantCulture));
+        yield return Option(nameof(LoraFineTuningOptions.Progress), nameof(ProgressStyle.Plain));
+        foreach (var (key, value) in request.Candidate.Settings) yield return Option(key, value);
+    }
+
+    private static TrialResult Measure(string resultJson, string adapter, double seconds)
+    {
+        using var json = JsonDocument.Parse(resultJson);
+        double? Number(string name) => json.RootElement.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+        return new TrialResult(TrialStatus.Succeeded, Number("validationLoss"), Number("validationAccuracy"), Number("trainLoss"),
+            AdapterParameters.Count(adapter), seconds);
+    }
+}

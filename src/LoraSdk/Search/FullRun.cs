@@ -1,0 +1,18 @@
+using System.Globalization;
+using LoraSdk.Hosting;
+
+namespace LoraSdk.Search;
+
+/// <summary>The optimizer steps of one full run of a candidate (its batch size and accumulation may be searched), as the trainer counts them.</summary>
+internal static class FullRun
+{
+    public static int Steps(int trainExamples, LoraFineTuningOptions options, Candidate candidate)
+    {
+        var trainer = options.Trainer;
+        if (trainer.MaxSteps > 0) return trainer.MaxSteps;
+        int batch = candidate[nameof(trainer.BatchSize)] is { } b ? int.Parse(b, CultureInfo.InvariantCulture) : trainer.BatchSize;
+        int accumulation = candidate[nameof(trainer.GradientAccumulationSteps)] is { } a ? int.Parse(a, CultureInfo.InvariantCulture) : trainer.GradientAccumulationSteps;
+        int batchesPerEpoch = (trainExamples + batch - 1) / batch;
+        return Math.Max(1, (int)Math.Ceiling((double)batchesPerEpoch * trainer.Epochs / accumulation));
+    }
+}

@@ -1,0 +1,11 @@
+namespace LoraSdk.Search;
+
+/// <summary>Trains one trial and measures it. The product's runner is <see cref="ChildProcessTrialRunner"/>.</summary>
+public interface ITrialRunner
+{
+    /// <summary>
+    /// Trains <paramref name="request"/>; a run that fails returns <see cref="TrialStatus.Failed"/> (never throws for
+    /// it). Cancellation throws <see cref="OperationCanceledException"/> and leaves no result.
+    /// </summary>
+    Task<TrialResult> RunAsync(TrialRequest request, CancellationToken cancellationToken);
+}

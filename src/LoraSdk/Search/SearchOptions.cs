@@ -1,0 +1,61 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+namespace LoraSdk.Search;
+
+/// <summary>
+/// The search keys of the <c>LoRA</c> section (<c>--LoRA:Search=...</c>, or the build item's <c>Search="..."</c>
+/// metadata): when <see cref="Search"/> is set, the run is a search whose winner becomes the adapter.
+/// </summary>
+public sealed class SearchOptions
+{
+    /// <summary>
+    /// Trials run at once by default. Measured on the 2-core development machine (docs/benchmarks.md, "Search"):
+    /// set from the 2×1-thread vs 1×2-threads comparison.
+    /// </summary>
+    public const int DefaultMaxParallelTrials = 1;
+
+    /// <summary>The search space, e.g. <c>Rank=4,8,16;LearningRate=3e-4,1e-3</c> (<see cref="SearchSpaceParser"/>).</summary>
+    public string? Search { get; set; }
+
+    /// <summary>Training allowed for all trials together, in full runs (one run = the configured Epochs/MaxSteps).</summary>
+    public double Budget { get; set; } = 3;
+
+    /// <summary>Trials trained at once, each in its own process.</summary>
+    public int MaxParallelTrials { get; set; } = DefaultMaxParallelTrials;
+
+    /// <summary>Keep every trial's adapter in <c>&lt;Output&gt;.search/trials/</c> (default: only the winner's, as the adapter).</summary>
+    public bool KeepTrialAdapters { get; set; }
+
+    public bool IsSearch => !string.IsNullOrWhiteSpace(Search);
+
+    /// <summary>The keys this class adds to the <c>LoRA</c> section (the options validator knows them).</summary>
+    public static IEnumerable<string> Keys => typeof(SearchOptions).GetProperties().Where(p => p.CanWrite).Select(p => p.Name);
+
+    public static SearchOptions From(IConfiguration configuration, string section)
+    {
+        var options = new SearchOptions();
+        configuration.GetSection(section).Bind(options);
+        return options;
+    }
+
+    /// <summary>Each problem as <c>Key = value: rule</c>, like the other options' checks.</summary>
+    public IEnumerable<(string Key, string Value, string Problem)> Problems()
+    {
+        if (!IsSearch) yield break;
+        string? spaceProblem = null;
+        try
+        {
+            SearchSpaceParser.Parse(Search);
+        }
+        catch (SearchSpaceException e)
+        {
+            spaceProblem = e.Message;
+        }
+        if (spaceProblem is not null) yield return (nameof(Search), Search!, spaceProblem);
+        if (!(Budget >= 1) || !double.IsFinite(Budget))
+            yield return (nameof(Budget), Budget.ToString(CultureInfo.InvariantCulture), "must be at least 1 (full training runs for all trials together).");
+        if (MaxParallelTrials < 1)
+            yield return (nameof(MaxParallelTrials), MaxParallelTrials.ToString(CultureInfo.InvariantCulture), "must be at least 1.");
+    }
+}

@@ -1,0 +1,137 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+using LoraSdk.Data;
+using LoraSdk.Hosting;
+using LoraSdk.Training;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace LoraSdk.Search;
+
+/// <summary>
+/// A fine-tuning run whose <c>LoRA:Search</c> is set: plans successive halving over the search space, runs the
+/// trials as child processes (<see cref="ChildProcessTrialRunner"/>), installs the winner as the adapter and
+/// writes the report (<c>&lt;Output&gt;.search.md</c> + <c>.search.svg</c>). Files beside the adapter:
+/// <c>&lt;Output&gt;.search/state.json</c> (finished trials, for resume) and <c>&lt;Output&gt;.search/trials/</c>.
+/// </summary>
+internal sealed class SearchRun(LoraFineTuningOptions options, SearchOptions search, LoraTask task, string modelName,
+    IConfiguration configuration, ILogger logger)
+{
+    /// <summary>Keys of the LoRA section a trial does not inherit: the search's own, and the paths each trial sets.</summary>
+    private static readonly HashSet<string> NotInherited = new(
+        SearchOptions.Keys.Concat([nameof(LoraFineTuningOptions.Output), nameof(TrainerOptions.CheckpointDirectory)]),
+        StringComparer.OrdinalIgnoreCase);
+
+    public static string ReportPath(string output) => Trimmed(output) + ".search.md";
+    public static string PlotPath(string output) => Trimmed(output) + ".search.svg";
+    public static string WorkDirectory(string output) => Trimmed(output) + ".search";
+
+    public int Execute(FineTuningData data, FineTuningOutcome outcome, CancellationToken stoppingToken)
+    {
+        var space = SearchSpaceParser.Parse(search.Search);
+        if (data.Validation.Count == 0)
+        {
+            Console.Error.WriteLine(ConfigurationOrigin.ErrorLine(configuration, $"{LoraFineTuningOptions.SectionName}:{nameof(SearchOptions.Search)}",
+                $"{LoraFineTuningOptions.SectionName}:{nameof(SearchOptions.Search)} = {search.Search}: a search ranks trials on validation data, and there is none (set ValidationDataset, or a ValidationSplit above 0)."));
+            return FineTuningExitCodes.InvalidInput;
+        }
+        var grid = space.Candidates();
+        var plan = SuccessiveHalvingPlan.Create(grid.Count, search.Budget, options.Trainer.Seed);
+        var ranking = new TrialRanking(task);
+        string output = Path.GetFullPath(options.Output);
+        string work = WorkDirectory(output);
+        var inherited = Flatten(configuration.GetSection(LoraFineTuningOptions.SectionName))
+            .Where(p => !NotInherited.Contains(p.Key.Split(':')[0])).ToList();
+        string program = Assembly.GetEntryAssembly()?.Location ?? "";
+        string fingerprint = SearchFingerprint.Of(program, [options.Dataset, options.ValidationDataset, options.VocabularyFile], inherited, space, search.Budget);
+        var state = SearchState.Open(Path.Combine(work, "state.json"), fingerprint, out string? discarded);
+        if (discarded is not null) logger.LogInformation("Search starts over: {Reason}", discarded);
+        else if (state.Trials.Count > 0) logger.LogInformation("Search resumes: {Count} finished trials are not run again", state.Trials.Count);
+
+        int parallel = Math.Min(search.MaxParallelTrials, plan.CandidateIndexes.Count);
+        int threads = options.Trainer.Threads > 0 ? options.Trainer.Threads : Math.Max(1, Environment.ProcessorCount / parallel);
+        var runner = new ChildProcessTrialRunner(TrialProgram.Current(), inherited, Path.Combine(work, "trials"), threads);
+        int FullRunSteps(Candidate c) => FullRun.Steps(data.Train.Count, options, c);
+        logger.LogInformation("Searching {Space} for {Model}: {Count} candidates, budget {Budget} runs of {Steps} steps, rounds {Rounds}; {Parallel} trial(s) at a time, {Threads} thread(s) each",
+            space.ToString(), modelName, plan.CandidateIndexes.Count, search.Budget, FullRunSteps(grid[0]),
+            string.Join(" → ", plan.Rungs.Select(r => $"{r.Candidates}×{r.Fraction * 100:0.#}%")), parallel, threads);
+
+        var scheduler = new SearchScheduler(plan, grid, FullRunSteps, ranking, state, runner, parallel)
+        {
+            TrialFinished = (trial, reused) => logger.LogInformation("Trial {Settings}, {Steps} steps: {Result}{Reused}",
+                trial.Request.Candidate.Label, trial.Request.Steps,
+                trial.Result.Status == TrialStatus.Succeeded ? $"{ranking.MetricName} {SearchReport.Metric(ranking, trial.Result)} in {trial.Result.Seconds:0.0} s" : "failed: " + trial.Result.Failure,
+                reused ? " (finished earlier)" : ""),
+            CanReuseWinner = trial => Directory.Exists(runner.AdapterDirectory(trial.Request)),
+        };
+        SearchOutcome result;
+        try
+        {
+            result = scheduler.RunAsync(stoppingToken).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            logger.LogWarning("Search stopped; its {Count} finished trials are kept in {Directory} and the next run resumes from them", state.Trials.Count, work);
+            return FineTuningExitCodes.Cancelled;
+        }
+
+        string report = ReportPath(output);
+        string name = Path.GetFileName(Trimmed(output));
+        if (result.Winner is null)
+        {
+            SvgChart.WriteFile(report, SearchReport.Markdown(name, space, search, plan, grid.Count, result, ranking, options.Trainer.Seed, Path.GetFileName(PlotPath(output)), null));
+            Console.Error.WriteLine($"error {LoraErrorCodes.SearchFailed}: the search found no winner: {result.Failure}. Report: {report}");
+            return FineTuningExitCodes.Failed;
+        }
+
+        var winner = result.Winner;
+        WinnerAdapter.Install(runner.AdapterDirectory(winner.Request), output, winner, ranking, result.Trials.Count, report);
+        SvgChart.WriteFile(PlotPath(output), SearchPlotSvg.Render(space, result.Trials, winner, ranking, $"{name}: {ranking.MetricName} of each trial"));
+        SvgChart.WriteFile(report, SearchReport.Markdown(name, space, search, plan, grid.Count, result, ranking, options.Trainer.Seed, Path.GetFileName(PlotPath(output)), output));
+        if (!search.KeepTrialAdapters) DeleteTrialAdapters(Path.Combine(work, "trials"));
+
+        logger.LogInformation("Search winner: {Settings} ({Metric} {Value}) of {Count} trials; report: {Report}",
+            winner.Request.Candidate.Label, ranking.MetricName, SearchReport.Metric(ranking, winner.Result), result.Trials.Count, report);
+        WriteResultLine(output, winner, result, report);
+        outcome.AdapterPath = output;
+        return FineTuningExitCodes.Success;
+    }
+
+    /// <summary>The build's <c>lora-result</c> line, with the winner and the report added.</summary>
+    private void WriteResultLine(string output, TrialRecord winner, SearchOutcome result, string report)
+    {
+        if (!new ProgressReporter(logger, Console.Out, Console.Error, options.Progress, !Console.IsOutputRedirected).WritesMachineLines) return;
+        Console.Out.WriteLine(LoraSdk.Shared.FineTuneContract.Lines.Result + " " + JsonSerializer.Serialize(new
+        {
+            adapter = output,
+            trainLoss = winner.Result.TrainLoss,
+            validationLoss = winner.Result.ValidationLoss,
+            validationAccuracy = winner.Result.ValidationAccuracy,
+            seconds = Math.Round(result.Trials.Sum(t => t.Result.Seconds), 2),
+            search = report,
+            winner = winner.Request.Candidate.Label,
+            trials = result.Trials.Count,
+        }));
+        Console.Out.Flush();
+    }
+
+    private static void DeleteTrialAdapters(string trials)
+    {
+        if (!Directory.Exists(trials)) return;
+        foreach (string trial in Directory.GetDirectories(trials))
+        {
+            string adapter = Path.Combine(trial, ChildProcessTrialRunner.AdapterFolder);
+            if (Directory.Exists(adapter)) Directory.Delete(adapter, recursive: true);
+            string curve = LoraFineTuningService.LossCurvePath(adapter);
+            if (File.Exists(curve)) File.Delete(curve);
+        }
+    }
+
+    /// <summary>Every value under <paramref name="section"/> as <c>Key:Sub=value</c> pairs (relative to the section).</summary>
+    private static IEnumerable<KeyValuePair<string, string>> Flatten(IConfigurationSection section) =>
+        section.AsEnumerable(makePathsRelative: true).Where(p => p.Value is not null).Select(p => new KeyValuePair<string, string>(p.Key, p.Value!))
+            .OrderBy(p => p.Key, StringComparer.Ordinal);
+
+    private static string Trimmed(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+}

@@ -1,0 +1,34 @@
+using System.Text.Json.Serialization;
+
+namespace LoraSdk.Search;
+
+/// <summary>What a trial trains: one candidate for a number of optimizer steps.</summary>
+public sealed record TrialRequest(Candidate Candidate, int Rung, int Steps)
+{
+    /// <summary>Identity in the search state: the same settings trained for the same steps give the same result.</summary>
+    [JsonIgnore] public string Key => $"{Candidate.Label} @ {Steps}";
+}
+
+public enum TrialStatus
+{
+    Succeeded,
+
+    /// <summary>The run failed, or its validation loss was not finite (diverged): recorded, never promoted.</summary>
+    Failed,
+}
+
+/// <summary>What a finished trial measured. <see cref="Failure"/> says why a failed one failed.</summary>
+public sealed record TrialResult(
+    TrialStatus Status,
+    double? ValidationLoss,
+    double? ValidationAccuracy,
+    double? TrainLoss,
+    long? TrainableParameters,
+    double Seconds,
+    string? Failure = null)
+{
+    public static TrialResult Failed(string why, double seconds) => new(TrialStatus.Failed, null, null, null, null, seconds, why);
+}
+
+/// <summary>A trial of this search and its result, as the state file and the report keep it.</summary>
+public sealed record TrialRecord(TrialRequest Request, TrialResult Result);

@@ -1,0 +1,113 @@
+using System.Text.Json;
+using LoraSdk.Hosting;
+using LoraSdk.Training.Tests.Hosting;
+
+namespace LoraSdk.Training.Tests.Search;
+
+/// <summary>
+/// A real search through the host: the test host's tiny language model, trials as child processes of it. One
+/// candidate diverges (learning rate 1e30) and is recorded as failed; a second run with the same inputs reuses
+/// the finished trials and rebuilds the same adapter.
+/// </summary>
+public class SearchHostTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
+
+    private static string[] Arguments(string dataset) =>
+    [
+        $"--LoRA:Dataset={dataset}", "--LoRA:Output=out/adapter", "--LoRA:Epochs=2", "--LoRA:BatchSize=4", "--LoRA:ValidationSplit=0.2",
+        "--LoRA:Threads=1", "--LoRA:Rank=2", "--LoRA:Search=LearningRate=0.03,3e-3,1e30", "--LoRA:Budget=2",
+    ];
+
+    [Fact]
+    public void TheWinnerBecomesTheAdapterWithAReportAndARerunReusesFinishedTrials()
+    {
+        using var folder = new TempFolder();
+        var data = folder.File("train.jsonl", string.Concat(Enumerable.Range(0, 40).Select(i => $"{{\"text\":\"sample {i}: the quick brown fox {i % 7}\"}}\n")));
+        string adapter = folder.Combine("out", "adapter");
+
+        byte[] firstWeights;
+        using (var search = new TestHostProcess(folder.Path, Arguments(data)))
+        {
+            Assert.True(search.WaitForExit(Timeout) == FineTuningExitCodes.Success, search.Transcript);
+            Assert.Equal(adapter, search.Stdout[^1]);
+            var result = JsonDocument.Parse(search.Stdout.Single(l => l.StartsWith("lora-result: ")).Split(' ', 2)[1]).RootElement;
+            Assert.Equal(adapter, result.GetProperty("adapter").GetString());
+            Assert.Equal(adapter + ".search.md", result.GetProperty("search").GetString());
+            Assert.Equal(4, result.GetProperty("trials").GetInt32()); // 3 candidates × 1/4 run, then the best one full
+            string winner = result.GetProperty("winner").GetString()!;
+            Assert.DoesNotContain("1E+30", winner);
+
+            var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(adapter, "adapter_config.json"))).RootElement;
+            Assert.Equal(2, config.GetProperty("r").GetInt32());
+            var recorded = config.GetProperty("lorasdk_search");
+            Assert.Equal(winner, "LearningRate=" + recorded.GetProperty("settings").GetProperty("LearningRate").GetDouble().ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(16, recorded.GetProperty("steps").GetInt32()); // 2 epochs of 8 batches: the full run
+            Assert.Equal("validation loss", recorded.GetProperty("metric").GetString());
+
+            string report = File.ReadAllText(adapter + ".search.md");
+            var rows = report.Split('\n').Where(l => l.StartsWith("| ") && !l.StartsWith("| round") && !l.StartsWith("| ---")).ToList();
+            Assert.Equal(4, rows.Count);
+            Assert.Single(rows, r => r.Contains("LearningRate=1E+30") && r.Contains("failed: diverged"));
+            Assert.Single(rows, r => r.Contains("**winner**") && r.Contains(winner) && r.Contains("| 16 |"));
+            Assert.Contains("![validation loss of every trial; the winner ringed](adapter.search.svg)", report);
+            string plot = File.ReadAllText(adapter + ".search.svg");
+            Assert.StartsWith("<svg", plot);
+            Assert.Contains(">winner</text>", plot);
+            Assert.Contains(">LearningRate</text>", plot);
+            Assert.True(File.Exists(adapter + ".loss.svg"), "the winner's loss curve goes beside the adapter");
+            Assert.Empty(Directory.GetDirectories(folder.Combine("out", "adapter.search", "trials"), "adapter", SearchOption.AllDirectories));
+            firstWeights = File.ReadAllBytes(Path.Combine(adapter, "adapter_model.safetensors"));
+        }
+
+        // Same inputs again: the finished trials are reused; only the winner's full run (its adapter was not kept) trains again.
+        using (var rerun = new TestHostProcess(folder.Path, Arguments(data)))
+        {
+            Assert.True(rerun.WaitForExit(Timeout) == FineTuningExitCodes.Success, rerun.Transcript);
+            Assert.Contains(rerun.Stdout, l => l.Contains("Search resumes: 4 finished trials"));
+            Assert.Equal(3, rerun.Stdout.Count(l => l.Contains("(finished earlier)")));
+            Assert.Equal(firstWeights, File.ReadAllBytes(Path.Combine(adapter, "adapter_model.safetensors")));
+        }
+    }
+
+    [Fact]
+    public void SigtermStopsTheSearchAndTheNextRunResumesFromItsFinishedTrials()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // SIGTERM is a POSIX signal
+        using var folder = new TempFolder();
+        var data = folder.File("train.jsonl", string.Concat(Enumerable.Range(0, 40).Select(i => $"{{\"text\":\"sample {i}: the quick brown fox {i % 7}\"}}\n")));
+        string[] arguments = [.. Arguments(data)[..^2], "--LoRA:Search=LearningRate=0.03,3e-3", "--LoRA:Budget=2"];
+
+        // Slowed down (the trials inherit the delay) so that the signal lands while the second trial trains.
+        using (var stopped = new TestHostProcess(folder.Path, arguments, stepDelayMs: 150))
+        {
+            Assert.True(stopped.WaitForLine(l => l.Contains("Trial LearningRate=0.03, 8 steps:"), Timeout), stopped.Transcript);
+            stopped.Terminate();
+            Assert.True(stopped.WaitForExit(Timeout) == FineTuningExitCodes.Cancelled, stopped.Transcript);
+            Assert.Contains(stopped.Stdout, l => l.Contains("Search stopped; its 1 finished trials are kept"));
+        }
+        Assert.False(Directory.Exists(folder.Combine("out", "adapter")), "a stopped search installs no adapter");
+
+        // KeepTrialAdapters is not part of what results depend on: the saved trial still counts.
+        using var resumed = new TestHostProcess(folder.Path, [.. arguments, "--LoRA:KeepTrialAdapters=true"]);
+        Assert.True(resumed.WaitForExit(Timeout) == FineTuningExitCodes.Success, resumed.Transcript);
+        Assert.Contains(resumed.Stdout, l => l.Contains("Search resumes: 1 finished trials are not run again"));
+        Assert.Contains(resumed.Stdout, l => l.Contains("Trial LearningRate=0.03, 8 steps:") && l.Contains("(finished earlier)"));
+        Assert.True(File.Exists(folder.Combine("out", "adapter", "adapter_model.safetensors")));
+        var kept = Directory.GetDirectories(folder.Combine("out", "adapter.search", "trials"), "adapter", SearchOption.AllDirectories);
+        Assert.Equal(3, kept.Length); // both short trials and the winner's full run
+        Assert.All(kept, k => Assert.True(File.Exists(Path.Combine(k, "adapter_model.safetensors")), k));
+    }
+
+    [Fact]
+    public void ABadSearchSpaceIsAnOptionErrorNamingKeyAndValue()
+    {
+        using var folder = new TempFolder();
+        var data = folder.File("train.jsonl", "{\"text\":\"a b c\"}\n{\"text\":\"d e f\"}\n");
+        using var host = new TestHostProcess(folder.Path, [$"--LoRA:Dataset={data}", "--LoRA:Search=Rank=4,eight", "--LoRA:MaxParallelTrials=0"]);
+        Assert.Equal(FineTuningExitCodes.InvalidInput, host.WaitForExit(Timeout));
+        Assert.Contains("error LORA210: LoRA:Search = Rank=4,eight: Rank value 'eight' is not a whole number. (set on the command line)", host.Stderr);
+        Assert.Contains("error LORA210: LoRA:MaxParallelTrials = 0: must be at least 1.", host.Stderr);
+        Assert.False(Directory.Exists(folder.Combine("lora-adapter.search")));
+    }
+}
