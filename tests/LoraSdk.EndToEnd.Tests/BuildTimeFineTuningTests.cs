@@ -3,8 +3,8 @@ using System.Text.RegularExpressions;
 namespace LoraSdk.EndToEnd.Tests;
 
 /// <summary>
-/// `dotnet build` of a fresh consumer of the packed package: trains, skips when up to date, retrains on a
-/// data change, fails with a located error on bad data, and `dotnet clean` removes the adapter. One consumer
+/// `dotnet build` of a fresh consumer of the packed package: trains, skips when up to date, retrains when its
+/// dependency file is unreadable and on a data change, fails with a located error on bad data, and `dotnet clean` removes the adapter. One consumer
 /// project goes through all steps in order (each step is minutes of CLI work, so they share it).
 /// </summary>
 [Collection(PackedLoraSdkCollection.Name)]
@@ -37,6 +37,16 @@ public sealed class BuildTimeFineTuningTests(PackedLoraSdk package)
         Assert.Contains($"{ConsumerProject.FineTuneName}: adapter is up to date", log);
         Assert.DoesNotContain($"{ConsumerProject.FineTuneName}: fine-tuning", log);
         Assert.Equal(firstTraining, File.GetLastWriteTimeUtc(consumer.AdapterModel));
+
+        // 2b. The program listed what it read (the next build's inputs); an unreadable list retrains, never skips.
+        string dependencies = Path.Combine(consumer.Directory, "obj", "lora", ConsumerProject.FineTuneName + ".inputs");
+        Assert.Contains(consumer.DatasetPath, File.ReadAllLines(dependencies));
+        File.WriteAllText(dependencies, "garbage");
+        log = consumer.Build().ShouldSucceed().Output;
+        Assert.Contains("fine-tuning again", log);
+        Assert.Contains($"{ConsumerProject.FineTuneName}: adapter written to", log);
+        Assert.Contains(consumer.DatasetPath, File.ReadAllLines(dependencies));
+        firstTraining = File.GetLastWriteTimeUtc(consumer.AdapterModel);
 
         // 3. A changed dataset: skipped only when the build says so, then retrained.
         consumer.WriteDataset(ConsumerSources.Dataset + ConsumerSources.ExtraRecord);

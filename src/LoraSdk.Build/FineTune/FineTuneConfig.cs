@@ -3,14 +3,16 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using LoraSdk.Shared;
 using Microsoft.Build.Utilities;
 
 namespace LoraSdk.Build.FineTune
 {
     /// <summary>
     /// The <c>LoRA</c> section of a fine-tune's configuration file, read with the task assembly's own
-    /// <see cref="JsonReader"/>: for the up-to-date check, and to forward a non-default <c>Config</c>
-    /// to the program, which only loads <c>appsettings.json</c> itself.
+    /// <see cref="JsonReader"/>: for its <c>Output</c>, and to forward a non-default <c>Config</c> to the
+    /// program, which only loads <c>appsettings.json</c> itself. Which files training depends on is the
+    /// program's to say (its dependency file), never guessed from these values.
     /// </summary>
     internal static class FineTuneConfig
     {
@@ -24,7 +26,7 @@ namespace LoraSdk.Build.FineTune
             try
             {
                 if (JsonReader.Parse(File.ReadAllText(path)) is Dictionary<string, object?> root
-                    && root.TryGetValue(FineTuneItem.Section, out object? value))
+                    && root.TryGetValue(FineTuneContract.Section, out object? value))
                 {
                     section = value as Dictionary<string, object?>;
                 }
@@ -32,12 +34,12 @@ namespace LoraSdk.Build.FineTune
             }
             catch (JsonFormatException e)
             {
-                log.LogError(null, "LORA121", null, path, e.Line, e.Column, 0, 0, $"Cannot read {Path.GetFileName(path)}: {e.Message}.");
+                log.LogError(null, FineTuneContract.BuildCodes.ConfigInvalid, null, path, e.Line, e.Column, 0, 0, $"Cannot read {Path.GetFileName(path)}: {e.Message}.");
                 return false;
             }
             catch (IOException e)
             {
-                log.LogError(null, "LORA121", null, path, 0, 0, 0, 0, $"Cannot read {Path.GetFileName(path)}: {e.Message}");
+                log.LogError(null, FineTuneContract.BuildCodes.ConfigInvalid, null, path, 0, 0, 0, 0, $"Cannot read {Path.GetFileName(path)}: {e.Message}");
                 return false;
             }
         }
@@ -49,10 +51,7 @@ namespace LoraSdk.Build.FineTune
         public static bool NeedsForwarding(string projectDirectory, string configName)
         {
             if (configName.Length == 0) return false;
-            string configured = FineTuneInputs.Normalize(Path.Combine(projectDirectory, configName));
-            string loaded = FineTuneInputs.Normalize(Path.Combine(projectDirectory, FineTuneItem.DefaultConfig));
-            var comparison = Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-            return !configured.Equals(loaded, comparison);
+            return !ProjectPaths.AreSame(Path.Combine(projectDirectory, configName), Path.Combine(projectDirectory, FineTuneItem.DefaultConfig));
         }
 
         /// <summary>

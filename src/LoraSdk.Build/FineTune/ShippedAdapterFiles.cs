@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using LoraSdk.Build.Tasks;
+using LoraSdk.Shared;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -18,14 +18,13 @@ namespace LoraSdk.Build.FineTune
         /// <summary>The folder under the output and publish folders; LoraSdk's runtime looks there too.</summary>
         public const string OutputFolder = "lora";
 
-        public const string LossCurveSuffix = ".loss.svg";
-
         /// <summary>Items (source path) with <c>TargetPath</c> (relative to the output folder) and <c>LoraFineTune</c> (the item name).</summary>
         public static IEnumerable<ITaskItem> For(string name, string adapterDirectory)
         {
-            foreach (string file in ResolveLoraFineTunes.AdapterFileNames)
+            foreach (string file in FineTuneContract.AdapterFiles)
                 yield return Item(name, Path.Combine(adapterDirectory, file), OutputFolder + "/" + name + "/" + file);
-            yield return Item(name, adapterDirectory + LossCurveSuffix, OutputFolder + "/" + name + LossCurveSuffix);
+            yield return Item(name, FineTuneContract.Beside(adapterDirectory, FineTuneContract.LossCurveSuffix),
+                OutputFolder + "/" + name + FineTuneContract.LossCurveSuffix);
         }
 
         /// <summary>A name that is one folder name: it cannot point outside <c>lora/</c>.</summary>

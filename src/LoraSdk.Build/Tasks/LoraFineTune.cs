@@ -5,6 +5,7 @@ using System.Linq;
 using System.Text;
 using System.Threading;
 using LoraSdk.Build.FineTune;
+using LoraSdk.Shared;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -48,6 +49,12 @@ namespace LoraSdk.Build.Tasks
         /// <summary>The adapter files the target declares as outputs; deleted when training fails.</summary>
         public ITaskItem[] AdapterFiles { get; set; } = Array.Empty<ITaskItem>();
 
+        /// <summary>
+        /// Where the program lists the files it read (<see cref="FineTuneContract.DependencyFile"/>), passed as
+        /// <c>--LoraSdkBuild:DependencyFile</c>: the next build's inputs. Deleted when training fails, so that build trains.
+        /// </summary>
+        public string? DependencyFile { get; set; }
+
         /// <summary>Relay a progress line at normal verbosity every this many steps (others at detailed verbosity).</summary>
         public int ProgressInterval
         {
@@ -56,7 +63,7 @@ namespace LoraSdk.Build.Tasks
         }
 
         /// <summary>The program's command that trains.</summary>
-        public string Command { get; set; } = "train";
+        public string Command { get; set; } = FineTuneContract.TrainCommand;
 
         /// <summary>The <see cref="FineTune"/> item when training succeeded (empty otherwise).</summary>
         [Output]
@@ -85,7 +92,7 @@ namespace LoraSdk.Build.Tasks
             {
                 if (held == null)
                 {
-                    Log.LogError(null, "LORA111", null, null, 0, 0, 0, 0, $"Fine-tuning '{Name}' was cancelled while waiting for another build; no adapter was written.");
+                    Log.LogError(null, FineTuneContract.BuildCodes.Interrupted, null, null, 0, 0, 0, 0, $"Fine-tuning '{Name}' was cancelled while waiting for another build; no adapter was written.");
                     return false;
                 }
                 Log.LogMessage(MessageImportance.High, $"{Name}: fine-tuning (adapter: {Output})");
@@ -115,7 +122,7 @@ namespace LoraSdk.Build.Tasks
             string configPath = Path.GetFullPath(Path.Combine(ProjectDirectory, configName));
             if (!File.Exists(configPath))
             {
-                Log.LogError(null, "LORA120", null, null, 0, 0, 0, 0, $"LoraFineTune '{Name}': its Config file {configPath} does not exist.");
+                Log.LogError(null, FineTuneContract.BuildCodes.ConfigMissing, null, null, 0, 0, 0, 0, $"LoraFineTune '{Name}': its Config file {configPath} does not exist.");
                 return false;
             }
             if (!FineTuneConfig.TryReadSection(configPath, Log, out var section)) return false;
@@ -142,16 +149,15 @@ namespace LoraSdk.Build.Tasks
             var builder = new CommandLineBuilder();
             builder.AppendFileNameIfNotNull(Assembly);
             builder.AppendSwitch(Command);
-            var itemOptions = FineTuneItem.OptionOverrides(FineTune)
-                .Where(o => !o.Key.Equals(FineTuneItem.OutputOption, StringComparison.OrdinalIgnoreCase))
-                .ToList();
+            var itemOptions = FineTuneItem.OptionOverrides(FineTune).Where(o => !FineTuneItem.IsOutputOption(o.Key)).ToList();
             // The item's metadata wins over its Config file, a whole array or object included; Output always comes from the target.
-            var overridden = itemOptions.Select(o => o.Key).Concat(new[] { FineTuneItem.OutputOption }).ToList();
+            var overridden = itemOptions.Select(o => o.Key).Concat(new[] { FineTuneContract.OutputOption }).ToList();
             foreach (var option in _configValues.Where(v => !FineTuneConfig.IsCoveredBy(v.Key, overridden)).Concat(itemOptions))
             {
-                builder.AppendSwitchIfNotNull($"--{FineTuneItem.Section}:{option.Key}=", option.Value);
+                builder.AppendSwitchIfNotNull($"--{FineTuneContract.Section}:{option.Key}=", option.Value);
             }
-            builder.AppendSwitchIfNotNull($"--{FineTuneItem.Section}:{FineTuneItem.OutputOption}=", Output);
+            builder.AppendSwitchIfNotNull($"--{FineTuneContract.Section}:{FineTuneContract.OutputOption}=", Output);
+            if (!string.IsNullOrEmpty(DependencyFile)) builder.AppendSwitchIfNotNull($"--{FineTuneContract.DependencyFileKey}=", DependencyFile);
             return builder.ToString();
         }
 
@@ -176,16 +182,16 @@ namespace LoraSdk.Build.Tasks
 
         protected override bool HandleTaskExecutionErrors()
         {
-            if (ExitCode == 130)
+            if (ExitCode == FineTuneContract.ExitCodes.Cancelled)
             {
-                Log.LogError(null, "LORA111", null, null, 0, 0, 0, 0,
+                Log.LogError(null, FineTuneContract.BuildCodes.Interrupted, null, null, 0, 0, 0, 0,
                     $"Fine-tuning '{Name}' was interrupted (exit code 130); no adapter was written.");
             }
             else if (!Log.HasLoggedErrors)
             {
                 // The program's own errors (already logged) explain a failure; otherwise say where to look.
                 // At minimal verbosity the program's output is not shown, so the error carries its last words.
-                Log.LogError(null, "LORA110", null, null, 0, 0, 0, 0,
+                Log.LogError(null, FineTuneContract.BuildCodes.ProgramFailed, null, null, 0, 0, 0, 0,
                     $"Fine-tuning '{Name}' failed: '{Path.GetFileName(Assembly)} {Command}' exited with code {ExitCode}{_tail.Describe()}");
             }
             return false;
@@ -200,38 +206,66 @@ namespace LoraSdk.Build.Tasks
             }
             catch (FormatException e)
             {
-                Log.LogWarning(null, "LORA112", null, null, 0, 0, 0, 0, $"{Name}: could not read the trainer's report line ({e.Message}): {line}");
+                Log.LogWarning(null, FineTuneContract.BuildCodes.UnreadableReport, null, null, 0, 0, 0, 0, $"{Name}: could not read the trainer's report line ({e.Message}): {line}");
                 return true;
             }
             if (report == null) return false;
-            if (report.IsResult)
-            {
-                AdapterDirectory = report.Text("adapter");
-                Log.LogMessage(MessageImportance.High, report.FormatResult(Name));
-            }
-            else
-            {
-                var importance = _throttle.ShouldRelay(report.Step, report.TotalSteps) ? MessageImportance.Normal : MessageImportance.Low;
-                Log.LogMessage(importance, report.FormatProgress(Name));
-            }
+            if (report.Prefix == FineTuneContract.Lines.Result) AdapterDirectory = report.Text(FineTuneContract.Fields.Adapter);
+            Log.LogMessage(ImportanceOf(report), report.Format(Name));
             return true;
+        }
+
+        /// <summary>The message importance of a report line (<see cref="FineTuneContract.Visibility"/>); progress is throttled.</summary>
+        private MessageImportance ImportanceOf(TrainerReport report)
+        {
+            switch (report.Visibility)
+            {
+                case FineTuneContract.Visibility.Minimal:
+                    return MessageImportance.High;
+                case FineTuneContract.Visibility.Normal:
+                    return MessageImportance.Normal;
+                case FineTuneContract.Visibility.NormalEveryInterval:
+                    return _throttle.ShouldRelay(report.Step, report.TotalSteps) ? MessageImportance.Normal : MessageImportance.Low;
+                default:
+                    return MessageImportance.Low;
+            }
         }
 
         private bool CheckAdapterWritten()
         {
             var missing = AdapterFiles.Select(f => f.GetMetadata("FullPath")).Where(p => !File.Exists(p)).ToList();
-            if (missing.Count == 0) return true;
-            Log.LogError(null, "LORA113", null, null, 0, 0, 0, 0,
+            if (missing.Count == 0)
+            {
+                WarnIfNoDependencyFile();
+                return true;
+            }
+            Log.LogError(null, FineTuneContract.BuildCodes.NoAdapterWritten, null, null, 0, 0, 0, 0,
                 $"Fine-tuning '{Name}': '{Path.GetFileName(Assembly)} {Command}' succeeded but did not write {string.Join(", ", missing)}. " +
-                $"The program must handle the '{Command}' command (LoraSdk hosting) and honour --{FineTuneItem.Section}:{FineTuneItem.OutputOption}.");
+                $"The program must handle the '{Command}' command (LoraSdk hosting) and honour --{FineTuneContract.Section}:{FineTuneContract.OutputOption}.");
             return false;
+        }
+
+        /// <summary>
+        /// A program that trains without LoraSdk hosting's <c>train</c> command writes no dependency file: the adapter is
+        /// fine, but with an output missing every build trains again. Say so once per run rather than retrain silently.
+        /// </summary>
+        private void WarnIfNoDependencyFile()
+        {
+            if (string.IsNullOrEmpty(DependencyFile)) return;
+            string path = Path.GetFullPath(Path.Combine(ProjectDirectory, DependencyFile));
+            if (File.Exists(path)) return;
+            Log.LogWarning(null, FineTuneContract.BuildCodes.NoDependencyFile, null, null, 0, 0, 0, 0,
+                $"Fine-tuning '{Name}': '{Path.GetFileName(Assembly)} {Command}' wrote the adapter but not the list of files it read ({path}), " +
+                $"so every build will train again. The program must run LoraSdk hosting (RunLoraFineTuningAsync) and pass its arguments to the host.");
         }
 
         private void DeleteStaleAdapter()
         {
-            // The loss curve beside the adapter describes the run that wrote it: it goes with the adapter.
-            string curve = OutputFullPath.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar) + ".loss.svg";
-            foreach (string path in AdapterFiles.Select(f => f.GetMetadata("FullPath")).Concat(new[] { curve }))
+            // The loss curve beside the adapter describes the run that wrote it: it goes with the adapter. Without the
+            // dependency file the next build trains, whatever the adapter's age.
+            var related = new List<string> { FineTuneContract.Beside(OutputFullPath, FineTuneContract.LossCurveSuffix) };
+            if (!string.IsNullOrEmpty(DependencyFile)) related.Add(Path.GetFullPath(Path.Combine(ProjectDirectory, DependencyFile)));
+            foreach (string path in AdapterFiles.Select(f => f.GetMetadata("FullPath")).Concat(related))
             {
                 try
                 {
@@ -241,7 +275,7 @@ namespace LoraSdk.Build.Tasks
                 }
                 catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
                 {
-                    Log.LogWarning(null, "LORA114", null, path, 0, 0, 0, 0, $"Could not delete the stale adapter file {path}: {e.Message}");
+                    Log.LogWarning(null, FineTuneContract.BuildCodes.StaleFileNotDeleted, null, path, 0, 0, 0, 0, $"Could not delete the stale adapter file {path}: {e.Message}");
                 }
             }
         }

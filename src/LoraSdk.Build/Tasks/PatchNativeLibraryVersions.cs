@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using LoraSdk.Build.Native;
+using LoraSdk.Shared;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -55,7 +56,7 @@ namespace LoraSdk.Build.Tasks
                 }
                 catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is ElfFormatException)
                 {
-                    Log.LogWarning(null, "LORA101", null, path, 0, 0, 0, 0,
+                    Log.LogWarning(null, FineTuneContract.BuildCodes.NativePatchFailed, null, path, 0, 0, 0, 0,
                         $"Could not patch {path} for this machine's older libstdc++ ({e.Message}); TorchSharp may fail to load.");
                 }
             }

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Linq;
+using LoraSdk.Shared;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -34,11 +35,11 @@ namespace LoraSdk.Build.Tasks
             }
             catch (IOException e)
             {
-                Log.LogWarning(null, "LORA115", null, null, 0, 0, 0, 0, $"Could not remove the empty folder {folder.FullName}: {e.Message}");
+                Log.LogWarning(null, FineTuneContract.BuildCodes.EmptyFolderNotRemoved, null, null, 0, 0, 0, 0, $"Could not remove the empty folder {folder.FullName}: {e.Message}");
             }
             catch (UnauthorizedAccessException e)
             {
-                Log.LogWarning(null, "LORA115", null, null, 0, 0, 0, 0, $"Could not remove the empty folder {folder.FullName}: {e.Message}");
+                Log.LogWarning(null, FineTuneContract.BuildCodes.EmptyFolderNotRemoved, null, null, 0, 0, 0, 0, $"Could not remove the empty folder {folder.FullName}: {e.Message}");
             }
         }
     }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using LoraSdk.Build.FineTune;
+using LoraSdk.Shared;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -11,16 +12,17 @@ namespace LoraSdk.Build.Tasks
     /// <summary>
     /// Works out, for each <c>LoraFineTune</c> item, where its adapter goes and which files it depends on,
     /// so the <c>LoraFineTune</c> target can skip training when nothing changed. Reads the item's
-    /// configuration file (<c>appsettings.json</c> by default) for options the item does not override.
-    /// Adds metadata: <c>LoraSdkOutput</c> (adapter folder), <c>LoraSdkAdapterFiles</c>,
-    /// <c>LoraSdkInputs</c> (config + data files) and <c>LoraSdkOwnsOutput</c> (folder under obj/, removed by clean);
-    /// <see cref="Shipped"/> lists what each adapter puts into the build and publish output.
+    /// configuration file (<c>appsettings.json</c> by default) for an <c>Output</c> the item does not set.
+    /// The inputs are what the program listed in its dependency file after its last successful run
+    /// (<see cref="TrainerDependencies"/>), a forwarded <c>Config</c> file, the item's <c>ExtraInputs</c> and a
+    /// stamp of the item's metadata (<see cref="FineTuneStamp"/>, written here when they changed).
+    /// Adds metadata: <c>LoraSdkOutput</c> (adapter folder), <c>LoraSdkAdapterFiles</c>, <c>LoraSdkDependencyFile</c>, <c>LoraSdkOptionsStamp</c>,
+    /// <c>LoraSdkInputs</c>, <c>LoraSdkLossCurve</c>, <c>LoraSdkCheckpoints</c> and <c>LoraSdkOwnsOutput</c>
+    /// (folder under obj/, removed by clean); <see cref="Shipped"/> lists what each adapter puts into the build
+    /// and publish output.
     /// </summary>
     public sealed class ResolveLoraFineTunes : Task
     {
-        /// <summary>The files that make up an adapter (PEFT layout).</summary>
-        internal static readonly string[] AdapterFileNames = { "adapter_model.safetensors", "adapter_config.json" };
-
         [Required]
         public ITaskItem[] FineTunes { get; set; } = Array.Empty<ITaskItem>();
 
@@ -31,9 +33,12 @@ namespace LoraSdk.Build.Tasks
         [Required]
         public string DefaultOutputRoot { get; set; } = "";
 
-        /// <summary>The project's intermediate folder (obj/): output folders below it belong to the build.</summary>
+        /// <summary>The project's intermediate folder (obj/): output folders below it belong to the build; dependency files go there.</summary>
         [Required]
         public string IntermediateDirectory { get; set; } = "";
+
+        /// <summary>Whether to (re)write each item's options stamp: only builds that may train need it (not clean, not a copy-only build).</summary>
+        public bool WriteOptionsStamps { get; set; } = true;
 
         [Output]
         public ITaskItem[] Resolved { get; private set; } = Array.Empty<ITaskItem>();
@@ -57,7 +62,7 @@ namespace LoraSdk.Build.Tasks
                 string output = result.GetMetadata("LoraSdkOutput");
                 if (outputs.TryGetValue(output, out string? other))
                 {
-                    Log.LogError(null, "LORA122", null, null, 0, 0, 0, 0,
+                    Log.LogError(null, FineTuneContract.BuildCodes.SharedOutput, null, null, 0, 0, 0, 0,
                         $"LoraFineTune items '{other}' and '{item.ItemSpec}' both write their adapter to {output}; give one of them another Output.");
                     continue;
                 }
@@ -74,7 +79,7 @@ namespace LoraSdk.Build.Tasks
             string name = item.ItemSpec;
             if (!ShippedAdapterFiles.IsValidName(name))
             {
-                Log.LogError(null, "LORA124", null, null, 0, 0, 0, 0,
+                Log.LogError(null, FineTuneContract.BuildCodes.InvalidName, null, null, 0, 0, 0, 0,
                     $"LoraFineTune '{name}': the item's name names its adapter folder in the output (lora/<name>/), so it must be a plain folder name (no path separators, not '.' or '..').");
                 return null;
             }
@@ -88,40 +93,49 @@ namespace LoraSdk.Build.Tasks
             }
             else if (configExplicit)
             {
-                Log.LogError(null, "LORA120", null, null, 0, 0, 0, 0, $"LoraFineTune '{name}': its Config file {configPath} does not exist.");
+                Log.LogError(null, FineTuneContract.BuildCodes.ConfigMissing, null, null, 0, 0, 0, 0, $"LoraFineTune '{name}': its Config file {configPath} does not exist.");
                 return null;
             }
 
-            // The program loads appsettings.json besides a forwarded Config file: its LoRA values apply where that file is silent.
-            string programConfigPath = Path.GetFullPath(Path.Combine(ProjectDirectory, FineTuneItem.DefaultConfig));
-            Dictionary<string, object?>? programSection = null;
-            bool alsoProgramConfig = FineTuneConfig.NeedsForwarding(ProjectDirectory, configName) && File.Exists(programConfigPath);
-            if (alsoProgramConfig && !FineTuneConfig.TryReadSection(programConfigPath, Log, out programSection)) return null;
-
-            var overrides = FineTuneItem.OptionOverrides(item);
-            string? output = overrides.Where(o => o.Key.Equals(FineTuneItem.OutputOption, StringComparison.OrdinalIgnoreCase)).Select(o => o.Value).FirstOrDefault();
-            if (string.IsNullOrWhiteSpace(output) && section != null && section.TryGetValue(FineTuneItem.OutputOption, out object? configured))
+            string? output = FineTuneItem.OptionOverrides(item).Where(o => FineTuneItem.IsOutputOption(o.Key)).Select(o => o.Value).FirstOrDefault();
+            if (string.IsNullOrWhiteSpace(output) && section != null && section.TryGetValue(FineTuneContract.OutputOption, out object? configured))
                 output = configured as string;
-            string outputDirectory = FineTuneInputs.Normalize(string.IsNullOrWhiteSpace(output)
+            string outputDirectory = ProjectPaths.Normalize(string.IsNullOrWhiteSpace(output)
                 ? Path.Combine(DefaultOutputRoot, name)
                 : Path.Combine(ProjectDirectory, output));
 
-            var inputs = new FineTuneInputs(ProjectDirectory, outputDirectory);
-            if (File.Exists(configPath)) inputs.AddPath(configPath);
-            if (section != null) inputs.AddCandidates(section);
-            if (alsoProgramConfig) inputs.AddPath(programConfigPath);
-            if (programSection != null) inputs.AddCandidates(programSection);
-            foreach (var option in overrides.Where(o => !FineTuneItem.IsOutputOption(o.Key))) inputs.AddCandidates(option.Value);
+            string dependencyFile = TrainerDependencies.PathFor(IntermediateDirectory, name);
+            var inputs = new SortedSet<string>(StringComparer.Ordinal);
+            // The program never reads a forwarded Config file itself (the task passes its values), so it is the build's input.
+            if (FineTuneConfig.NeedsForwarding(ProjectDirectory, configName)) inputs.Add(configPath);
+            IReadOnlyList<string>? read = TrainerDependencies.Read(dependencyFile, out string? problem);
+            // A folder entry stands for every file in it now: an image added to a class folder retrains.
+            // A listed file that is gone stays an input, which makes MSBuild run the target.
+            if (read != null) foreach (string entry in read) inputs.UnionWith(Directory.Exists(entry) ? ProjectPaths.FilesAt(ProjectDirectory, entry) : new[] { entry });
+            else if (problem != null)
+            {
+                // An input that does not exist makes MSBuild run the target: an unreadable list retrains, never skips.
+                inputs.Add(dependencyFile + ".unreadable");
+                Log.LogMessage(MessageImportance.Normal, $"LoraFineTune '{name}': cannot use {dependencyFile} ({problem}); fine-tuning again.");
+            }
+            // The item's own metadata (options, Config, ExtraInputs): changing them retrains.
+            string stamp = FineTuneStamp.PathFor(IntermediateDirectory, name);
+            if (WriteOptionsStamps) FineTuneStamp.WriteIfChanged(stamp, FineTuneItem.Describe(item));
+            inputs.Add(stamp);
             foreach (string extra in item.GetMetadata(FineTuneItem.ExtraInputsMetadata).Split(new[] { ';' }, StringSplitOptions.RemoveEmptyEntries))
-                inputs.AddPath(extra);
+                inputs.UnionWith(ProjectPaths.FilesAt(ProjectDirectory, extra));
 
             var result = new TaskItem(item);
             result.SetMetadata("LoraSdkOutput", outputDirectory);
-            result.SetMetadata("LoraSdkAdapterFiles", string.Join(";", AdapterFileNames.Select(f => Path.Combine(outputDirectory, f))));
-            result.SetMetadata("LoraSdkInputs", string.Join(";", inputs.Files));
-            bool owned = FineTuneInputs.IsUnder(outputDirectory, FineTuneInputs.Normalize(IntermediateDirectory));
+            result.SetMetadata("LoraSdkAdapterFiles", string.Join(";", FineTuneContract.AdapterFiles.Select(f => Path.Combine(outputDirectory, f))));
+            result.SetMetadata("LoraSdkDependencyFile", dependencyFile);
+            result.SetMetadata("LoraSdkOptionsStamp", stamp);
+            result.SetMetadata("LoraSdkInputs", string.Join(";", inputs));
+            result.SetMetadata("LoraSdkLossCurve", FineTuneContract.Beside(outputDirectory, FineTuneContract.LossCurveSuffix));
+            result.SetMetadata("LoraSdkCheckpoints", FineTuneContract.Beside(outputDirectory, FineTuneContract.CheckpointSuffix));
+            bool owned = ProjectPaths.IsUnder(outputDirectory, ProjectPaths.Normalize(IntermediateDirectory));
             result.SetMetadata("LoraSdkOwnsOutput", owned ? "true" : "false");
-            Log.LogMessage(MessageImportance.Low, $"LoraFineTune '{name}': adapter {outputDirectory}; inputs: {string.Join(", ", inputs.Files)}");
+            Log.LogMessage(MessageImportance.Low, $"LoraFineTune '{name}': adapter {outputDirectory}; inputs: {string.Join(", ", inputs)}");
             return result;
         }
     }

@@ -11,7 +11,7 @@ namespace LoraSdk;
 public sealed record AdapterConfig
 {
     /// <summary>The file name PEFT reads and writes.</summary>
-    public const string FileName = "adapter_config.json";
+    public const string FileName = LoraSdk.Shared.FineTuneContract.AdapterConfigFile;
 
     /// <summary><c>peft_type</c>: always <c>LORA</c>.</summary>
     [JsonPropertyName("peft_type")] public string PeftType { get; init; } = "LORA";

@@ -8,7 +8,7 @@ namespace LoraSdk;
 internal static class PeftKeys
 {
     public const string Prefix = "base_model.model.";
-    public const string TensorFileName = "adapter_model.safetensors";
+    public const string TensorFileName = LoraSdk.Shared.FineTuneContract.AdapterWeightsFile;
 
     public static string For(string modulePath, string parameterName) =>
         Prefix + (modulePath.Length == 0 ? "" : modulePath + ".") + parameterName;

@@ -19,7 +19,7 @@ namespace LoraSdk.Hosting;
 public sealed record LoraFineTuningOptions
 {
     /// <summary>The configuration section these options bind to.</summary>
-    public const string SectionName = "LoRA";
+    public const string SectionName = LoraSdk.Shared.FineTuneContract.Section;
 
     /// <summary>
     /// <c>Rank</c>, <c>Alpha</c>, <c>Dropout</c>, <c>UseRsLoRA</c>, <c>Init</c>: each null unless set, so this is the
@@ -85,7 +85,7 @@ public sealed record LoraFineTuningOptions
     public ProgressStyle Progress { get; set; } = ProgressStyle.Auto;
 
     /// <summary>Where checkpoints go: <c>CheckpointDirectory</c> when set, else <c>&lt;Output&gt;.checkpoints</c>.</summary>
-    public string ResolvedCheckpointDirectory => Trainer.CheckpointDirectory ?? Output.TrimEnd('/', '\\') + ".checkpoints";
+    public string ResolvedCheckpointDirectory => Trainer.CheckpointDirectory ?? LoraSdk.Shared.FineTuneContract.Beside(Output, LoraSdk.Shared.FineTuneContract.CheckpointSuffix);
 
     /// <summary>Makes every relative path absolute against <paramref name="root"/>.</summary>
     public void ResolvePaths(string root)

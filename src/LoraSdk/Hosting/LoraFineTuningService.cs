@@ -1,7 +1,9 @@
 using LoraSdk.Data;
 using LoraSdk.Search;
+using LoraSdk.Shared;
 using LoraSdk.Training;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -52,7 +54,12 @@ internal sealed class LoraFineTuningService(
         FineTuningData data;
         data = FineTuningData.Load(o, registration.Task); // a LoraInputException is reported as its line, exit code 2
         var search = SearchOptions.From(configuration, LoraFineTuningOptions.SectionName);
-        if (search.IsSearch) return new SearchRun(o, search, registration.Task, registration.ModelName, configuration, _logger).Execute(data, outcome, stoppingToken);
+        if (search.IsSearch)
+        {
+            int exitCode = new SearchRun(o, search, registration.Task, registration.ModelName, configuration, _logger).Execute(data, outcome, stoppingToken);
+            if (exitCode == FineTuningExitCodes.Success) WriteDependencyFile(o);
+            return exitCode;
+        }
 
         // Seeding here makes the adapters' initialisation part of "same seed, same adapter".
         torch.manual_seed(o.Trainer.Seed);
@@ -93,6 +100,7 @@ internal sealed class LoraFineTuningService(
         string curve = LossCurvePath(adapter);
         LossCurveSvg.Write(curve, result.History, $"{registration.ModelName}: LoRA fine-tuning loss");
         if (Directory.Exists(o.ResolvedCheckpointDirectory)) Directory.Delete(o.ResolvedCheckpointDirectory, recursive: true);
+        WriteDependencyFile(o);
 
         LogSummary(result, adapter, curve);
         reporter.WriteResult(adapter, result);
@@ -142,8 +150,12 @@ internal sealed class LoraFineTuningService(
             kind, bytes, float32 == 0 ? 1 : (double)bytes / float32);
     }
 
+    /// <summary>What the build's next up-to-date check compares with the adapter (when the build asked for it).</summary>
+    private void WriteDependencyFile(LoraFineTuningOptions o) =>
+        DependencyFileWriter.WriteIfRequested(configuration, o, services.GetRequiredService<IHostEnvironment>().ContentRootPath);
+
     /// <summary>The loss curve goes next to the adapter folder: <c>&lt;adapter&gt;.loss.svg</c>.</summary>
-    public static string LossCurvePath(string adapterDirectory) => Path.GetFullPath(adapterDirectory).TrimEnd(Path.DirectorySeparatorChar) + ".loss.svg";
+    public static string LossCurvePath(string adapterDirectory) => FineTuneContract.Beside(Path.GetFullPath(adapterDirectory), FineTuneContract.LossCurveSuffix);
 
     private void LogSummary(TrainingResult result, string adapter, string curve)
     {

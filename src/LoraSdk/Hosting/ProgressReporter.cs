@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text.Json;
 using LoraSdk.Data;
+using LoraSdk.Shared;
 using LoraSdk.Training;
 using Microsoft.Extensions.Logging;
 
@@ -8,13 +8,11 @@ namespace LoraSdk.Hosting;
 
 /// <summary>
 /// Shows training progress: in a terminal one live line redrawn in place; when output is redirected, plain
-/// log lines plus the machine-readable <c>lora-progress: {json}</c> lines that the build step parses.
+/// log lines plus the machine-readable progress, evaluation and result lines that the build step parses
+/// (<see cref="FineTuneContract.Lines"/>).
 /// </summary>
 internal sealed class ProgressReporter : ITrainingObserver
 {
-    public const string ProgressPrefix = "lora-progress:";
-    public const string ResultPrefix = "lora-result:";
-
     private readonly ILogger _logger;
     private readonly TextWriter _out;
     private readonly TextWriter _errors;
@@ -30,7 +28,7 @@ internal sealed class ProgressReporter : ITrainingObserver
         _live = style == ProgressStyle.Live || (style == ProgressStyle.Auto && outputIsTerminal);
     }
 
-    /// <summary>Whether the <c>lora-progress:</c>/<c>lora-result:</c> lines are written (not in a live terminal).</summary>
+    /// <summary>Whether the machine lines (<see cref="FineTuneContract.Lines"/>) are written (not in a live terminal).</summary>
     public bool WritesMachineLines => !_live;
 
     public void OnStep(StepProgress p)
@@ -46,15 +44,15 @@ internal sealed class ProgressReporter : ITrainingObserver
         }
         _logger.LogInformation("step {Step}/{TotalSteps} epoch {Epoch} loss {Loss:0.0000} lr {LearningRate:0.00e+00} {StepsPerSecond:0.0} steps/s ETA {Eta}",
             p.Step, p.TotalSteps, p.Epoch, p.Loss, p.LearningRate, p.StepsPerSecond, Format(p.Remaining));
-        WriteMachineLine(ProgressPrefix, new
+        WriteMachineLine(FineTuneContract.Lines.Progress, new()
         {
-            step = p.Step,
-            totalSteps = p.TotalSteps,
-            epoch = p.Epoch,
-            loss = Round(p.Loss),
-            learningRate = p.LearningRate,
-            stepsPerSecond = Math.Round(p.StepsPerSecond, 2),
-            validationLoss = _validationLoss is { } v ? Round(v) : null,
+            [FineTuneContract.Fields.Step] = p.Step,
+            [FineTuneContract.Fields.TotalSteps] = p.TotalSteps,
+            [FineTuneContract.Fields.Epoch] = p.Epoch,
+            [FineTuneContract.Fields.Loss] = Round(p.Loss),
+            [FineTuneContract.Fields.LearningRate] = p.LearningRate,
+            [FineTuneContract.Fields.StepsPerSecond] = Math.Round(p.StepsPerSecond, 2),
+            [FineTuneContract.Fields.ValidationLoss] = _validationLoss is { } v ? Round(v) : null,
         });
     }
 
@@ -65,6 +63,15 @@ internal sealed class ProgressReporter : ITrainingObserver
         string message = string.Create(CultureInfo.InvariantCulture, $"step {e.Step}: validation loss {e.Loss:0.0000}{accuracy}{(e.IsBest ? " (best so far)" : "")}");
         if (_live) EndLiveLine();
         _logger.LogInformation("{Evaluation}", message);
+        if (!WritesMachineLines) return;
+        // The build shows evaluations at normal verbosity, where the log line above (low importance) is hidden.
+        WriteMachineLine(FineTuneContract.Lines.Evaluation, new()
+        {
+            [FineTuneContract.Fields.Step] = e.Step,
+            [FineTuneContract.Fields.ValidationLoss] = Round(e.Loss),
+            [FineTuneContract.Fields.ValidationAccuracy] = e.Accuracy,
+            [FineTuneContract.Fields.Best] = e.IsBest,
+        });
     }
 
     public void OnResumed(int step, string directory) =>
@@ -94,25 +101,13 @@ internal sealed class ProgressReporter : ITrainingObserver
     public void WriteResult(string adapter, TrainingResult result)
     {
         if (!WritesMachineLines) return;
-        WriteMachineLine(ResultPrefix, new
-        {
-            adapter,
-            trainLoss = result.TrainLoss is { } t ? Round(t) : null,
-            validationLoss = result.ValidationLoss is { } v ? Round(v) : null,
-            validationAccuracy = result.ValidationAccuracy,
-            baselineValidationAccuracy = result.BaselineValidationAccuracy,
-            seconds = Math.Round(result.Elapsed.TotalSeconds, 2),
-        });
+        BuildProtocol.WriteResult(adapter, result.TrainLoss, result.ValidationLoss, result.ValidationAccuracy,
+            result.BaselineValidationAccuracy, result.Elapsed, _out);
     }
 
-    private void WriteMachineLine(string prefix, object payload)
-    {
-        _out.WriteLine(prefix + " " + JsonSerializer.Serialize(payload));
-        _out.Flush();
-    }
+    private void WriteMachineLine(string prefix, Dictionary<string, object?> fields) => BuildProtocol.WriteLine(_out, prefix, fields);
 
-    // JSON has no NaN/Infinity: a diverged loss is reported as null.
-    private static double? Round(double value) => double.IsFinite(value) ? Math.Round(value, 6) : null;
+    private static double? Round(double value) => BuildProtocol.Round(value);
 
     private static string Format(TimeSpan span) =>
         span.TotalHours >= 1 ? span.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : span.ToString(@"m\:ss", CultureInfo.InvariantCulture);

@@ -3,7 +3,7 @@ namespace LoraSdk.Hosting;
 /// <summary>How progress is shown.</summary>
 public enum ProgressStyle
 {
-    /// <summary>A live line in a terminal; plain log lines and <c>lora-progress:</c> lines when output is redirected.</summary>
+    /// <summary>A live line in a terminal; plain log lines and the build's machine lines (progress, evaluation, result) when output is redirected.</summary>
     Auto,
     /// <summary>One line redrawn in place, even when output is redirected.</summary>
     Live,

@@ -45,8 +45,8 @@ public sealed class ChildProcessTrialRunner(TrialProgram program, IReadOnlyList<
             lock (log)
             {
                 log.WriteLine(line);
-                if (line.StartsWith(ProgressReporter.ResultPrefix, StringComparison.Ordinal)) resultJson = line[ProgressReporter.ResultPrefix.Length..];
-                else if (!line.StartsWith(ProgressReporter.ProgressPrefix, StringComparison.Ordinal))
+                if (line.StartsWith(LoraSdk.Shared.FineTuneContract.Lines.Result, StringComparison.Ordinal)) resultJson = line[LoraSdk.Shared.FineTuneContract.Lines.Result.Length..];
+                else if (!line.StartsWith(LoraSdk.Shared.FineTuneContract.Lines.Progress, StringComparison.Ordinal))
                 {
                     tail.Enqueue(line);
                     if (tail.Count > 5) tail.Dequeue();

@@ -102,7 +102,7 @@ internal sealed class SearchRun(LoraFineTuningOptions options, SearchOptions sea
     private void WriteResultLine(string output, TrialRecord winner, SearchOutcome result, string report)
     {
         if (!new ProgressReporter(logger, Console.Out, Console.Error, options.Progress, !Console.IsOutputRedirected).WritesMachineLines) return;
-        Console.Out.WriteLine(ProgressReporter.ResultPrefix + " " + JsonSerializer.Serialize(new
+        Console.Out.WriteLine(LoraSdk.Shared.FineTuneContract.Lines.Result + " " + JsonSerializer.Serialize(new
         {
             adapter = output,
             trainLoss = winner.Result.TrainLoss,

@@ -16,6 +16,7 @@ public sealed class LoraFineTuneTaskTests
             ("OriginalItemSpec", "intents"), ("MSBuildSourceProjectFile", "x.csproj"));
 
         Assert.True(task.Execute(), engine.Log);
+        Assert.Empty(engine.Warnings);
 
         // Build-only metadata (Config, LoraSdk*, what MSBuild adds to copied items) is not passed; Output always comes from the target.
         Assert.Equal(new[]
@@ -25,10 +26,9 @@ public sealed class LoraFineTuneTaskTests
             "--LoRA:Epochs=2",
             "--LoRA:Rank=8",
             "--LoRA:Output=obj/lora/intents",
+            "--LoraSdkBuild:DependencyFile=obj/lora/intents.inputs",
         }, trainer.RecordedArguments);
         Assert.Equal(trainer.Directory, trainer.RecordedWorkingDirectory);
-        // No allocator knob of its own: the trainer keeps memory flat itself, at default malloc speed.
-        Assert.Equal(Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") ?? "", trainer.RecordedMallocSetting);
         Assert.Empty(engine.Errors);
         Assert.Equal("intents", Assert.Single(task.Trained).ItemSpec);
     }
@@ -74,6 +74,7 @@ public sealed class LoraFineTuneTaskTests
             "--LoRA:Rank=8",
             "--LoRA:Targets=dense",
             "--LoRA:Output=obj/lora/intents",
+            "--LoraSdkBuild:DependencyFile=obj/lora/intents.inputs",
         }, trainer.RecordedArguments);
     }
 
@@ -88,7 +89,7 @@ public sealed class LoraFineTuneTaskTests
 
         Assert.True(trainer.CreateTask(engine, ("Config", config)).Execute(), engine.Log);
 
-        Assert.Equal(new[] { "train", "--LoRA:Output=obj/lora/intents" }, trainer.RecordedArguments);
+        Assert.Equal(new[] { "train", "--LoRA:Output=obj/lora/intents", "--LoraSdkBuild:DependencyFile=obj/lora/intents.inputs" }, trainer.RecordedArguments);
     }
 
     [Fact]
@@ -108,7 +109,7 @@ public sealed class LoraFineTuneTaskTests
     }
 
     [Fact]
-    public void Relays_one_progress_line_every_interval_at_normal_verbosity_and_the_result_at_high()
+    public void Relays_one_progress_line_every_interval_and_every_evaluation_at_normal_verbosity_and_the_result_at_high()
     {
         using var trainer = new FakeTrainer("""
             i=1
@@ -116,6 +117,8 @@ public sealed class LoraFineTuneTaskTests
               echo "lora-progress: {\"step\":$i,\"totalSteps\":25,\"epoch\":1,\"loss\":2.5,\"learningRate\":0.0009,\"stepsPerSecond\":5.2,\"validationLoss\":null}"
               i=$((i+1))
             done
+            echo 'lora-evaluation: {"step":20,"validationLoss":0.51234,"validationAccuracy":0.875,"best":true}'
+            echo 'lora-evaluation: {"step":25,"validationLoss":0.6,"validationAccuracy":null,"best":false}'
             echo 'some ordinary log line'
             write_adapter
             echo 'lora-result: {"adapter":"obj/lora/intents","trainLoss":0.4125,"validationLoss":0.5,"validationAccuracy":0.91,"baselineValidationAccuracy":0.4,"seconds":12.34}'
@@ -126,7 +129,7 @@ public sealed class LoraFineTuneTaskTests
 
         Assert.True(task.Execute(), engine.Log);
 
-        var normal = engine.MessagesAt(MessageImportance.Normal, "intents: step ").ToList();
+        var normal = engine.MessagesAt(MessageImportance.Normal, "/25 (epoch").ToList();
         Assert.Equal(new[]
         {
             "intents: step 1/25 (epoch 1), loss 2.5000, lr 9.00e-04, 5.2 steps/s",
@@ -135,6 +138,11 @@ public sealed class LoraFineTuneTaskTests
             "intents: step 25/25 (epoch 1), loss 2.5000, lr 9.00e-04, 5.2 steps/s",
         }, normal);
         Assert.Equal(21, engine.MessagesAt(MessageImportance.Low, "intents: step ").Count());
+        Assert.Equal(new[]
+        {
+            "intents: step 20: validation loss 0.5123, accuracy 87.5 % (best so far)",
+            "intents: step 25: validation loss 0.6000",
+        }, engine.MessagesAt(MessageImportance.Normal, ": validation loss"));
         Assert.Equal(
             "intents: adapter written to obj/lora/intents in 12.3 s (train loss 0.4125, validation loss 0.5000, validation accuracy 91.0 % (base model 40.0 %))",
             Assert.Single(engine.MessagesAt(MessageImportance.High, "adapter written")));
@@ -165,6 +173,7 @@ public sealed class LoraFineTuneTaskTests
         var warning = Assert.Single(engine.Warnings);
         Assert.Equal(("LORA220", 9, 0), (warning.Code, warning.LineNumber, warning.ColumnNumber));
         Assert.All(trainer.AdapterPaths, p => Assert.False(File.Exists(p), p));
+        Assert.False(File.Exists(trainer.DependencyFilePath), "the dependency file of the earlier run would let the next build skip");
     }
 
     [Fact]
@@ -192,6 +201,19 @@ public sealed class LoraFineTuneTaskTests
         Assert.False(trainer.CreateTask(engine).Execute());
 
         Assert.Equal("LORA111", Assert.Single(engine.Errors).Code);
+    }
+
+    [Fact]
+    public void Warns_when_the_program_writes_the_adapter_but_no_dependency_file()
+    {
+        using var trainer = new FakeTrainer("write_adapter_only");
+        var engine = new RecordingBuildEngine();
+
+        Assert.True(trainer.CreateTask(engine).Execute(), engine.Log);
+
+        var warning = Assert.Single(engine.Warnings);
+        Assert.Equal("LORA116", warning.Code);
+        Assert.Contains(trainer.DependencyFilePath, warning.Message);
     }
 
     [Fact]

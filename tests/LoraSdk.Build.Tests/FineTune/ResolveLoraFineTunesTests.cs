@@ -1,4 +1,5 @@
 using LoraSdk.Build.Tasks;
+using LoraSdk.Shared;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -15,12 +16,10 @@ public sealed class ResolveLoraFineTunesTests : IDisposable
     public void Dispose() => Directory.Delete(_project, recursive: true);
 
     [Fact]
-    public void Reads_dataset_and_output_from_the_config_and_lists_existing_files_as_inputs()
+    public void Reads_the_output_from_the_config_and_takes_the_inputs_from_the_programs_dependency_file()
     {
         Write("data/train.jsonl", "{}");
         Write("data/valid.jsonl", "{}");
-        Write("weights/base/model.safetensors", "w");
-        Write("weights/base/vocab.txt", "v");
         Write("appsettings.json", """
             {
               // comments and trailing commas are allowed, as in Microsoft.Extensions.Configuration
@@ -28,71 +27,72 @@ public sealed class ResolveLoraFineTunesTests : IDisposable
               "lora": {
                 "Dataset": "data/train.jsonl",
                 "Data": { "Validation": "data/valid.jsonl" },
-                "BaseModel": "weights/base",
                 "Output": "adapters/intents",
-                "Targets": [ "query", "value" ],
                 "Rank": 8,
               },
             }
             """);
+        // What the program listed after its last run: only these count, whatever other strings the config holds.
+        WriteDependencies("intents", "appsettings.json", "data/train.jsonl");
 
         ITaskItem resolved = ResolveSingle(new TaskItem("intents"));
 
         Assert.Equal(Full("adapters/intents"), resolved.GetMetadata("LoraSdkOutput"));
         Assert.Equal(new[] { Full("adapters/intents/adapter_model.safetensors"), Full("adapters/intents/adapter_config.json") },
             resolved.GetMetadata("LoraSdkAdapterFiles").Split(';'));
-        Assert.Equal(new[] { "appsettings.json", "data/train.jsonl", "data/valid.jsonl", "weights/base/model.safetensors", "weights/base/vocab.txt" }
-                .Select(Full).OrderBy(p => p, StringComparer.Ordinal),
-            resolved.GetMetadata("LoraSdkInputs").Split(';'));
+        Assert.Equal(Full("obj/lora/intents.inputs"), resolved.GetMetadata("LoraSdkDependencyFile"));
+        Assert.Equal(new[] { Full("appsettings.json"), Full("data/train.jsonl") }, InputsOf(resolved));
+        Assert.Equal((Full("adapters/intents.loss.svg"), Full("adapters/intents.checkpoints")),
+            (resolved.GetMetadata("LoraSdkLossCurve"), resolved.GetMetadata("LoraSdkCheckpoints")));
         Assert.Equal("false", resolved.GetMetadata("LoraSdkOwnsOutput"));
     }
 
     [Fact]
-    public void Item_metadata_overrides_the_config_and_the_default_output_lies_under_obj()
+    public void Before_the_first_run_only_the_extra_inputs_count_and_the_default_output_lies_under_obj()
     {
         Write("appsettings.json", """{ "LoRA": { "Dataset": "data/old.jsonl" } }""");
         Write("data/old.jsonl", "{}");
-        Write("data/new.jsonl", "{}");
         Write("extra/tokenizer.json", "{}");
+        Write("weights/base/model.safetensors", "w");
+        Write("weights/base/vocab.txt", "v");
         var item = new TaskItem("support-intents");
         item.SetMetadata("Dataset", "data/new.jsonl");
-        item.SetMetadata("ExtraInputs", "extra/tokenizer.json;missing.bin");
+        item.SetMetadata("ExtraInputs", "extra/tokenizer.json;missing.bin;weights/base;.");
         item.SetMetadata("Rank", "4");
 
         ITaskItem resolved = ResolveSingle(item);
 
         Assert.Equal(Full("obj/lora/support-intents"), resolved.GetMetadata("LoraSdkOutput"));
         Assert.Equal("true", resolved.GetMetadata("LoraSdkOwnsOutput"));
-        // The config still names data/old.jsonl, so it stays an input too: harmless, and the program may read it.
-        Assert.Equal(new[] { "appsettings.json", "data/new.jsonl", "data/old.jsonl", "extra/tokenizer.json" }.Select(Full),
-            resolved.GetMetadata("LoraSdkInputs").Split(';'));
+        // No dependency file yet: the target's output is missing, so MSBuild trains whatever the inputs say.
+        // A folder counts with every file in it; the project folder itself never does.
+        Assert.Equal(new[] { "extra/tokenizer.json", "weights/base/model.safetensors", "weights/base/vocab.txt" }.Select(Full),
+            InputsOf(resolved));
     }
 
-    [Fact]
-    public void Never_counts_the_project_folder_or_what_training_writes_as_an_input()
+    [Theory]
+    [InlineData("# LoraSdk fine-tune inputs, version 1\n/abs/data.jsonl\n")] // cut short: no end line
+    [InlineData("/abs/data.jsonl\n# end\n")] // no header
+    [InlineData("# LoraSdk fine-tune inputs, version 1\ndata.jsonl\n# end\n")] // a relative path
+    [InlineData("")]
+    public void An_unreadable_dependency_file_makes_an_input_that_does_not_exist_so_the_build_trains(string text)
     {
-        Write("obj/lora/intents/adapter_config.json", "{}");
-        Write("obj/lora/intents.checkpoints/last/state.json", "{}");
-        Write("ckpt/last/state.json", "{}");
-        Write("appsettings.json", """
-            { "LoRA": { "WorkingDirectory": ".", "Root": "..", "Previous": "obj/lora/intents", "Checkpoints": "obj/lora/intents.checkpoints",
-                        "CheckpointDirectory": "ckpt" } }
-            """);
-        var item = new TaskItem("intents");
-        item.SetMetadata("checkpointdirectory", "ckpt/last");
+        Write("obj/lora/intents.inputs", text);
 
-        ITaskItem resolved = ResolveSingle(item);
+        ITaskItem resolved = ResolveSingle(new TaskItem("intents"));
 
-        Assert.Equal(Full("appsettings.json"), resolved.GetMetadata("LoraSdkInputs"));
+        string input = Assert.Single(InputsOf(resolved));
+        Assert.False(File.Exists(input), input);
+        Assert.Single(_engine.MessagesAt(MessageImportance.Normal, "fine-tuning again"));
     }
 
     [Fact]
-    public void Another_config_file_adds_to_the_appsettings_json_that_the_program_still_loads()
+    public void A_forwarded_config_file_is_an_input_since_the_program_never_reads_it()
     {
         Write("appsettings.json", """{ "LoRA": { "Dataset": "data/train.jsonl", "Output": "adapters/ignored" } }""");
         Write("settings/intents.json", """{ "LoRA": { "Validation": "data/valid.jsonl" } }""");
         Write("data/train.jsonl", "{}");
-        Write("data/valid.jsonl", "{}");
+        WriteDependencies("intents", "appsettings.json", "data/train.jsonl");
         var item = new TaskItem("intents");
         item.SetMetadata("Config", "settings/intents.json");
 
@@ -100,8 +100,8 @@ public sealed class ResolveLoraFineTunesTests : IDisposable
 
         // Output comes from the item's own Config only (the build always passes --LoRA:Output).
         Assert.Equal(Full("obj/lora/intents"), resolved.GetMetadata("LoraSdkOutput"));
-        Assert.Equal(new[] { "appsettings.json", "data/train.jsonl", "data/valid.jsonl", "settings/intents.json" }.Select(Full),
-            resolved.GetMetadata("LoraSdkInputs").Split(';'));
+        Assert.Equal(new[] { "appsettings.json", "data/train.jsonl", "settings/intents.json" }.Select(Full),
+            InputsOf(resolved));
     }
 
     [Fact]
@@ -190,6 +190,43 @@ public sealed class ResolveLoraFineTunesTests : IDisposable
         DefaultOutputRoot = Path.Combine(_project, "obj", "lora") + Path.DirectorySeparatorChar,
         IntermediateDirectory = Path.Combine(_project, "obj") + Path.DirectorySeparatorChar,
     };
+
+    [Fact]
+    public void The_items_metadata_are_a_stamp_file_rewritten_only_when_they_change()
+    {
+        Write("appsettings.json", "{}");
+        var item = new TaskItem("intents");
+        item.SetMetadata("Rank", "8");
+        item.SetMetadata("Config", "appsettings.json");
+        string stamp = ResolveSingle(item).GetMetadata("LoraSdkOptionsStamp");
+        Assert.Equal("Config=appsettings.json\nRank=8\n", File.ReadAllText(stamp));
+        var old = new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(stamp, old);
+
+        ResolveSingle(item);
+        Assert.Equal(old, File.GetLastWriteTimeUtc(stamp)); // unchanged metadata: the adapter stays up to date
+
+        item.SetMetadata("Rank", "4");
+        var copyOnly = CreateTask(item);
+        copyOnly.WriteOptionsStamps = false; // a build that does not train (LoraFineTuneOnBuild false, clean) leaves it
+        Assert.True(copyOnly.Execute(), _engine.Log);
+        Assert.Equal(old, File.GetLastWriteTimeUtc(stamp));
+
+        ResolveSingle(item);
+        Assert.True(File.GetLastWriteTimeUtc(stamp) > old, "a changed option must make the adapter stale");
+        Assert.Equal("Config=appsettings.json\nRank=4\n", File.ReadAllText(stamp));
+    }
+
+    /// <summary>The item's inputs besides its options stamp (which is always one).</summary>
+    private static IEnumerable<string> InputsOf(ITaskItem resolved)
+    {
+        var inputs = resolved.GetMetadata("LoraSdkInputs").Split(';').ToList();
+        Assert.True(inputs.Remove(resolved.GetMetadata("LoraSdkOptionsStamp")), "the options stamp is an input");
+        return inputs;
+    }
+
+    private void WriteDependencies(string name, params string[] files) =>
+        Write($"obj/lora/{name}.inputs", FineTuneContract.DependencyFile.Format(files.Select(Full)));
 
     private void Write(string relative, string text)
     {

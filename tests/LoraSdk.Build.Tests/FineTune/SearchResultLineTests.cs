@@ -14,10 +14,10 @@ public sealed class SearchResultLineTests
         Assert.Equal(
             "intents: adapter written to /p/obj/lora/intents in 40.1 s (validation loss 0.2500, validation accuracy 95.0 %); " +
             "search winner Rank=8, LearningRate=0.001 of 13 trials, report: /p/obj/lora/intents.search.md",
-            report.FormatResult("intents"));
+            report.Format("intents"));
     }
 
     [Fact]
     public void AnOrdinaryRunsSummaryIsUnchanged() =>
-        Assert.Equal("intents: adapter written to out in 1.0 s", TrainerReport.TryParse("lora-result: {\"adapter\":\"out\",\"seconds\":1}")!.FormatResult("intents"));
+        Assert.Equal("intents: adapter written to out in 1.0 s", TrainerReport.TryParse("lora-result: {\"adapter\":\"out\",\"seconds\":1}")!.Format("intents"));
 }

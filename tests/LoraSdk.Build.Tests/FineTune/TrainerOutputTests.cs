@@ -1,4 +1,5 @@
 using LoraSdk.Build.FineTune;
+using LoraSdk.Shared;
 
 namespace LoraSdk.Build.Tests.FineTune;
 
@@ -29,10 +30,11 @@ public sealed class TrainerOutputTests
     {
         var progress = TrainerReport.TryParse("lora-progress: {\"step\":10,\"totalSteps\":200,\"loss\":2.3141,\"validationLoss\":null}");
         Assert.NotNull(progress);
-        Assert.False(progress.IsResult);
+        Assert.Equal(FineTuneContract.Lines.Progress, progress.Prefix);
         Assert.Equal((10L, 200L, 2.3141, (double?)null), (progress.Step, progress.TotalSteps, progress.Number("loss")!.Value, progress.Number("validationLoss")));
 
-        Assert.True(TrainerReport.TryParse("lora-result: {\"adapter\":\"out\"}")!.IsResult);
+        Assert.Equal(FineTuneContract.Lines.Result, TrainerReport.TryParse("lora-result: {\"adapter\":\"out\"}")!.Prefix);
+        Assert.Equal(FineTuneContract.Lines.Evaluation, TrainerReport.TryParse("  lora-evaluation: {\"step\":3}")!.Prefix);
         Assert.Null(TrainerReport.TryParse("lora-progressive rock"));
         Assert.Throws<JsonFormatException>(() => TrainerReport.TryParse("lora-progress: {\"step\":"));
     }

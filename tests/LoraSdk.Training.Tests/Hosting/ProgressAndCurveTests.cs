@@ -8,15 +8,18 @@ namespace LoraSdk.Training.Tests.Hosting;
 public class ProgressAndCurveTests
 {
     [Fact]
-    public void RedirectedOutputGetsTheContractsProgressLine()
+    public void RedirectedOutputGetsTheContractsEvaluationAndProgressLines()
     {
         var output = new StringWriter();
         var reporter = new ProgressReporter(NullLogger.Instance, output, TextWriter.Null, ProgressStyle.Auto, outputIsTerminal: false);
-        reporter.OnEvaluation(new EvaluationResult(5, 2.5, null, true));
+        reporter.OnEvaluation(new EvaluationResult(5, 2.5, 0.75, true));
         reporter.OnStep(new StepProgress(10, 200, 1, 2.31414, 0.0009, 5.2, TimeSpan.FromSeconds(2)));
         Assert.Equal(
-            "lora-progress: {\"step\":10,\"totalSteps\":200,\"epoch\":1,\"loss\":2.31414,\"learningRate\":0.0009,\"stepsPerSecond\":5.2,\"validationLoss\":2.5}",
-            output.ToString().Trim());
+            [
+                "lora-evaluation: {\"step\":5,\"validationLoss\":2.5,\"validationAccuracy\":0.75,\"best\":true}",
+                "lora-progress: {\"step\":10,\"totalSteps\":200,\"epoch\":1,\"loss\":2.31414,\"learningRate\":0.0009,\"stepsPerSecond\":5.2,\"validationLoss\":2.5}",
+            ],
+            output.ToString().Trim().Split(Environment.NewLine));
     }
 
     [Fact]

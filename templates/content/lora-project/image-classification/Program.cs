@@ -16,7 +16,7 @@ switch (args)
         return Run(overrides, ImageFineTuning.Run);
     case ["predict", var image, .. var overrides]:
         // Settings come from the app's own folder (bin/... or the publish folder), as the adapter does.
-        return Run(overrides, settings => ImagePredictor.Run(settings, image), LoraAppHost.CreateApplicationBuilder);
+        return Run(overrides, (settings, _) => ImagePredictor.Run(settings, image), LoraAppHost.CreateApplicationBuilder);
     default:
         Console.Error.WriteLine("usage: dotnet run -- train [--LoRA:Key=Value ...]");
         Console.Error.WriteLine("       dotnet run -- predict <image file> [--LoRA:Key=Value ...]");
@@ -24,14 +24,14 @@ switch (args)
 }
 
 // appsettings.json, environment and command line, as the generic host reads them.
-static int Run(string[] overrides, Func<FineTuneSettings, int> command, Func<string[], HostApplicationBuilder>? createBuilder = null)
+static int Run(string[] overrides, Func<FineTuneSettings, IConfiguration, int> command, Func<string[], HostApplicationBuilder>? createBuilder = null)
 {
     var builder = (createBuilder ?? Host.CreateApplicationBuilder)(overrides);
     var settings = builder.Configuration.GetSection(FineTuneSettings.SectionName).Get<FineTuneSettings>() ?? new FineTuneSettings();
     settings.ResolvePaths(builder.Environment.ContentRootPath);
     try
     {
-        return command(settings);
+        return command(settings, builder.Configuration);
     }
     catch (ImageDataException e)
     {

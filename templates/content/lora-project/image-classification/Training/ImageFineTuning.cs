@@ -2,19 +2,21 @@ using System.Globalization;
 using Company.LoraProject.Data;
 using Company.LoraProject.Model;
 using LoraSdk;
+using LoraSdk.Hosting;
 using LoraSdk.Models;
+using Microsoft.Extensions.Configuration;
 using TorchSharp;
 
 namespace Company.LoraProject.Training;
 
-/// <summary>`train`: reads and checks every image, fine-tunes, prints accuracy before/after and saves the adapter.</summary>
+/// <summary>`train`: reads and checks every image, fine-tunes, prints accuracy before/after, saves the adapter and tells the build what it read.</summary>
 public static class ImageFineTuning
 {
     /// <summary>Safetensors metadata keys that `predict` reads: the label names (one per line, in id order) and the image side.</summary>
     public const string LabelsKey = "labels";
     public const string ImageSizeKey = "image_size";
 
-    public static int Run(FineTuneSettings settings)
+    public static int Run(FineTuneSettings settings, IConfiguration configuration)
     {
         if (settings.Threads > 0) torch.set_num_threads(settings.Threads);
         // All data is read and checked before any training.
@@ -56,7 +58,10 @@ public static class ImageFineTuning
             },
         });
         Console.WriteLine($"adapter written to {settings.Output} ({result.Steps} steps)");
-        BuildReport.Result(settings.Output, result.Losses.Count > 0 ? result.Losses[^1] : null, result.ValidationAccuracy, before, clock.Elapsed);
+        // What `dotnet build` reads (LoraSdk's trainer/build contract): the files this run read, so the next build
+        // retrains only when an image, appsettings.json or the code changed, and the result line it shows.
+        BuildProtocol.WriteDependencyFile(configuration, [settings.Dataset, settings.ValidationDataset]);
+        BuildProtocol.WriteResult(settings.Output, result.Losses.Count > 0 ? result.Losses[^1] : null, null, result.ValidationAccuracy, before, clock.Elapsed);
         return 0;
     }
 
