@@ -14,7 +14,7 @@ internal static class InferenceSpeedBench
 {
     public static int Run(Arguments a)
     {
-        int batch = a.Int("batch", 16), side = a.Int("size", 224), rounds = a.Int("rounds", 10);
+        int batch = a.Int("batch", 16), side = a.Int("size", 224), rounds = a.Int("rounds", 10), forwards = a.Int("forwards", 3);
         var (model, preprocessing) = Pretrained.Load(a);
         using var _ = model;
         using var __ = preprocessing;
@@ -29,11 +29,14 @@ internal static class InferenceSpeedBench
 
         var timings = new Dictionary<string, List<double>> { ["base"] = [], ["unmerged"] = [], ["merged"] = [] };
         using var noGrad = no_grad();
+        var variants = timings.Keys.ToArray();
         for (int round = 0; round <= rounds; round++)
         {
-            foreach (var variant in timings.Keys)
+            // The order rotates every round, so no variant always runs first (right after another one's merge/unmerge).
+            for (int k = 0; k < variants.Length; k++)
             {
-                double seconds = Time(model, input, variant);
+                string variant = variants[(round + k) % variants.Length];
+                double seconds = Time(model, input, variant, forwards);
                 if (round > 0) timings[variant].Add(seconds); // round 0 warms up
             }
         }
@@ -44,13 +47,15 @@ internal static class InferenceSpeedBench
         return 0;
     }
 
-    private static double Time(ResNet18 model, Tensor input, string variant)
+    /// <summary>Mean seconds per forward over <paramref name="forwards"/> forwards of one variant (merge/unmerge not timed).</summary>
+    private static double Time(ResNet18 model, Tensor input, string variant, int forwards)
     {
         IDisposable? disabled = variant == "base" ? model.DisableLoRA() : null;
         if (variant == "merged") model.MergeLoRA();
         var clock = Stopwatch.StartNew();
-        using (var output = model.call(input)) { }
-        double seconds = clock.Elapsed.TotalSeconds;
+        for (int i = 0; i < forwards; i++)
+            using (var output = model.call(input)) { }
+        double seconds = clock.Elapsed.TotalSeconds / forwards;
         if (variant == "merged") model.UnmergeLoRA();
         disabled?.Dispose();
         return seconds;

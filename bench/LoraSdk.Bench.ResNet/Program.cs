@@ -1,7 +1,7 @@
 // ResNet-18 benchmarks (docs/benchmarks.md). Build once in Release, then:
 //   dotnet run -c Release --project bench/LoraSdk.Bench.ResNet -- finetune --mode probe|lora|full [--size 64 --epochs 3 ...]
 //   dotnet run -c Release --project bench/LoraSdk.Bench.ResNet -- steptime [--sizes 32,64,96,128 --batch 32]
-//   dotnet run -c Release --project bench/LoraSdk.Bench.ResNet -- speed [--size 224 --batch 16 --rounds 10]
+//   dotnet run -c Release --project bench/LoraSdk.Bench.ResNet -- speed [--size 224 --batch 16 --rounds 10 --forwards 3]
 using LoraSdk.Bench.ResNet;
 
 var arguments = new Arguments(args);
@@ -17,6 +17,6 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: finetune --mode probe|lora|full [--data DIR --train-per-class 200 --validation-per-class 50 --size 64 --epochs 3 --batch 32 --lr X --threads 1]");
     Console.Error.WriteLine("       steptime [--sizes 32,64,96,128,160,224 --batch 32 --steps 5 --threads 1]");
-    Console.Error.WriteLine("       speed [--size 224 --batch 16 --rounds 10 --threads 1]");
+    Console.Error.WriteLine("       speed [--size 224 --batch 16 --rounds 10 --forwards 3 --threads 1]");
     return 1;
 }
