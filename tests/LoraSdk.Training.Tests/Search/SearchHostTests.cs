@@ -76,7 +76,8 @@ public class SearchHostTests
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // SIGTERM is a POSIX signal
         using var folder = new TempFolder();
         var data = folder.File("train.jsonl", string.Concat(Enumerable.Range(0, 40).Select(i => $"{{\"text\":\"sample {i}: the quick brown fox {i % 7}\"}}\n")));
-        string[] arguments = [.. Arguments(data)[..^2], "--LoRA:Search=LearningRate=0.03,3e-3", "--LoRA:Budget=2"];
+        // One trial at a time (the default is two), so that exactly one trial has finished when the signal lands.
+        string[] arguments = [.. Arguments(data)[..^2], "--LoRA:Search=LearningRate=0.03,3e-3", "--LoRA:Budget=2", "--LoRA:MaxParallelTrials=1"];
 
         // Slowed down (the trials inherit the delay) so that the signal lands while the second trial trains.
         using (var stopped = new TestHostProcess(folder.Path, arguments, stepDelayMs: 150))
