@@ -9,10 +9,8 @@ internal static class FullRun
     public static int Steps(int trainExamples, LoraFineTuningOptions options, Candidate candidate)
     {
         var trainer = options.Trainer;
-        if (trainer.MaxSteps > 0) return trainer.MaxSteps;
         int batch = candidate[nameof(trainer.BatchSize)] is { } b ? int.Parse(b, CultureInfo.InvariantCulture) : trainer.BatchSize;
         int accumulation = candidate[nameof(trainer.GradientAccumulationSteps)] is { } a ? int.Parse(a, CultureInfo.InvariantCulture) : trainer.GradientAccumulationSteps;
-        int batchesPerEpoch = (trainExamples + batch - 1) / batch;
-        return Math.Max(1, (int)Math.Ceiling((double)batchesPerEpoch * trainer.Epochs / accumulation));
+        return Math.Max(1, (trainer with { BatchSize = batch, GradientAccumulationSteps = accumulation }).TotalSteps(trainExamples));
     }
 }

@@ -108,4 +108,15 @@ public sealed record TrainerOptions
         if (!(ReleaseMemoryEvery >= 0)) yield return (nameof(ReleaseMemoryEvery), ReleaseMemoryEvery, "must not be negative");
         if (!(CheckpointEvery >= 0)) yield return (nameof(CheckpointEvery), CheckpointEvery, "must not be negative");
     }
+
+    /// <summary>
+    /// The optimizer steps a run over <paramref name="trainExamples"/> examples takes: <see cref="MaxSteps"/> when set,
+    /// else <see cref="Epochs"/> passes of <see cref="BatchSize"/> batches, <see cref="GradientAccumulationSteps"/> per step.
+    /// </summary>
+    public int TotalSteps(int trainExamples)
+    {
+        if (MaxSteps > 0) return MaxSteps;
+        int batchesPerEpoch = (trainExamples + BatchSize - 1) / BatchSize;
+        return (int)Math.Ceiling((double)batchesPerEpoch * Epochs / GradientAccumulationSteps);
+    }
 }

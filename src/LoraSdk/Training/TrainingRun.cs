@@ -58,9 +58,7 @@ internal sealed class TrainingRun : IDisposable
         _device = _trainable[0].parameter.device;
 
         _stream = new BatchStream(train, options.BatchSize, options.Seed);
-        int totalSteps = options.MaxSteps > 0
-            ? options.MaxSteps
-            : (int)Math.Ceiling((double)_stream.BatchesPerEpoch * options.Epochs / options.GradientAccumulationSteps);
+        int totalSteps = options.TotalSteps(train.Count);
         _stepsPerEpoch = Math.Max(1, _stream.BatchesPerEpoch / options.GradientAccumulationSteps);
         _evalEvery = options.EvalEvery > 0 ? options.EvalEvery : _stepsPerEpoch;
         _lastDirectory = options.CheckpointDirectory is null ? null : Path.Combine(options.CheckpointDirectory, LastCheckpoint);
