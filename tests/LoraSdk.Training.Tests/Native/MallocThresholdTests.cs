@@ -15,7 +15,7 @@ public class MallocThresholdTests
     [Fact]
     public void AfterPrimingAFreedBlockIsReusedWithoutFreshPages()
     {
-        if (!OperatingSystem.IsLinux() || !MallocTrim.IsGlibc())
+        if (!OperatingSystem.IsLinux() || !MallocTrim.IsGlibc() || MallocThreshold.IsOptOut(Environment.GetEnvironmentVariable(MallocThreshold.OptOutVariable)))
         {
             Assert.False(MallocThreshold.Prime());
             return;
@@ -30,6 +30,16 @@ public class MallocThresholdTests
         // primed, the freed block stays in the heap and comes back as it was.
         Assert.True(faults < 1024, $"{faults} minor faults re-using a freed 16 MiB block after priming");
     }
+
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("", false)]
+    [InlineData("1", false)]
+    [InlineData("0", true)]
+    [InlineData(" off ", true)]
+    [InlineData("FALSE", true)]
+    public void TheOptOutVariableTurnsThePrimingOffOnlyWhenItSaysSo(string? value, bool optOut) =>
+        Assert.Equal(optOut, MallocThreshold.IsOptOut(value));
 
     private static void TouchAndFree()
     {
