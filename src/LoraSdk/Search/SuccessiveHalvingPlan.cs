@@ -59,8 +59,11 @@ public sealed record SuccessiveHalvingPlan(IReadOnlyList<int> CandidateIndexes, 
     public static SuccessiveHalvingPlan Create(int gridSize, double budget, long seed) =>
         Create(Enumerable.Range(0, Math.Max(0, gridSize)).ToList(), budget, seed, incumbent: false);
 
-    /// <summary>Optimizer steps of a trial at <paramref name="fraction"/> of a <paramref name="fullRunSteps"/>-step run (at least one).</summary>
-    public static int Steps(double fraction, int fullRunSteps) => Math.Clamp((int)Math.Round(fraction * fullRunSteps), 1, fullRunSteps);
+    /// <summary>
+    /// Optimizer steps of a trial at <paramref name="fraction"/> of a <paramref name="fullRunSteps"/>-step run, rounded
+    /// down (at least one): the steps a round adds then never exceed what the plan paid for.
+    /// </summary>
+    public static int Steps(double fraction, int fullRunSteps) => Math.Clamp((int)Math.Floor(fraction * fullRunSteps + 1e-9), 1, fullRunSteps);
 
     private static double CostOf(IReadOnlyList<Rung> rungs, bool incumbent)
     {

@@ -57,6 +57,22 @@ public class SuccessiveHalvingPlanTests
         Assert.Equal([0, 1, 2, 3, 5, 6, 7, 8], plan.CandidateIndexes);
     }
 
+    [Theory]
+    [InlineData(9, 3, false, 63)]
+    [InlineData(8, 3, true, 63)]
+    [InlineData(12, 12, true, 21)]
+    [InlineData(30, 4, true, 80)]
+    public void TheStepsTrainedStayWithinTheBudget(int challengers, double budget, bool incumbent, int fullRunSteps)
+    {
+        // Each candidate trains its longest trial's steps (its trials continue each other). Runs long enough that no trial is raised to one step.
+        var plan = SuccessiveHalvingPlan.Create(Enumerable.Range(0, challengers).ToList(), budget, seed: 3, incumbent);
+        var steps = plan.Rungs.Select(r => SuccessiveHalvingPlan.Steps(r.Fraction, fullRunSteps)).ToList();
+        long trained = 0;
+        for (int k = 0; k < plan.Rungs.Count; k++)
+            trained += (long)(plan.Rungs[k].Candidates + (incumbent ? 1 : 0)) * (steps[k] - (k == 0 ? 0 : steps[k - 1]));
+        Assert.True(trained <= budget * fullRunSteps, $"{trained} steps > {budget} × {fullRunSteps}");
+    }
+
     [Fact]
     public void ABudgetLargeEnoughTrainsEveryCandidateInFull()
     {
@@ -101,7 +117,9 @@ public class SuccessiveHalvingPlanTests
     [InlineData(0.125, 24, 3)]
     [InlineData(0.01, 24, 1)]
     [InlineData(1, 63, 63)]
-    [InlineData(0.5, 63, 32)]
-    public void StepsAreTheFractionOfAFullRunAtLeastOne(double fraction, int full, int expected) =>
+    [InlineData(0.5, 63, 31)]
+    [InlineData(1.0 / 3, 63, 21)]
+    [InlineData(1.0 / 11, 63, 5)]
+    public void StepsAreTheFractionOfAFullRunRoundedDownAtLeastOne(double fraction, int full, int expected) =>
         Assert.Equal(expected, SuccessiveHalvingPlan.Steps(fraction, full));
 }
