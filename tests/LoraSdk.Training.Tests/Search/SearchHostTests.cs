@@ -121,6 +121,22 @@ public class SearchHostTests
     }
 
     [Fact]
+    public void AnUnsetRankIsReadFromTheModelSoTheIncumbentIsTheGridsCandidate()
+    {
+        using var folder = new TempFolder();
+        var data = folder.File("train.jsonl", string.Concat(Enumerable.Range(0, 40).Select(i => $"{{\"text\":\"sample {i}: the quick brown fox {i % 7}\"}}\n")));
+        // No LoRA:Rank: the test host's model takes the default rank, 8. Budget 2: the incumbent and one challenger, in full.
+        string[] arguments = [.. Arguments(data).Where(a => !a.StartsWith("--LoRA:Rank=") && !a.StartsWith("--LoRA:Search=") && !a.StartsWith("--LoRA:Budget=")),
+            "--LoRA:Search=Rank=2,8", "--LoRA:Budget=2"];
+        using var search = new TestHostProcess(folder.Path, arguments);
+        Assert.True(search.WaitForExit(Timeout) == FineTuningExitCodes.Success, search.Transcript);
+        string report = File.ReadAllText(folder.Combine("out", "adapter") + ".search.md");
+        Assert.Contains("The configured settings (Rank=8) are the incumbent", report);
+        Assert.Contains("| 1 | Rank=8 (configured) | 16 |", report);
+        Assert.Contains("| 1 | Rank=2 | 16 |", report);
+    }
+
+    [Fact]
     public void ABadSearchSpaceIsAnOptionErrorNamingKeyAndValue()
     {
         using var folder = new TempFolder();
