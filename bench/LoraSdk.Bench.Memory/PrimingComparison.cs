@@ -11,7 +11,7 @@ namespace LoraSdk.Bench.Memory;
 /// </summary>
 internal static class PrimingComparison
 {
-    public sealed record Child(bool Primed, double MillisecondsPerStep, double PeakMebibytes, double GrowthPercent);
+    public sealed record Child(bool Primed, double MillisecondsPerStep, double PeakMebibytes, double GrowthPercent, double FaultsPerStep);
 
     public static int Run(string[] args, int rounds)
     {
@@ -25,8 +25,8 @@ internal static class PrimingComparison
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"A = primed (default), B = unprimed ({MallocThreshold.OptOutVariable}=0); {rounds} rounds of A B / B A; child arguments: {string.Join(' ', childArgs)}; load average {LoadAverage()}"));
-        Console.WriteLine("| round | run | ms/step | RSS growth | peak RSS |");
-        Console.WriteLine("| ---: | --- | ---: | ---: | ---: |");
+        Console.WriteLine("| round | run | ms/step | RSS growth | peak RSS | minor faults/step |");
+        Console.WriteLine("| ---: | --- | ---: | ---: | ---: | ---: |");
         var children = new List<Child>();
         var pairRatios = new List<double>();
         for (int round = 0; round < rounds; round++)
@@ -39,7 +39,7 @@ internal static class PrimingComparison
                 pair[primed] = child;
                 children.Add(child);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {round + 1} | {(primed ? "A, primed" : "B, unprimed")} | {child.MillisecondsPerStep:0.00} | {child.GrowthPercent:+0.0;-0.0} % | {child.PeakMebibytes:0.0} MiB |"));
+                    $"| {round + 1} | {(primed ? "A, primed" : "B, unprimed")} | {child.MillisecondsPerStep:0.00} | {child.GrowthPercent:+0.0;-0.0} % | {child.PeakMebibytes:0.0} MiB | {child.FaultsPerStep:0.0} |"));
             }
             pairRatios.Add(pair[true].MillisecondsPerStep / pair[false].MillisecondsPerStep);
         }
@@ -72,7 +72,7 @@ internal static class PrimingComparison
         if (!primed && reportedPrimed) throw new InvalidOperationException($"The child run with {MallocThreshold.OptOutVariable}=0 reported a primed threshold.");
         // Off glibc (musl, macOS, Windows) priming is a no-op, and A and B are the same run.
         if (primed && !reportedPrimed) Console.WriteLine("(this child could not prime: not glibc, so A and B do the same)");
-        return new Child(primed, fields[0], fields[1], fields[2]);
+        return new Child(primed, fields[0], fields[1], fields[2], fields[4]);
     }
 
     private static double MedianOf(IEnumerable<double> values)
