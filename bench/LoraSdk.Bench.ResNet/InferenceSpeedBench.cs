@@ -53,6 +53,8 @@ internal static class InferenceSpeedBench
         int rounds = round - warmup;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ResNet-18 inference forward, {side}×{side}, batch {batch}, {get_num_threads()} thread(s): {rounds} rounds after {warmup} warm-up rounds in {clock.Elapsed.TotalSeconds:F0} s, {forwards} forward(s) per state per round, states in a random order each round; load average {loadAtStart} at the start, {LoadAverage()} at the end."));
+        if (get_num_threads() > 1)
+            Console.WriteLine("With more than one thread, thread CPU time covers the calling thread's share only: read the wall-clock columns.");
         Console.WriteLine();
         Console.WriteLine("| state | median wall / CPU per forward | minor faults per forward | × base, wall: median of per-round ratios [95 % interval] (interquartile range) | × base, thread CPU time: the same |");
         Console.WriteLine("| --- | ---: | ---: | --- | --- |");
