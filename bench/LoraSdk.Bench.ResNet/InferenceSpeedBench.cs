@@ -30,6 +30,7 @@ internal static class InferenceSpeedBench
         using var __ = input;
         using var noGrad = no_grad();
 
+        string outputs = CheckOutputs(model, input);
         var wall = Variants.ToDictionary(v => v, _ => new List<double>());
         var cpu = Variants.ToDictionary(v => v, _ => new List<double>());
         var faults = Variants.ToDictionary(v => v, _ => 0L);
@@ -53,6 +54,7 @@ internal static class InferenceSpeedBench
         int rounds = round - warmup;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ResNet-18 inference forward, {side}×{side}, batch {batch}, {get_num_threads()} thread(s): {rounds} rounds after {warmup} warm-up rounds in {clock.Elapsed.TotalSeconds:F0} s, {forwards} forward(s) per state per round, states in a random order each round; load average {loadAtStart} at the start, {LoadAverage()} at the end."));
+        Console.WriteLine(outputs);
         if (get_num_threads() > 1)
             Console.WriteLine("With more than one thread, thread CPU time covers the calling thread's share only: read the wall-clock columns.");
         Console.WriteLine();
@@ -99,8 +101,7 @@ internal static class InferenceSpeedBench
     /// </summary>
     private static (double Wall, double Cpu, long Faults) Forwards(ResNet18 model, Tensor input, string variant, int forwards)
     {
-        IDisposable? disabled = variant.StartsWith("base", StringComparison.Ordinal) ? model.DisableLoRA() : null;
-        if (variant == "merged") model.MergeLoRA();
+        using var state = Enter(model, variant);
         long faults = MinorFaults.Now();
         double cpu = ThreadCpuClock.Seconds();
         var clock = Stopwatch.StartNew();
@@ -109,9 +110,46 @@ internal static class InferenceSpeedBench
         double wall = clock.Elapsed.TotalSeconds / forwards;
         cpu = (ThreadCpuClock.Seconds() - cpu) / forwards;
         faults = MinorFaults.Now() - faults;
-        if (variant == "merged") model.UnmergeLoRA();
-        disabled?.Dispose();
         return (wall, cpu, faults);
+    }
+
+    /// <summary>Puts the model in <paramref name="variant"/>'s state until disposed (unmerged is the model's own state).</summary>
+    private static IDisposable Enter(ResNet18 model, string variant)
+    {
+        if (variant.StartsWith("base", StringComparison.Ordinal)) return model.DisableLoRA();
+        if (variant == "merged")
+        {
+            model.MergeLoRA();
+            return new Undo(model.UnmergeLoRA);
+        }
+        return new Undo(() => { });
+    }
+
+    /// <summary>
+    /// The states must compute what they claim, or "merged ≈ base" would be trivially true: merged must equal
+    /// unmerged (up to float rounding) and differ from base.
+    /// </summary>
+    private static string CheckOutputs(ResNet18 model, Tensor input)
+    {
+        var logits = new[] { "base", "merged", "unmerged" }.ToDictionary(v => v, v =>
+        {
+            using var state = Enter(model, v);
+            return model.call(input);
+        });
+        double MaxDifference(string x, string y)
+        {
+            using var difference = (logits[x] - logits[y]).abs().max();
+            return difference.item<float>();
+        }
+        string line = string.Create(CultureInfo.InvariantCulture,
+            $"Logits: max |merged − unmerged| = {MaxDifference("merged", "unmerged"):G3}, max |merged − base| = {MaxDifference("merged", "base"):G3}.");
+        foreach (var t in logits.Values) t.Dispose();
+        return line;
+    }
+
+    private sealed class Undo(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
     }
 
     private static string LoadAverage() =>
