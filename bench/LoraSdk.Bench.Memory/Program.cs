@@ -4,12 +4,18 @@
 // --release-every is TrainerOptions.ReleaseMemoryEvery (malloc_trim at step boundaries, 0 = never).
 // --inference runs a long inference loop instead (MiniLM-shaped SequenceClassifier, eval, no grad; goal: flat RSS):
 //   ... -- --inference --steps 5000 --batch 8 --length 128 [--window 100]
+// --ab-prime [--rounds 4] runs the rest of the command in child processes with glibc's mmap threshold primed (the
+// default) and unprimed (LORASDK_MALLOC_PRIME=0), alternating A B B A …, and prints the ratio of ms/step:
+//   ... -- --ab-prime --rounds 4 --steps 600 --batch 16
 using System.Diagnostics;
 using System.Globalization;
 using LoraSdk.Bench.Memory;
 using LoraSdk.Data;
+using LoraSdk.Native;
 using LoraSdk.Training;
 using QuickStart;
+
+if (args.Contains("--ab-prime")) return PrimingComparison.Run(args, Option("--rounds", 4));
 
 bool inference = args.Contains("--inference");
 int steps = Option("--steps", 2000), batch = Option("--batch", inference ? 8 : 32), threads = Option("--threads", 1), window = Option("--window", 100);
@@ -18,7 +24,7 @@ TorchSharp.torch.set_num_threads(threads);
 var malloc = string.Join(" ", Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(k => k.StartsWith("MALLOC_", StringComparison.Ordinal))
     .Order().Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}"));
 string environment = string.Create(CultureInfo.InvariantCulture,
-    $"{threads} thread(s), malloc environment: {(malloc.Length > 0 ? malloc : "none (glibc defaults)")}, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+    $"{threads} thread(s), malloc environment: {(malloc.Length > 0 ? malloc : "none (glibc defaults)")}, {MallocThreshold.OptOutVariable}={Environment.GetEnvironmentVariable(MallocThreshold.OptOutVariable) ?? "(unset: primed)"}, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
 var windows = new RssWindows(window);
 
 if (inference)
@@ -28,7 +34,8 @@ if (inference)
     Console.WriteLine("forwards   max RSS MiB");
     double inferenceSeconds = InferenceLoop.Run(steps, batch, length, windows);
     Console.WriteLine(windows.Summary(steps, inferenceSeconds));
-    return;
+    Console.WriteLine(windows.ResultLine(steps, inferenceSeconds, MallocThreshold.Prime()));
+    return 0;
 }
 
 var corpus = PlainTextReader.Read(Path.Combine(AppContext.BaseDirectory, "train.txt"), TextFileMode.Corpus);
@@ -46,6 +53,9 @@ var clock = Stopwatch.StartNew();
 new LoraTrainer(model, options).Train(blocks, null, ByteTokenizer.Padding, recorder);
 double seconds = clock.Elapsed.TotalSeconds;
 Console.WriteLine(windows.Summary(steps, seconds));
+// The adapters' constructors primed glibc's threshold unless LORASDK_MALLOC_PRIME=0 (Prime only answers now).
+Console.WriteLine(windows.ResultLine(steps, seconds, MallocThreshold.Prime()));
+return 0;
 
 int Option(string name, int fallback)
 {

@@ -22,12 +22,26 @@ internal sealed class RssWindows(int window)
         _max = 0;
     }
 
+    /// <summary>The start of the machine-readable last line: ms/step, peak RSS MiB, growth %, primed (1/0).</summary>
+    public const string ResultPrefix = "result: ";
+
     /// <summary>Growth from the first window (warm-up) to the last, the peak (VmHWM) and the time per step.</summary>
     public string Summary(int steps, double seconds)
     {
         int firstWindow = WindowMax.Keys.Min();
         double first = WindowMax[firstWindow], last = WindowMax[steps];
         return string.Create(CultureInfo.InvariantCulture,
-            $"max RSS in steps 1-{firstWindow}: {first:0.0} MiB, in the last window: {last:0.0} MiB, growth {100 * (last - first) / first:+0.0;-0.0} %, peak RSS (VmHWM) {ResidentMemory.PeakMebibytes():0.0} MiB, {seconds:0.0} s ({1000 * seconds / steps:0.0} ms/step)");
+            $"max RSS in steps 1-{firstWindow}: {first:0.0} MiB, in the last window: {last:0.0} MiB, growth {Growth(steps):+0.0;-0.0} %, peak RSS (VmHWM) {ResidentMemory.PeakMebibytes():0.0} MiB, {seconds:0.0} s ({1000 * seconds / steps:0.0} ms/step)");
+    }
+
+    /// <summary>The same figures for a parent process (<see cref="PrimingComparison"/>), with whether glibc's threshold was primed.</summary>
+    public string ResultLine(int steps, double seconds, bool primed) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"{ResultPrefix}{1000 * seconds / steps:0.000} {ResidentMemory.PeakMebibytes():0.0} {Growth(steps):0.00} {(primed ? 1 : 0)}");
+
+    private double Growth(int steps)
+    {
+        double first = WindowMax[WindowMax.Keys.Min()], last = WindowMax[steps];
+        return 100 * (last - first) / first;
     }
 }

@@ -189,22 +189,24 @@ public sealed partial class LoraProjectTemplateTests(TemplateFeed feed) : IClass
     }
 
     /// <summary>
-    /// The README's search, with a tiny budget: the item's <c>Search</c>/<c>Budget</c> metadata make the build a
-    /// successive-halving search whose winner is the adapter (settings recorded), with the report beside it;
-    /// a second build skips it.
+    /// The README's search, with the smallest budget: the item's <c>Search</c>/<c>Budget</c> metadata make the build a
+    /// search whose winner is the adapter (settings recorded), with the report beside it; the configured learning
+    /// rate (0.01 in the template) is the incumbent, trained in full beside the other candidate; a second build skips it.
     /// </summary>
     private static void AssertSearchBuildInstallsTheWinner(GeneratedProject project, string adapterName)
     {
         string csproj = Directory.GetFiles(project.Directory, "*.csproj").Single();
         string item = $"<LoraFineTune Include=\"{adapterName}\" Config=\"appsettings.json\"";
-        File.WriteAllText(csproj, File.ReadAllText(csproj).Replace(item, item + " Search=\"LearningRate=0.003,0.01\" Budget=\"1.5\""));
+        File.WriteAllText(csproj, File.ReadAllText(csproj).Replace(item, item + " Search=\"LearningRate=0.003,0.01\" Budget=\"2\""));
 
         var build = project.Build().ShouldSucceed();
         var winner = SearchWinner().Match(build.Output);
         Assert.True(winner.Success, $"no search winner in the build log:\n{build.Output}");
         Assert.Equal(project.AdapterDirectory + ".search.md", winner.Groups["report"].Value.Trim());
         string report = File.ReadAllText(project.AdapterDirectory + ".search.md");
-        Assert.Equal(3, report.Split('\n').Count(l => l.StartsWith("| ") && (l.Contains(" ok |") || l.Contains("**winner**")))); // 2 short trials, 1 full run
+        // Budget 2 = the incumbent and the one challenger, each trained in full.
+        Assert.Equal(2, report.Split('\n').Count(l => l.StartsWith("| ") && (l.Contains(" ok |") || l.Contains("**winner**"))));
+        Assert.Contains("| LearningRate=0.01 (configured) |", report);
         Assert.True(File.Exists(project.AdapterDirectory + ".search.svg"), "no search plot");
         string config = File.ReadAllText(Path.Combine(project.AdapterDirectory, "adapter_config.json"));
         Assert.Contains("\"lorasdk_search\"", config);
@@ -243,7 +245,7 @@ public sealed partial class LoraProjectTemplateTests(TemplateFeed feed) : IClass
     [GeneratedRegex(@"^(?<label>[a-z_]+) \(confidence [\d.]+ %\)\s*$", RegexOptions.Multiline)]
     private static partial Regex Prediction();
 
-    [GeneratedRegex(@"search winner LearningRate=(?<rate>[\d.]+) of 3 trials, report: (?<report>\S+)")]
+    [GeneratedRegex(@"search winner LearningRate=(?<rate>[\d.]+) of 2 trials, report: (?<report>\S+)")]
     private static partial Regex SearchWinner();
 
     [GeneratedRegex(@"^(?<label>[a-z-]+) \(confidence [\d.]+ ?%\)\s*$", RegexOptions.Multiline)]

@@ -99,7 +99,10 @@ namespace LoraSdk.Build.FineTune
             if (details.Count > 0) sb.Append(" (").Append(string.Join(", ", details)).Append(')');
             // A search (docs/search.md) adds its winner and the report that shows every trial.
             if (Text("winner") is string winner)
+            {
                 sb.Append("; search winner ").Append(winner).Append(" of ").Append(Number("trials") ?? 0).Append(" trials, report: ").Append(Text("search"));
+                if (Flag("configured")) sb.Append(" (the configured settings: no candidate beat them)");
+            }
             return sb.ToString();
         }
 

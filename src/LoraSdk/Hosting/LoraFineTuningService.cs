@@ -56,7 +56,8 @@ internal sealed class LoraFineTuningService(
         var search = SearchOptions.From(configuration, LoraFineTuningOptions.SectionName);
         if (search.IsSearch)
         {
-            int exitCode = new SearchRun(o, search, registration.Task, registration.ModelName, configuration, _logger).Execute(data, outcome, stoppingToken);
+            int exitCode = new SearchRun(o, search, registration.Task, registration.ModelName, configuration, _logger, () => DeclaredAdapterOptions(o, data))
+                .Execute(data, outcome, stoppingToken);
             if (exitCode == FineTuningExitCodes.Success) WriteDependencyFile(o);
             return exitCode;
         }
@@ -99,7 +100,9 @@ internal sealed class LoraFineTuningService(
         string adapter = Path.GetFullPath(o.Output);
         string curve = LossCurvePath(adapter);
         LossCurveSvg.Write(curve, result.History, $"{registration.ModelName}: LoRA fine-tuning loss");
-        if (Directory.Exists(o.ResolvedCheckpointDirectory)) Directory.Delete(o.ResolvedCheckpointDirectory, recursive: true);
+        // A paused run (LoRA:PauseAtStep, as search trials run) keeps its checkpoint: the next run continues it.
+        if (result.Outcome != TrainingOutcome.Paused && Directory.Exists(o.ResolvedCheckpointDirectory))
+            Directory.Delete(o.ResolvedCheckpointDirectory, recursive: true);
         WriteDependencyFile(o);
 
         LogSummary(result, adapter, curve);
@@ -118,6 +121,17 @@ internal sealed class LoraFineTuningService(
     {
         using var scope = adapterOverride is null ? null : LoraOptionsOverride.Apply(adapterOverride);
         return registration.CreateModel(context);
+    }
+
+    /// <summary>
+    /// The adapter options the model ends up with under the configured keys (those left unset come from its [LoRA]
+    /// attributes), when all its adapters share them; else null. Builds the model once, for the search's incumbent.
+    /// </summary>
+    private LoraOptions? DeclaredAdapterOptions(LoraFineTuningOptions o, FineTuningData data)
+    {
+        using var model = CreateModel(new LoraModelContext(o.ToLoraOptions(), o, data.Tokenizer, data.Labels, services), o.Adapter.IsEmpty ? null : o.Adapter);
+        var distinct = model.LoraAdapters().Select(a => a.Adapter.Options).Distinct().ToList();
+        return distinct.Count == 1 ? distinct[0] : null;
     }
 
     /// <summary>
@@ -160,7 +174,7 @@ internal sealed class LoraFineTuningService(
     private void LogSummary(TrainingResult result, string adapter, string curve)
     {
         _logger.LogInformation("Done: {Outcome} after {Steps} steps in {Seconds:0.0} s; {Parameters}",
-            result.Outcome == TrainingOutcome.StoppedEarly ? "stopped early" : "completed", result.Steps, result.Elapsed.TotalSeconds, result.Parameters);
+            result.Outcome switch { TrainingOutcome.StoppedEarly => "stopped early", TrainingOutcome.Paused => $"paused (of {result.TotalSteps})", _ => "completed" }, result.Steps, result.Elapsed.TotalSeconds, result.Parameters);
         _logger.LogInformation("Final training loss {TrainLoss}, validation loss {ValidationLoss}{Accuracy}",
             Format(result.TrainLoss), Format(result.ValidationLoss),
             result.ValidationAccuracy is { } a ? $", validation accuracy {a:P1} (base model {result.BaselineValidationAccuracy:P1})" : "");

@@ -38,6 +38,16 @@ public sealed class Conv1dLoraAdapter : ConvolutionLoraAdapter
     /// <inheritdoc/>
     public override LoraLayerKind Kind => LoraLayerKind.Conv1d;
 
+    /// <inheritdoc/>
+    private protected override Tensor Convolve(Tensor input, Tensor weight, Tensor? bias, long[] padding) =>
+        nn.functional.conv1d(input, weight, bias, Target1d.stride[0], padding[0], Target1d.dilation[0]);
+
+    /// <inheritdoc/>
+    private protected override Tensor Convolve(Tensor input, Tensor weight, Tensor? bias, Padding padding) =>
+        nn.functional.conv1d_padding(input, weight, bias, Target1d.stride[0], padding, Target1d.dilation[0]);
+
+    private Conv1d Target1d => (Conv1d)Target;
+
     /// <summary>B∘A as one kernel (out × in × k): B (out × r) times A flattened to r × (in·k).</summary>
     public override Tensor DeltaWeight()
     {

@@ -42,6 +42,16 @@ public sealed class Conv2dLoraAdapter : ConvolutionLoraAdapter
     /// <inheritdoc/>
     public override LoraLayerKind Kind => LoraLayerKind.Conv2d;
 
+    /// <inheritdoc/>
+    private protected override Tensor Convolve(Tensor input, Tensor weight, Tensor? bias, long[] padding) =>
+        nn.functional.conv2d(input, weight, bias, Target2d.stride, padding, Target2d.dilation);
+
+    /// <inheritdoc/>
+    private protected override Tensor Convolve(Tensor input, Tensor weight, Tensor? bias, Padding padding) =>
+        nn.functional.conv2d_padding(input, weight, bias, Target2d.stride, padding, Target2d.dilation);
+
+    private Conv2d Target2d => (Conv2d)Target;
+
     /// <summary>B∘A as one kernel: convolve A's filters (as a batch) with B, then swap the channel axes.</summary>
     public override Tensor DeltaWeight()
     {

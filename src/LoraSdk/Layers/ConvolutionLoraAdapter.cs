@@ -55,6 +55,80 @@ public abstract class ConvolutionLoraAdapter : LoraAdapter
     /// <inheritdoc/>
     public override Tensor BaseForward(Tensor input) => _target.forward(input);
 
+    /// <summary>
+    /// Without autograd, where the cost rule says so, the target's convolution once on W + s·B·A
+    /// (<see cref="EffectiveWeightPath"/>); otherwise base(x) + s·B(A(dropout(x))).
+    /// </summary>
+    protected override Tensor AdaptedForward(Tensor input)
+    {
+        var weight = _target.weight!;
+        long fanIn = weight.NumberOfElements / Math.Max(1, OutFeatures); // in · k₁ · k₂ …
+        if (!EffectiveWeightPath.Applies(this, input, weight, _target.bias, LoraA, LoraB, OutputPositions(input), fanIn))
+            return base.AdaptedForward(input);
+        using var effective = EffectiveWeightPath.EffectiveWeight(weight, LoraA, LoraB, Scaling);
+        return TargetConvolution(input, effective);
+    }
+
+    /// <summary>
+    /// The target's forward with another weight: its stride, padding (size or rule), dilation, padding mode and bias.
+    /// As TorchSharp's convolutions do, a non-zero padding mode pads the input first and convolves without padding.
+    /// </summary>
+    private Tensor TargetConvolution(Tensor input, Tensor weight)
+    {
+        var bias = _target.bias;
+        if (_target.padding_mode != PaddingModes.Zeros)
+        {
+            using var padded = nn.functional.pad(input, ReversedPadding(), _target.padding_mode);
+            return Convolve(padded, weight, bias, new long[_target.kernel_size.Length]);
+        }
+        if (_target.padding is { } padding) return Convolve(input, weight, bias, padding);
+        return Convolve(input, weight, bias, _target.padding_type ?? Padding.Valid);
+    }
+
+    /// <summary><c>pad</c>'s amounts for the target's padding: last dimension first, (before, after) each; <c>Same</c> puts the odd unit after.</summary>
+    private long[] ReversedPadding()
+    {
+        int dims = _target.kernel_size.Length;
+        var amounts = new long[2 * dims];
+        for (int i = 0; i < dims; i++)
+        {
+            long before, after;
+            if (_target.padding is { } padding) before = after = padding[i];
+            else if (_target.padding_type == Padding.Same)
+            {
+                long total = _target.dilation[i] * (_target.kernel_size[i] - 1);
+                before = total / 2;
+                after = total - before;
+            }
+            else before = after = 0;
+            amounts[2 * (dims - 1 - i)] = before;
+            amounts[2 * (dims - 1 - i) + 1] = after;
+        }
+        return amounts;
+    }
+
+    /// <summary>Output pixels of this call (batch × output size), for the cost rule.</summary>
+    private long OutputPositions(Tensor input)
+    {
+        int dims = _target.kernel_size.Length;
+        long positions = input.NumberOfElements / Math.Max(1, InFeatures);
+        for (int i = 0; i < dims; i++)
+        {
+            long size = input.shape[input.dim() - dims + i];
+            if (_target.padding_type == Padding.Same) continue; // output size = input size
+            long padding = _target.padding?[i] ?? 0;
+            long output = (size + 2 * padding - _target.dilation[i] * (_target.kernel_size[i] - 1) - 1) / _target.stride[i] + 1;
+            positions = positions / Math.Max(1, size) * Math.Max(0, output);
+        }
+        return positions;
+    }
+
+    /// <summary>The kind's functional convolution with the target's stride and dilation and the given zero padding.</summary>
+    private protected abstract Tensor Convolve(Tensor input, Tensor weight, Tensor? bias, long[] padding);
+
+    /// <summary>The kind's functional convolution with the target's stride and dilation and a padding rule.</summary>
+    private protected abstract Tensor Convolve(Tensor input, Tensor weight, Tensor? bias, Padding padding);
+
     /// <inheritdoc/>
     public override Tensor LowRankForward(Tensor input)
     {

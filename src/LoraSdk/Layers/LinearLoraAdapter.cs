@@ -54,15 +54,23 @@ public sealed class LinearLoraAdapter : LoraAdapter
         QuantizedBase is { } quantized ? Quantization.DequantizingLinear.Forward(input, quantized, _target.bias) : _target.forward(input);
 
     /// <summary>
-    /// The fused path: base output and update in one autograd node (<see cref="FusedLinearLora"/>), the update
-    /// added in place with one GEMM, and a backward that writes the input gradient once.
+    /// Without autograd, where the cost rule says so, one <c>linear</c> on W + s·B·A (<see cref="EffectiveWeightPath"/>).
+    /// Otherwise the fused path: base output and update in one autograd node (<see cref="FusedLinearLora"/>), the
+    /// update added in place with one GEMM, and a backward that writes the input gradient once.
     /// </summary>
     protected override Tensor AdaptedForward(Tensor input)
     {
+        var weight = _target.weight!;
+        long rows = input.NumberOfElements / Math.Max(1, _target.in_features);
+        if (EffectiveWeightPath.Applies(this, input, weight, _target.bias, LoraA, LoraB, rows, _target.in_features))
+        {
+            using var effective = EffectiveWeightPath.EffectiveWeight(weight, LoraA, LoraB, Scaling);
+            return nn.functional.linear(input, effective, _target.bias);
+        }
         using var mask = DropoutMask(input);
-        if (QuantizedBase is not { } quantized) return FusedLinearLora.Forward(input, _target.weight!, _target.bias, LoraA, LoraB, Scaling, mask);
-        using var weight = quantized.Dequantize(LoraA.dtype); // freed on return: backward dequantizes again
-        return FusedLinearLora.Forward(input, weight, _target.bias, LoraA, LoraB, Scaling, mask, quantized);
+        if (QuantizedBase is not { } quantized) return FusedLinearLora.Forward(input, weight, _target.bias, LoraA, LoraB, Scaling, mask);
+        using var dequantized = quantized.Dequantize(LoraA.dtype); // freed on return: backward dequantizes again
+        return FusedLinearLora.Forward(input, dequantized, _target.bias, LoraA, LoraB, Scaling, mask, quantized);
     }
 
     /// <summary>The same arithmetic as <see cref="AdaptedForward"/>, out of place: result + (s·d)·Bᵀ in one GEMM.</summary>

@@ -217,9 +217,12 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
     /// <summary>Re-initialises A and B as <see cref="LoraOptions.Init"/> says (PiSSA also rewrites the base weight).</summary>
     public abstract void ResetLoraParameters();
 
+    /// <summary>Whether this forward drops adapter inputs: training with p &gt; 0.</summary>
+    internal bool DropoutActive => training && Options.Dropout > 0;
+
     /// <summary>Inverted dropout on the adapter input while training; otherwise an alias of <paramref name="input"/>.</summary>
     protected Tensor Dropout(Tensor input) =>
-        training && Options.Dropout > 0 ? nn.functional.dropout(input, Options.Dropout, training: true) : input.alias();
+        DropoutActive ? nn.functional.dropout(input, Options.Dropout, training: true) : input.alias();
 
     /// <summary>
     /// The inverted-dropout mask (0 or 1/(1 − p)) that <see cref="Dropout"/> would multiply by, drawn the same way
@@ -227,8 +230,8 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
     /// </summary>
     protected Tensor? DropoutMask(Tensor input)
     {
+        if (!DropoutActive) return null;
         double p = Options.Dropout;
-        if (!training || p == 0) return null;
         var mask = empty_like(input);
         mask.bernoulli_(1 - p).div_(1 - p); // in place: returns mask itself
         return mask;

@@ -12,21 +12,30 @@ namespace LoraSdk.Native;
 /// untouched ~32 MiB block at start-up puts every process in the state lucky ones reach on their own (threshold
 /// 32 MiB, heap trimmed beyond 64 MiB free) while keeping glibc's adaptive mode, which any <c>mallopt</c> call
 /// would switch off. The block is never written, so it costs no resident memory. Elsewhere (musl, Windows, macOS)
-/// a no-op.
+/// a no-op. <c>LORASDK_MALLOC_PRIME=0</c> in the environment (read once, at the first <see cref="Prime"/>) turns it
+/// off, for comparing against glibc's untouched state or where the up to 64 MiB kept free at the heap top matter more.
 /// </summary>
 public static class MallocThreshold
 {
+    /// <summary>The environment variable that turns the priming off when set to <c>0</c>, <c>false</c> or <c>off</c>.</summary>
+    public const string OptOutVariable = "LORASDK_MALLOC_PRIME";
+
     // glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64-bit is 32 MiB; the block's chunk (size + header, page-rounded)
     // must not exceed it, or glibc leaves the threshold where it is.
     private const int PrimingBytes = 32 * 1024 * 1024 - 64 * 1024;
 
     private static readonly Lazy<bool> Primed = new(PrimeNow);
 
-    /// <summary>Raises the threshold (once per process); true when glibc was primed, false elsewhere.</summary>
+    /// <summary>Raises the threshold (once per process); true when glibc was primed, false elsewhere or when opted out.</summary>
     public static bool Prime() => Primed.Value;
+
+    /// <summary>Whether a value of <see cref="OptOutVariable"/> turns the priming off (unset or anything else: on).</summary>
+    internal static bool IsOptOut(string? value) =>
+        value?.Trim().ToLowerInvariant() is "0" or "false" or "off";
 
     private static bool PrimeNow()
     {
+        if (IsOptOut(Environment.GetEnvironmentVariable(OptOutVariable))) return false;
         if (!OperatingSystem.IsLinux() || !MallocTrim.IsGlibc()) return false;
         // Marshal.AllocHGlobal is malloc on Unix: above the threshold it is a fresh mapping, and its free raises the threshold.
         Marshal.FreeHGlobal(Marshal.AllocHGlobal(PrimingBytes));

@@ -8,9 +8,10 @@ namespace LoraSdk.Search;
 
 /// <summary>
 /// Runs each trial as a child process of the program (<see cref="TrialProgram"/>): the run's whole <c>LoRA</c>
-/// configuration, then the trial's settings, its length (<c>MaxSteps</c>), its share of threads and its own
-/// adapter and checkpoint folders. A crash, NaN or bad option in one trial cannot touch the others or the
-/// search. The child's output goes to <c>train.log</c> in the trial's folder; its <c>lora-result</c> line is
+/// configuration, then the trial's settings, where it pauses (<c>PauseAtStep</c>: the first steps of the
+/// candidate's full run), its share of threads and its own adapter folder. The candidate's checkpoint folder is
+/// shared by its trials, so a promoted candidate continues where its previous trial paused instead of starting
+/// over. A crash, NaN or bad option in one trial cannot touch the others or the search. The child's output goes to <c>train.log</c> in the trial's folder; its <c>lora-result</c> line is
 /// the measurement, and the adapter file gives the trainable parameter count.
 /// </summary>
 public sealed class ChildProcessTrialRunner(TrialProgram program, IReadOnlyList<KeyValuePair<string, string>> configuration, string trialsDirectory, int threadsPerTrial)
@@ -21,10 +22,16 @@ public sealed class ChildProcessTrialRunner(TrialProgram program, IReadOnlyList<
     /// <summary>The file in a trial's folder that holds the child process's whole output.</summary>
     public const string LogFile = "train.log";
 
-    /// <summary>The folder of one trial: its settings and length spelled out, e.g. <c>Rank-8_LearningRate-0.001_21-steps</c>.</summary>
-    public string TrialDirectory(TrialRequest request) => Path.Combine(trialsDirectory,
-        string.Concat(string.Join("_", request.Candidate.Settings.Select(s => $"{s.Key}-{s.Value}")).Select(c => char.IsLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_'))
-        + $"_{request.Steps}-steps");
+    /// <summary>The checkpoint sub-folder of a candidate's folder, shared by its trials (each continues the last).</summary>
+    public const string CheckpointFolder = "checkpoints";
+
+    /// <summary>The folder of one candidate: its settings spelled out, e.g. <c>Rank-8_LearningRate-0.001</c>.</summary>
+    public string CandidateDirectory(Candidate candidate) => Path.Combine(trialsDirectory,
+        string.Concat(string.Join("_", candidate.Settings.Select(s => $"{s.Key}-{(s.Value == Candidate.AsDeclared ? "declared" : s.Value)}"))
+            .Select(c => char.IsLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_')));
+
+    /// <summary>The folder of one trial, in its candidate's: e.g. <c>Rank-8_LearningRate-0.001/21-steps</c>.</summary>
+    public string TrialDirectory(TrialRequest request) => Path.Combine(CandidateDirectory(request.Candidate), $"{request.Steps}-steps");
 
     /// <summary>The adapter folder of one trial (inside <see cref="TrialDirectory"/>).</summary>
     public string AdapterDirectory(TrialRequest request) => Path.Combine(TrialDirectory(request), AdapterFolder);
@@ -86,11 +93,13 @@ public sealed class ChildProcessTrialRunner(TrialProgram program, IReadOnlyList<
         foreach (var (key, value) in configuration) yield return Option(key, value);
         yield return Option(nameof(SearchOptions.Search), ""); // a trial is one training run, whatever appsettings.json says
         yield return Option(nameof(LoraFineTuningOptions.Output), AdapterDirectory(request));
-        yield return Option(nameof(TrainerOptions.CheckpointDirectory), Path.Combine(directory, "checkpoints"));
-        yield return Option(nameof(TrainerOptions.MaxSteps), request.Steps.ToString(CultureInfo.InvariantCulture));
+        // The configured Epochs/MaxSteps stay: a trial is the first steps of the full run, schedule included.
+        yield return Option(nameof(TrainerOptions.CheckpointDirectory), Path.Combine(CandidateDirectory(request.Candidate), CheckpointFolder));
+        yield return Option(nameof(TrainerOptions.Resume), "true");
+        yield return Option(nameof(TrainerOptions.PauseAtStep), request.Steps.ToString(CultureInfo.InvariantCulture));
         yield return Option(nameof(TrainerOptions.Threads), threadsPerTrial.ToString(CultureInfo.InvariantCulture));
         yield return Option(nameof(LoraFineTuningOptions.Progress), nameof(ProgressStyle.Plain));
-        foreach (var (key, value) in request.Candidate.Settings) yield return Option(key, value);
+        foreach (var (key, value) in request.Candidate.SetValues) yield return Option(key, value);
     }
 
     private static TrialResult Measure(string resultJson, string adapter, double seconds)

@@ -6,14 +6,14 @@ namespace LoraSdk.Search;
 
 /// <summary>
 /// What a search's results depend on, hashed: the program (entry assembly), the data files, the effective
-/// <c>LoRA</c> configuration, the search space and the budget. Saved trials are reused only under the same one.
+/// <c>LoRA</c> configuration, the search space, the budget and whether the configured settings are the incumbent. Saved trials are reused only under the same one.
 /// </summary>
 internal static class SearchFingerprint
 {
-    private const string Version = "lorasdk-search-1";
+    private const string Version = "lorasdk-search-2"; // 2: trials continue as prefixes of the full run; the incumbent
 
     public static string Of(string? program, IEnumerable<string?> dataFiles, IEnumerable<KeyValuePair<string, string>> configuration,
-        SearchSpace space, double budget)
+        SearchSpace space, double budget, bool incumbent)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         void Text(string text) => hash.AppendData(Encoding.UTF8.GetBytes(text + "\n"));
@@ -28,6 +28,7 @@ internal static class SearchFingerprint
         foreach (var (key, value) in configuration.OrderBy(p => p.Key, StringComparer.OrdinalIgnoreCase)) Text($"{key}={value}");
         Text(space.ToString());
         Text(budget.ToString("R", CultureInfo.InvariantCulture));
+        Text(incumbent ? "incumbent" : "no incumbent");
         Text(SuccessiveHalvingPlan.Eta.ToString(CultureInfo.InvariantCulture));
         return Convert.ToHexString(hash.GetHashAndReset());
     }

@@ -22,6 +22,13 @@ public sealed class SearchOptions
     /// <summary>Training allowed for all trials together, in full runs (one run = the configured Epochs/MaxSteps).</summary>
     public double Budget { get; set; } = 3;
 
+    /// <summary>
+    /// Keep the run's own settings (what a plain <c>train</c> would use) as the incumbent: a candidate trained in
+    /// every round, never pruned and trained in full, so the search never returns a worse validation metric than not
+    /// searching. Needs a budget of at least 2 (it and the last challenger each train a full run).
+    /// </summary>
+    public bool Incumbent { get; set; } = true;
+
     /// <summary>Trials trained at once, each in its own process.</summary>
     public int MaxParallelTrials { get; set; } = DefaultMaxParallelTrials;
 
@@ -58,6 +65,9 @@ public sealed class SearchOptions
         if (spaceProblem is not null) yield return (nameof(Search), Search!, spaceProblem);
         if (!(Budget >= 1) || !double.IsFinite(Budget))
             yield return (nameof(Budget), Budget.ToString(CultureInfo.InvariantCulture), "must be at least 1 (full training runs for all trials together).");
+        else if (Incumbent && Budget < SuccessiveHalvingPlan.MinimumBudgetWithIncumbent)
+            yield return (nameof(Budget), Budget.ToString(CultureInfo.InvariantCulture),
+                "must be at least 2 while the configured settings are kept as the incumbent (they and the last challenger each train a full run); raise it, or set Incumbent=false.");
         if (MaxParallelTrials < 1)
             yield return (nameof(MaxParallelTrials), MaxParallelTrials.ToString(CultureInfo.InvariantCulture), "must be at least 1.");
     }

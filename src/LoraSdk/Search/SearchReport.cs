@@ -18,10 +18,17 @@ internal static class SearchReport
         text.AppendLine();
         Line($"Search space `{space}`: {gridSize} candidates{(plan.CandidateIndexes.Count < gridSize ? $", a seeded sample of {plan.CandidateIndexes.Count} searched" : "")}. ");
         Line($"Budget {options.Budget} full runs; successive halving keeping 1/{SuccessiveHalvingPlan.Eta} per round, ranked by {ranking.MetricName}; seed {seed}. ");
-        Line($"Rounds: {string.Join("; ", plan.Rungs.Select((r, i) => $"{i + 1}: {r.Candidates} × {r.Fraction * 100:0.#} % of a run"))}.");
+        Line($"Rounds (a trial runs the first part of the candidate's full run, a promoted one continues it): {string.Join("; ", plan.Rungs.Select((r, i) => $"{i + 1}: {r.Candidates}{(plan.Incumbent ? " + 1" : "")} × {r.Fraction * 100:0.#} % of a run"))}. ");
+        if (outcome.Incumbent is { } incumbent)
+            Line($"The configured settings ({incumbent.Label}) are the incumbent: trained in every round, never pruned, trained in full.");
         text.AppendLine();
         if (outcome.Winner is { } winner)
-            Line($"**Winner: {winner.Request.Candidate.Label}**: {Metric(ranking, winner.Result)} after {winner.Request.Steps} steps; adapter `{adapter}`.");
+        {
+            Line($"**Winner: {winner.Request.Candidate.Label}**{(outcome.IncumbentWon ? " (the configured settings)" : "")}: {Metric(ranking, winner.Result)} after {winner.Request.Steps} steps; adapter `{adapter}`.");
+            if (outcome.IncumbentWon) text.AppendLine("No candidate beat the configured settings.");
+            else if (outcome.IncumbentRun is { } configured)
+                Line($"The configured settings scored {Metric(ranking, configured.Result)} after the same full run{(configured.Result.Status == TrialStatus.Failed ? " (failed)" : "")}.");
+        }
         else
             Line($"**No winner**: {outcome.Failure}");
         int failed = outcome.Trials.Count(t => t.Result.Status == TrialStatus.Failed);
@@ -37,7 +44,8 @@ internal static class SearchReport
             string status = r.Status == TrialStatus.Succeeded
                 ? trial == outcome.Winner ? "**winner**" : "ok"
                 : "failed: " + (r.Failure ?? "").Replace("|", "\\|");
-            Line($"| {trial.Request.Rung + 1} | {trial.Request.Candidate.Label} | {trial.Request.Steps} | {Metric(ranking, r)} |{(ranking.UsesAccuracy ? $" {Number(r.ValidationLoss)} |" : "")} {r.TrainableParameters?.ToString("N0", CultureInfo.InvariantCulture) ?? "n/a"} | {r.Seconds:0.0} | {status} |");
+            string configuredMark = trial.Request.Candidate == outcome.Incumbent ? " (configured)" : "";
+            Line($"| {trial.Request.Rung + 1} | {trial.Request.Candidate.Label}{configuredMark} | {trial.Request.Steps} | {Metric(ranking, r)} |{(ranking.UsesAccuracy ? $" {Number(r.ValidationLoss)} |" : "")} {r.TrainableParameters?.ToString("N0", CultureInfo.InvariantCulture) ?? "n/a"} | {r.Seconds:0.0} | {status} |");
         }
         if (outcome.Winner is not null)
         {

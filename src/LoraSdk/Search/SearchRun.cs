@@ -16,7 +16,7 @@ namespace LoraSdk.Search;
 /// <c>&lt;Output&gt;.search/state.json</c> (finished trials, for resume) and <c>&lt;Output&gt;.search/trials/</c>.
 /// </summary>
 internal sealed class SearchRun(LoraFineTuningOptions options, SearchOptions search, LoraTask task, string modelName,
-    IConfiguration configuration, ILogger logger)
+    IConfiguration configuration, ILogger logger, Func<LoraOptions?> declaredAdapterOptions)
 {
     /// <summary>Keys of the LoRA section a trial does not inherit: the search's own, and the paths each trial sets.</summary>
     private static readonly HashSet<string> NotInherited = new(
@@ -37,27 +37,32 @@ internal sealed class SearchRun(LoraFineTuningOptions options, SearchOptions sea
             return FineTuningExitCodes.InvalidInput;
         }
         var grid = space.Candidates();
-        var plan = SuccessiveHalvingPlan.Create(grid.Count, search.Budget, options.Trainer.Seed);
+        var incumbent = search.Incumbent ? ConfiguredCandidate.Of(space, grid, options, declaredAdapterOptions) : null;
+        var challengers = grid.Where(c => c != incumbent).Select(c => c.Index).ToList();
+        var plan = SuccessiveHalvingPlan.Create(challengers, search.Budget, options.Trainer.Seed, incumbent is not null);
         var ranking = new TrialRanking(task);
         string output = Path.GetFullPath(options.Output);
         string work = WorkDirectory(output);
         var inherited = Flatten(configuration.GetSection(LoraFineTuningOptions.SectionName))
             .Where(p => !NotInherited.Contains(p.Key.Split(':')[0])).ToList();
         string program = Assembly.GetEntryAssembly()?.Location ?? "";
-        string fingerprint = SearchFingerprint.Of(program, [options.Dataset, options.ValidationDataset, options.VocabularyFile], inherited, space, search.Budget);
+        string fingerprint = SearchFingerprint.Of(program, [options.Dataset, options.ValidationDataset, options.VocabularyFile], inherited, space, search.Budget, search.Incumbent);
         var state = SearchState.Open(Path.Combine(work, "state.json"), fingerprint, out string? discarded);
         if (discarded is not null) logger.LogInformation("Search starts over: {Reason}", discarded);
         else if (state.Trials.Count > 0) logger.LogInformation("Search resumes: {Count} finished trials are not run again", state.Trials.Count);
+        // Trials continue their candidate's checkpoint: never one of another search, or of trials the state does not know.
+        if (state.Trials.Count == 0 && Directory.Exists(Path.Combine(work, "trials"))) Directory.Delete(Path.Combine(work, "trials"), recursive: true);
 
-        int parallel = Math.Min(search.MaxParallelTrials, plan.CandidateIndexes.Count);
+        int parallel = Math.Max(1, Math.Min(search.MaxParallelTrials, plan.CandidateIndexes.Count + (plan.Incumbent ? 1 : 0)));
         int threads = options.Trainer.Threads > 0 ? options.Trainer.Threads : Math.Max(1, Environment.ProcessorCount / parallel);
         var runner = new ChildProcessTrialRunner(TrialProgram.Current(), inherited, Path.Combine(work, "trials"), threads);
         int FullRunSteps(Candidate c) => FullRun.Steps(data.Train.Count, options, c);
-        logger.LogInformation("Searching {Space} for {Model}: {Count} candidates, budget {Budget} runs of {Steps} steps, rounds {Rounds}; {Parallel} trial(s) at a time, {Threads} thread(s) each",
-            space.ToString(), modelName, plan.CandidateIndexes.Count, search.Budget, FullRunSteps(grid[0]),
-            string.Join(" → ", plan.Rungs.Select(r => $"{r.Candidates}×{r.Fraction * 100:0.#}%")), parallel, threads);
+        logger.LogInformation("Searching {Space} for {Model}: {Count} candidates{Incumbent}, budget {Budget} runs of {Steps} steps, rounds {Rounds} (trials continue, each round up to that much of the full run); {Parallel} trial(s) at a time, {Threads} thread(s) each",
+            space.ToString(), modelName, plan.CandidateIndexes.Count, incumbent is null ? "" : $" and the configured settings ({incumbent.Label}), never pruned",
+            search.Budget, FullRunSteps(grid[0]),
+            string.Join(" → ", plan.Rungs.Select(r => $"{r.Candidates}{(plan.Incumbent ? "+1" : "")}×{r.Fraction * 100:0.#}%")), parallel, threads);
 
-        var scheduler = new SearchScheduler(plan, grid, FullRunSteps, ranking, state, runner, parallel)
+        var scheduler = new SearchScheduler(plan, grid, FullRunSteps, ranking, state, runner, parallel, incumbent)
         {
             TrialFinished = (trial, reused) => logger.LogInformation("Trial {Settings}, {Steps} steps: {Result}{Reused}",
                 trial.Request.Candidate.Label, trial.Request.Steps,
@@ -86,13 +91,14 @@ internal sealed class SearchRun(LoraFineTuningOptions options, SearchOptions sea
         }
 
         var winner = result.Winner;
-        WinnerAdapter.Install(runner.AdapterDirectory(winner.Request), output, winner, ranking, result.Trials.Count, report);
+        WinnerAdapter.Install(runner.AdapterDirectory(winner.Request), output, winner, result.IncumbentWon, ranking, result.Trials.Count, report);
         SvgChart.WriteFile(PlotPath(output), SearchPlotSvg.Render(space, result.Trials, winner, ranking, $"{name}: {ranking.MetricName} of each trial"));
         SvgChart.WriteFile(report, SearchReport.Markdown(name, space, search, plan, grid.Count, result, ranking, options.Trainer.Seed, Path.GetFileName(PlotPath(output)), output));
-        if (!search.KeepTrialAdapters) DeleteTrialAdapters(Path.Combine(work, "trials"));
+        CleanUpTrials(Path.Combine(work, "trials"), search.KeepTrialAdapters);
 
-        logger.LogInformation("Search winner: {Settings} ({Metric} {Value}) of {Count} trials; report: {Report}",
-            winner.Request.Candidate.Label, ranking.MetricName, SearchReport.Metric(ranking, winner.Result), result.Trials.Count, report);
+        logger.LogInformation("Search winner: {Settings} ({Metric} {Value}) of {Count} trials{Configured}; report: {Report}",
+            winner.Request.Candidate.Label, ranking.MetricName, SearchReport.Metric(ranking, winner.Result), result.Trials.Count,
+            result.IncumbentWon ? ": the configured settings, no candidate beat them" : "", report);
         WriteResultLine(output, winner, result, report);
         outcome.AdapterPath = output;
         return FineTuningExitCodes.Success;
@@ -111,20 +117,31 @@ internal sealed class SearchRun(LoraFineTuningOptions options, SearchOptions sea
             seconds = Math.Round(result.Trials.Sum(t => t.Result.Seconds), 2),
             search = report,
             winner = winner.Request.Candidate.Label,
+            configured = result.IncumbentWon,
             trials = result.Trials.Count,
         }));
         Console.Out.Flush();
     }
 
-    private static void DeleteTrialAdapters(string trials)
+    /// <summary>
+    /// After a finished search: the candidates' checkpoints (nothing continues them now), and unless
+    /// <paramref name="keepAdapters"/> each trial's adapter and loss curve. The logs stay.
+    /// </summary>
+    private static void CleanUpTrials(string trials, bool keepAdapters)
     {
         if (!Directory.Exists(trials)) return;
-        foreach (string trial in Directory.GetDirectories(trials))
+        foreach (string candidate in Directory.GetDirectories(trials))
         {
-            string adapter = Path.Combine(trial, ChildProcessTrialRunner.AdapterFolder);
-            if (Directory.Exists(adapter)) Directory.Delete(adapter, recursive: true);
-            string curve = LoraFineTuningService.LossCurvePath(adapter);
-            if (File.Exists(curve)) File.Delete(curve);
+            string checkpoints = Path.Combine(candidate, ChildProcessTrialRunner.CheckpointFolder);
+            if (Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);
+            if (keepAdapters) continue;
+            foreach (string trial in Directory.GetDirectories(candidate))
+            {
+                string adapter = Path.Combine(trial, ChildProcessTrialRunner.AdapterFolder);
+                if (Directory.Exists(adapter)) Directory.Delete(adapter, recursive: true);
+                string curve = LoraFineTuningService.LossCurvePath(adapter);
+                if (File.Exists(curve)) File.Delete(curve);
+            }
         }
     }
 

@@ -5,9 +5,18 @@ namespace LoraSdk.Search;
 /// <summary>One searched option and the values to try, canonical and in the order written.</summary>
 public sealed record SearchDimension(string Key, IReadOnlyList<string> Values);
 
-/// <summary>One setting of every searched option: <c>Rank=8, LearningRate=0.001</c>.</summary>
+/// <summary>
+/// One setting of every searched option: <c>Rank=8, LearningRate=0.001</c>. The incumbent (the configured settings)
+/// may leave a key <see cref="AsDeclared"/>: no value is passed, so the model keeps what its <c>[LoRA]</c> attribute declares.
+/// </summary>
 public sealed record Candidate(int Index, IReadOnlyList<KeyValuePair<string, string>> Settings)
 {
+    /// <summary>The value of a key the configuration does not set (the model's declared one applies).</summary>
+    public const string AsDeclared = "";
+
+    /// <summary>The settings that have a value (what a trial passes on).</summary>
+    [JsonIgnore] public IEnumerable<KeyValuePair<string, string>> SetValues => Settings.Where(s => s.Value != AsDeclared);
+
     /// <summary>The value this candidate gives <paramref name="key"/>, or null when the key is not searched.</summary>
     [JsonIgnore] public string? this[string key] => Settings.FirstOrDefault(s => s.Key == key).Value;
 
@@ -18,7 +27,7 @@ public sealed record Candidate(int Index, IReadOnlyList<KeyValuePair<string, str
     public override int GetHashCode() => HashCode.Combine(Index, Label);
 
     /// <summary>e.g. <c>Rank=8, LearningRate=0.001</c>; also the candidate's identity in the search state.</summary>
-    [JsonIgnore] public string Label => string.Join(", ", Settings.Select(s => $"{s.Key}={s.Value}"));
+    [JsonIgnore] public string Label => string.Join(", ", Settings.Select(s => $"{s.Key}={(s.Value == AsDeclared ? "as declared" : s.Value)}"));
 }
 
 /// <summary>

@@ -24,6 +24,13 @@ public sealed class TrialRanking(LoraTask task) : IComparer<TrialRecord>
         if (ReferenceEquals(x, y)) return 0;
         if (x is null) return 1;
         if (y is null) return -1;
+        int byResult = CompareResults(x, y);
+        return byResult != 0 ? byResult : x.Request.Candidate.Index.CompareTo(y.Request.Candidate.Index);
+    }
+
+    /// <summary>The order by results alone (status, metric, loss): 0 for a tie, which <see cref="Compare"/> breaks by grid order.</summary>
+    public int CompareResults(TrialRecord x, TrialRecord y)
+    {
         int byStatus = x.Result.Status.CompareTo(y.Result.Status); // Succeeded first
         if (byStatus != 0) return byStatus;
         if (x.Result.Status == TrialStatus.Succeeded)
@@ -36,7 +43,7 @@ public sealed class TrialRanking(LoraTask task) : IComparer<TrialRecord>
             int byLoss = (x.Result.ValidationLoss ?? double.MaxValue).CompareTo(y.Result.ValidationLoss ?? double.MaxValue);
             if (byLoss != 0) return byLoss;
         }
-        return x.Request.Candidate.Index.CompareTo(y.Request.Candidate.Index);
+        return 0;
     }
 
     /// <summary>A finished run counts as failed when it measured nothing finite to rank it by (NaN or infinite loss: diverged).</summary>

@@ -15,7 +15,7 @@ internal static class WinnerAdapter
 {
     public const string ConfigKey = "lorasdk_search";
 
-    public static void Install(string trialAdapter, string output, TrialRecord winner, TrialRanking ranking, int trials, string reportPath)
+    public static void Install(string trialAdapter, string output, TrialRecord winner, bool configured, TrialRanking ranking, int trials, string reportPath)
     {
         AtomicDirectory.Write(output, staging =>
         {
@@ -23,20 +23,21 @@ internal static class WinnerAdapter
                 File.Copy(file, Path.Combine(staging, Path.GetFileName(file)));
             string config = Path.Combine(staging, AdapterConfig.FileName);
             var json = JsonNode.Parse(File.ReadAllText(config))!.AsObject();
-            json[ConfigKey] = Describe(winner, ranking, trials, Path.GetFileName(reportPath));
+            json[ConfigKey] = Describe(winner, configured, ranking, trials, Path.GetFileName(reportPath));
             File.WriteAllText(config, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         });
         string curve = LoraFineTuningService.LossCurvePath(trialAdapter);
         if (File.Exists(curve)) File.Copy(curve, LoraFineTuningService.LossCurvePath(output), overwrite: true);
     }
 
-    private static JsonObject Describe(TrialRecord winner, TrialRanking ranking, int trials, string report)
+    private static JsonObject Describe(TrialRecord winner, bool configured, TrialRanking ranking, int trials, string report)
     {
         var settings = new JsonObject();
-        foreach (var (key, value) in winner.Request.Candidate.Settings) settings[key] = Value(value);
+        foreach (var (key, value) in winner.Request.Candidate.SetValues) settings[key] = Value(value);
         return new JsonObject
         {
             ["settings"] = settings,
+            ["configured"] = configured, // the incumbent (the run's own settings) won: no candidate beat it
             ["steps"] = winner.Request.Steps,
             ["metric"] = ranking.MetricName,
             ["value"] = ranking.Metric(winner.Result),

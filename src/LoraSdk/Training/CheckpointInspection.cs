@@ -41,6 +41,8 @@ internal static class CheckpointInspection
         }
         if (saved is null) return new Damaged(statePath, "holds null instead of the trainer state");
         if (Mismatch(saved, current) is { } reason) return new Foreign(reason);
+        if (options.PauseAtStep > 0 && saved.Step > options.PauseAtStep)
+            return new Foreign($"it is at step {saved.Step}, past this run's PauseAtStep = {options.PauseAtStep}");
         if (saved.Problems(options.GradientAccumulationSteps).FirstOrDefault() is { } problem) return new Damaged(statePath, problem);
 
         // libtorch aborts the whole process (not an exception) on a generator state of the wrong size.

@@ -59,7 +59,8 @@ public sealed class LoraTrainer
     /// <summary>
     /// Trains on <paramref name="train"/>, evaluating on <paramref name="validation"/> when given. Cancellation
     /// is honoured at step boundaries: the last checkpoint is written and the result says
-    /// <see cref="TrainingOutcome.Cancelled"/>.
+    /// <see cref="TrainingOutcome.Cancelled"/>. With <see cref="TrainerOptions.PauseAtStep"/> the run ends there,
+    /// <see cref="TrainingOutcome.Paused"/>, and a later call continues it.
     /// </summary>
     public TrainingResult Train(IReadOnlyList<EncodedExample> train, IReadOnlyList<EncodedExample>? validation, int paddingId,
         ITrainingObserver? observer = null, CancellationToken cancellationToken = default)
@@ -71,7 +72,7 @@ public sealed class LoraTrainer
 
         using var run = new TrainingRun(_model, _task, _options, _adapterOptions, train, validation, paddingId, observer ?? new NoObserver());
         run.Start();
-        var outcome = TrainingOutcome.Completed;
+        var outcome = run.HadStoppedEarly ? TrainingOutcome.StoppedEarly : TrainingOutcome.Completed;
         while (!run.IsFinished)
         {
             if (cancellationToken.IsCancellationRequested)
@@ -91,6 +92,7 @@ public sealed class LoraTrainer
             }
             if (evaluated || run.IsCheckpointDue) run.SaveLast();
         }
+        if (outcome == TrainingOutcome.Completed && run.IsPaused) outcome = TrainingOutcome.Paused;
         return run.Finish(outcome);
     }
 

@@ -73,6 +73,18 @@ public sealed record TrainerOptions
     /// </summary>
     public int ReleaseMemoryEvery { get; init; }
 
+    /// <summary>
+    /// Pause the run after this optimizer step (0, the default, or a step at or past the run's end: run to the end).
+    /// Everything else is the whole run's: the learning-rate schedule (warm-up and decay over all
+    /// <see cref="TotalSteps"/>), the data order and the evaluations, so the paused run is exactly the first steps of
+    /// the full one. It writes <c>last/</c>, measures the current parameters on the validation data (without
+    /// counting it as an evaluation for <see cref="KeepBest"/> or early stopping) and ends
+    /// <see cref="TrainingOutcome.Paused"/>; a later run with a later (or no) pause step continues from the checkpoint
+    /// and ends exactly as an uninterrupted run. A checkpoint already past this step is not resumed: the run starts over.
+    /// The search trains its trials this way (docs/search.md).
+    /// </summary>
+    public int PauseAtStep { get; init; }
+
     /// <summary>Continue from <c>&lt;CheckpointDirectory&gt;/last</c> when it exists.</summary>
     public bool Resume { get; init; } = true;
 
@@ -107,6 +119,7 @@ public sealed record TrainerOptions
         if (!(Threads >= 0)) yield return (nameof(Threads), Threads, "must not be negative");
         if (!(ReleaseMemoryEvery >= 0)) yield return (nameof(ReleaseMemoryEvery), ReleaseMemoryEvery, "must not be negative");
         if (!(CheckpointEvery >= 0)) yield return (nameof(CheckpointEvery), CheckpointEvery, "must not be negative");
+        if (!(PauseAtStep >= 0)) yield return (nameof(PauseAtStep), PauseAtStep, "must not be negative");
     }
 
     /// <summary>

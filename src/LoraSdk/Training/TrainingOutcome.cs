@@ -10,4 +10,10 @@ public enum TrainingOutcome
 
     /// <summary>Cancelled at a step boundary; the last checkpoint holds the state to resume from.</summary>
     Cancelled,
+
+    /// <summary>
+    /// Stopped at <see cref="TrainerOptions.PauseAtStep"/>, before the schedule's end; the last checkpoint continues
+    /// the run, and the result measures the parameters at the pause.
+    /// </summary>
+    Paused,
 }

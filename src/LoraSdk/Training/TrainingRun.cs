@@ -29,6 +29,7 @@ internal sealed class TrainingRun : IDisposable
     private readonly BatchStream _stream;
     private readonly int _stepsPerEpoch;
     private readonly int _evalEvery;
+    private readonly int _pauseAt; // the step the loop ends at: TotalSteps, or an earlier PauseAtStep
     private readonly string? _lastDirectory;
     private readonly string? _bestDirectory;
     private readonly Stopwatch _clock = new();
@@ -61,6 +62,7 @@ internal sealed class TrainingRun : IDisposable
         int totalSteps = options.TotalSteps(train.Count);
         _stepsPerEpoch = Math.Max(1, _stream.BatchesPerEpoch / options.GradientAccumulationSteps);
         _evalEvery = options.EvalEvery > 0 ? options.EvalEvery : _stepsPerEpoch;
+        _pauseAt = options.PauseAtStep > 0 && options.PauseAtStep < totalSteps ? options.PauseAtStep : totalSteps;
         _lastDirectory = options.CheckpointDirectory is null ? null : Path.Combine(options.CheckpointDirectory, LastCheckpoint);
         _bestDirectory = options.CheckpointDirectory is null ? null : Path.Combine(options.CheckpointDirectory, BestCheckpoint);
 
@@ -73,7 +75,14 @@ internal sealed class TrainingRun : IDisposable
         };
     }
 
-    public bool IsFinished => _state.Step >= _state.TotalSteps;
+    /// <summary>The schedule's end or the pause step is reached, or the resumed run had already stopped early.</summary>
+    public bool IsFinished => _state.Step >= _pauseAt || HadStoppedEarly;
+
+    /// <summary>At the pause step (<see cref="TrainerOptions.PauseAtStep"/>), before the schedule's end.</summary>
+    public bool IsPaused => _state.Step == _pauseAt && _pauseAt < _state.TotalSteps;
+
+    /// <summary>The checkpoint resumed was written when early stopping ended its run: continuing would train past where it ended.</summary>
+    public bool HadStoppedEarly { get; private set; }
 
     private bool IsLastStep => _state.Step == _state.TotalSteps;
 
@@ -102,6 +111,7 @@ internal sealed class TrainingRun : IDisposable
                 case CheckpointInspection.Resumable ok:
                     Checkpoint.Restore(_lastDirectory, _model, _optimizer);
                     _state = ok.State;
+                    HadStoppedEarly = _options.EarlyStoppingPatience > 0 && _state.EvaluationsWithoutImprovement >= _options.EarlyStoppingPatience && !IsLastStep;
                     if (_bestDirectory is not null && Checkpoint.Exists(_bestDirectory)) _best = ParameterSnapshot.From(_bestDirectory, _model, _trainable);
                     _observer.OnResumed(_state.Step, _lastDirectory);
                     return true;
@@ -212,7 +222,7 @@ internal sealed class TrainingRun : IDisposable
         _options.EarlyStoppingPatience > 0 && _state.EvaluationsWithoutImprovement >= _options.EarlyStoppingPatience && !IsLastStep;
 
     /// <summary>The last step, and every <see cref="TrainerOptions.CheckpointEvery"/> steps (evaluations write one too).</summary>
-    public bool IsCheckpointDue => IsLastStep || (_options.CheckpointEvery > 0 && _state.Step % _options.CheckpointEvery == 0);
+    public bool IsCheckpointDue => IsLastStep || IsPaused || (_options.CheckpointEvery > 0 && _state.Step % _options.CheckpointEvery == 0);
 
     /// <summary>Writes <c>last/</c> (when the run has a checkpoint folder).</summary>
     public void SaveLast()
@@ -227,13 +237,21 @@ internal sealed class TrainingRun : IDisposable
     }
 
     /// <summary>
-    /// Puts back the best evaluation's parameters (<see cref="TrainerOptions.KeepBest"/>, unless cancelled or the
-    /// last evaluation was the best) and returns the result, the model left in eval mode.
+    /// Puts back the best evaluation's parameters (<see cref="TrainerOptions.KeepBest"/>, unless cancelled, paused or
+    /// the last evaluation was the best) and returns the result, the model left in eval mode. A paused run reports
+    /// its current parameters, measured now unless an evaluation just did.
     /// </summary>
     public TrainingResult Finish(TrainingOutcome outcome)
     {
         double? validationLoss = _state.LastValidationLoss, validationAccuracy = _state.LastValidationAccuracy;
-        if (outcome != TrainingOutcome.Cancelled && _options.KeepBest && _best is not null && _state.BestStep != _state.Step)
+        if (outcome == TrainingOutcome.Paused)
+        {
+            // Not an evaluation of the run (no history point, no best, no early stopping): what the full run
+            // has reached at this step, so a continued run stays identical to an uninterrupted one.
+            if (_validation is not null && !_state.History.Any(p => p.Step == _state.Step && p.ValidationLoss is not null))
+                (validationLoss, validationAccuracy) = Evaluate();
+        }
+        else if (outcome != TrainingOutcome.Cancelled && _options.KeepBest && _best is not null && _state.BestStep != _state.Step)
         {
             _best.Restore();
             (double loss, validationAccuracy) = Evaluate();

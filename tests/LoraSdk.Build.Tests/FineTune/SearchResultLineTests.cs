@@ -18,6 +18,15 @@ public sealed class SearchResultLineTests
     }
 
     [Fact]
+    public void TheSummarySaysWhenTheConfiguredSettingsWon()
+    {
+        var report = TrainerReport.TryParse(
+            "lora-result: {\"adapter\":\"/p/a\",\"seconds\":2,\"search\":\"/p/a.search.md\",\"winner\":\"Rank=as declared, LearningRate=0.003\",\"configured\":true,\"trials\":15}")!;
+        Assert.EndsWith("search winner Rank=as declared, LearningRate=0.003 of 15 trials, report: /p/a.search.md (the configured settings: no candidate beat them)",
+            report.Format("a"));
+    }
+
+    [Fact]
     public void AnOrdinaryRunsSummaryIsUnchanged() =>
         Assert.Equal("intents: adapter written to out in 1.0 s", TrainerReport.TryParse("lora-result: {\"adapter\":\"out\",\"seconds\":1}")!.Format("intents"));
 }

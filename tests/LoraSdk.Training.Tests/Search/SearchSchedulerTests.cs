@@ -13,8 +13,11 @@ public class SearchSchedulerTests
 {
     private static readonly SearchSpace Space = SearchSpaceParser.Parse("Rank=2,4,8;LearningRate=0.0001,0.001,0.01");
 
-    /// <summary>Accuracy peaks at rank 4 and learning rate 0.001, and grows with the steps trained.</summary>
-    private sealed class KnownObjective(Func<TrialRequest, bool>? fails = null, int delayMs = 0, int? cancelAfter = null) : ITrialRunner
+    /// <summary>
+    /// Accuracy peaks at rank 4 and learning rate 0.001, and grows with the steps trained; <paramref name="slowStarter"/>
+    /// names a candidate that learns slowly at first and ends best (the short-horizon trap).
+    /// </summary>
+    private sealed class KnownObjective(Func<TrialRequest, bool>? fails = null, int delayMs = 0, int? cancelAfter = null, string? slowStarter = null) : ITrialRunner
     {
         public ConcurrentBag<string> Ran { get; } = [];
 
@@ -28,7 +31,9 @@ public class SearchSchedulerTests
             double rank = double.Parse(request.Candidate["Rank"]!, CultureInfo.InvariantCulture);
             double rate = double.Parse(request.Candidate["LearningRate"]!, CultureInfo.InvariantCulture);
             double quality = 1 - 0.1 * Math.Abs(Math.Log2(rank / 4)) - 0.1 * Math.Abs(Math.Log10(rate / 0.001));
-            double accuracy = quality * request.Steps / (request.Steps + 10.0);
+            double accuracy = request.Candidate.Label == slowStarter
+                ? request.Steps >= 90 ? 0.99 : 0.1
+                : quality * request.Steps / (request.Steps + 10.0);
             return new TrialResult(TrialStatus.Succeeded, 1 - accuracy, accuracy, 1 - accuracy, (long)rank * 100, 1);
         }
     }
@@ -36,6 +41,93 @@ public class SearchSchedulerTests
     private static SearchScheduler Scheduler(ITrialRunner runner, SearchState state, double budget = 3, int parallel = 1) =>
         new(SuccessiveHalvingPlan.Create(Space.Count, budget, seed: 42), Space.Candidates(), _ => 90, new TrialRanking(LoraTask.SequenceClassification),
             state, runner, parallel);
+
+    /// <summary>A search whose incumbent is <paramref name="incumbent"/> (a grid candidate, or one of its own).</summary>
+    private static SearchScheduler WithIncumbent(ITrialRunner runner, Candidate incumbent, double budget = 3, int parallel = 1)
+    {
+        var grid = Space.Candidates();
+        var challengers = grid.Where(c => c != incumbent).Select(c => c.Index).ToList();
+        return new(SuccessiveHalvingPlan.Create(challengers, budget, seed: 42, incumbent: true), grid, _ => 90,
+            new TrialRanking(LoraTask.SequenceClassification), SearchState.InMemory(), runner, parallel, incumbent);
+    }
+
+    private static Candidate GridCandidate(string label) => Space.Candidates().Single(c => c.Label == label);
+
+    [Fact]
+    public void TheConfiguredSettingsAreTheGridsCandidateWhenTheyMatchOneElseACandidateOfTheirOwn()
+    {
+        var options = new LoraSdk.Hosting.LoraFineTuningOptions
+        {
+            Adapter = new LoraOptionsOverride { Rank = 4 }, Trainer = new TrainerOptions { LearningRate = 1e-3 },
+        };
+        Assert.Equal(GridCandidate("Rank=4, LearningRate=0.001"), ConfiguredCandidate.Of(Space, Space.Candidates(), options));
+        var declared = ConfiguredCandidate.Of(Space, Space.Candidates(), options with { Adapter = new LoraOptionsOverride() });
+        Assert.Equal(9, declared.Index);
+        Assert.Equal("Rank=as declared, LearningRate=0.001", declared.Label);
+        Assert.Equal([new KeyValuePair<string, string>("LearningRate", "0.001")], declared.SetValues);
+        // With the model's adapters at hand, an unset key takes their value: rank 8 as the attribute declares it.
+        var built = ConfiguredCandidate.Of(Space, Space.Candidates(), options with { Adapter = new LoraOptionsOverride() }, () => new LoraOptions(8, 16));
+        Assert.Equal(GridCandidate("Rank=8, LearningRate=0.001"), built);
+    }
+
+    [Fact]
+    public async Task TheIncumbentIsNeverPrunedAndLosesOnlyToABetterFullRun()
+    {
+        // The worst candidate of the grid as the incumbent: it trains in every round and to the end, then loses.
+        var runner = new KnownObjective();
+        var incumbent = GridCandidate("Rank=2, LearningRate=0.0001");
+        var outcome = await WithIncumbent(runner, incumbent).RunAsync(CancellationToken.None);
+        Assert.Equal([0, 1, 2], outcome.Trials.Where(t => t.Request.Candidate == incumbent).Select(t => t.Request.Rung));
+        Assert.Equal([9, 4, 2], outcome.Trials.GroupBy(t => t.Request.Rung).Select(g => g.Count()));
+        Assert.Equal(incumbent, outcome.IncumbentRun!.Request.Candidate);
+        Assert.Equal(90, outcome.IncumbentRun.Request.Steps);
+        Assert.Equal("Rank=4, LearningRate=0.001", outcome.Winner!.Request.Candidate.Label);
+        Assert.False(outcome.IncumbentWon);
+        // Each candidate's trials ask for ever more of its run: round k continues round k − 1.
+        foreach (var candidate in outcome.Trials.GroupBy(t => t.Request.Candidate))
+            Assert.Equal(candidate.Select(t => t.Request.Steps).Order(), candidate.Select(t => t.Request.Steps).Distinct());
+    }
+
+    [Fact]
+    public async Task AnIncumbentThatStartsSlowlyButEndsBestWins()
+    {
+        // Short trials would prune it in round 1 (as they pruned the hand-picked learning rate in docs/search.md).
+        var incumbent = GridCandidate("Rank=8, LearningRate=0.01");
+        var outcome = await WithIncumbent(new KnownObjective(slowStarter: incumbent.Label), incumbent).RunAsync(CancellationToken.None);
+        Assert.Equal(incumbent, outcome.Winner!.Request.Candidate);
+        Assert.True(outcome.IncumbentWon);
+        var withoutIncumbent = await Scheduler(new KnownObjective(slowStarter: incumbent.Label), SearchState.InMemory()).RunAsync(CancellationToken.None);
+        Assert.NotEqual(incumbent, withoutIncumbent.Winner!.Request.Candidate);
+    }
+
+    [Fact]
+    public async Task TheIncumbentWinsATieAndAnIncumbentOutsideTheGridIsTrainedToo()
+    {
+        // Not in the grid (its rank left to the model's attribute), scoring exactly what the best grid candidate scores.
+        var incumbent = new Candidate(9, [new("Rank", Candidate.AsDeclared), new("LearningRate", "0.001")]);
+        var tie = new TiedWith(new KnownObjective(), incumbent, "Rank=4, LearningRate=0.001");
+        var outcome = await WithIncumbent(tie, incumbent).RunAsync(CancellationToken.None);
+        Assert.Equal([10, 4, 2], outcome.Trials.GroupBy(t => t.Request.Rung).Select(g => g.Count()));
+        Assert.Equal(incumbent, outcome.Winner!.Request.Candidate);
+        Assert.True(outcome.IncumbentWon);
+    }
+
+    [Fact]
+    public async Task WithAnIncumbentParallelTrialsStillGiveTheSameSearch()
+    {
+        var incumbent = GridCandidate("Rank=8, LearningRate=0.01");
+        var serial = await WithIncumbent(new KnownObjective(), incumbent).RunAsync(CancellationToken.None);
+        var parallel = await WithIncumbent(new KnownObjective(delayMs: 5), incumbent, parallel: 4).RunAsync(CancellationToken.None);
+        Assert.Equal(serial.Winner, parallel.Winner);
+        Assert.Equal(serial.Trials, parallel.Trials);
+    }
+
+    /// <summary>The incumbent scores whatever <paramref name="twin"/> scores at the same steps.</summary>
+    private sealed class TiedWith(ITrialRunner inner, Candidate incumbent, string twin) : ITrialRunner
+    {
+        public Task<TrialResult> RunAsync(TrialRequest request, CancellationToken cancellationToken) =>
+            inner.RunAsync(request.Candidate == incumbent ? request with { Candidate = Space.Candidates().Single(c => c.Label == twin) } : request, cancellationToken);
+    }
 
     [Fact]
     public async Task FindsTheBestCandidateAndPromotesOnlyTheBestOfEachRound()

@@ -98,6 +98,68 @@ public class TrainerTests
     }
 
     [Fact]
+    public void PausingAndContinuingEqualsTheUninterruptedRun()
+    {
+        // Pauses at 3 (between evaluations, which run every 2 steps) and 7: the pauses' measurements must not count
+        // as evaluations, and each continuation must pick up the checkpoint, not start over.
+        using var straightFolder = new TempFolder();
+        using var pausedFolder = new TempFolder();
+        var straight = new TinyCausalLm(Lora);
+        var straightResult = new LoraTrainer(straight, Options(10, straightFolder.Path)).Train(ToyData.Text(), ToyData.Text(1), ByteTokenizer.Padding);
+
+        var resumedAt = new List<int>();
+        TrainingResult? last = null;
+        TinyCausalLm? model = null;
+        foreach (int pause in new[] { 3, 7, 0 })
+        {
+            model = new TinyCausalLm(Lora); // a new process each time: base rebuilt, adapters re-initialised
+            last = new LoraTrainer(model, Options(10, pausedFolder.Path) with { PauseAtStep = pause })
+                .Train(ToyData.Text(), ToyData.Text(1), ByteTokenizer.Padding, new OnResume(resumedAt.Add));
+            if (pause > 0)
+            {
+                Assert.Equal((TrainingOutcome.Paused, pause, 10), (last.Outcome, last.Steps, last.TotalSteps));
+                Assert.NotNull(last.ValidationLoss); // the parameters at the pause, measured
+            }
+        }
+
+        Assert.Equal([3, 7], resumedAt);
+        Assert.Equal(TrainingOutcome.Completed, last!.Outcome);
+        AssertIdentical(Trainable(straight), Trainable(model!));
+        Assert.Equal(straightResult.TrainLoss, last.TrainLoss);
+        Assert.Equal(straightResult.ValidationLoss, last.ValidationLoss);
+        Assert.Equal(straightResult.History, last.History);
+    }
+
+    [Fact]
+    public void APausedRunFollowsTheFullRunsScheduleAndMeasuresItsCurrentParameters()
+    {
+        var rates = new List<double>();
+        var paused = new TinyCausalLm(Lora);
+        var result = new LoraTrainer(paused, Options(10) with { PauseAtStep = 4, LogEvery = 1 })
+            .Train(ToyData.Text(), ToyData.Text(1), ByteTokenizer.Padding, new Rates(rates));
+        Assert.Equal(Enumerable.Range(0, 4).Select(step => LearningRateSchedule.At(step, 10, 2, 1e-2, LearningRateDecay.Cosine)), rates);
+        Assert.Equal(TrainingOutcome.Paused, result.Outcome);
+        // Not the best evaluation's parameters (KeepBest applies to finished runs only): the current ones.
+        using var cancel = new CancellationTokenSource();
+        var again = new TinyCausalLm(Lora);
+        var straight = new LoraTrainer(again, Options(10)).Train(ToyData.Text(), ToyData.Text(1), ByteTokenizer.Padding, new CancelAt(4, cancel), cancel.Token);
+        Assert.Equal(4, straight.Steps);
+        AssertIdentical(Trainable(again), Trainable(paused));
+    }
+
+    [Fact]
+    public void ACheckpointPastThePauseStepIsNotResumed()
+    {
+        using var folder = new TempFolder();
+        new LoraTrainer(new TinyCausalLm(Lora), Options(10, folder.Path) with { PauseAtStep = 6 }).Train(ToyData.Text(), null, ByteTokenizer.Padding);
+        string? ignored = null;
+        var result = new LoraTrainer(new TinyCausalLm(Lora), Options(10, folder.Path) with { PauseAtStep = 3 })
+            .Train(ToyData.Text(), null, ByteTokenizer.Padding, new OnIgnored(reason => ignored = reason));
+        Assert.Equal((TrainingOutcome.Paused, 3), (result.Outcome, result.Steps));
+        Assert.Contains("past this run's PauseAtStep = 3", ignored);
+    }
+
+    [Fact]
     public void ACheckpointOfOtherDataIsIgnoredAndTrainingStartsOver()
     {
         using var folder = new TempFolder();
@@ -222,6 +284,11 @@ public class TrainerTests
         {
             if (progress.Step == step) source.Cancel();
         }
+    }
+
+    private sealed class Rates(List<double> rates) : ITrainingObserver
+    {
+        public void OnStep(StepProgress progress) => rates.Add(progress.LearningRate);
     }
 
     private sealed class OnResume(Action<int> action) : ITrainingObserver
