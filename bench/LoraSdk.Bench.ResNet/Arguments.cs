@@ -11,6 +11,8 @@ internal sealed class Arguments(string[] args)
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
     }
 
+    public bool Flag(string name) => Array.IndexOf(args, "--" + name) >= 0;
+
     public int Int(string name, int fallback) => int.Parse(Text(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 
     public double Double(string name, double fallback) => double.Parse(Text(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
