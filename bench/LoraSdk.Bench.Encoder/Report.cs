@@ -83,8 +83,13 @@ internal static class Report
             double rss = Mib(Sdk, "train-lora") / Mib(PyTorch, "train-lora");
             lines.Add(F($"| LoRA peak RSS ≤ PyTorch's | {rss:F3}× | {Check(rss <= 1)} |"));
         }
-        bool everyRow = rows.All(row => Ms(Sdk, row.Part, row.Field) <= Ms(Hand, row.Part, row.Field));
-        lines.Add($"| SDK ≤ hand-written on every row | see the SDK / other table | {Check(everyRow)} |");
+        // Item 3's goal is about time (the merged path and the lookup); item 1 sets the memory goal (peak RSS ≤ PyTorch's,
+        // above). The peak-RSS row against the hand-written model is printed beside it, without a goal of its own.
+        var timeRows = rows.Where(row => row.Field != "PeakRssBytes").ToList();
+        bool everyTimeRow = timeRows.All(row => Ms(Sdk, row.Part, row.Field) <= Ms(Hand, row.Part, row.Field));
+        double worst = timeRows.Max(row => Ms(Sdk, row.Part, row.Field) / Ms(Hand, row.Part, row.Field));
+        lines.Add(F($"| SDK ≤ hand-written on every time row | worst {worst:F3}× | {Check(everyTimeRow)} |"));
+        lines.Add(F($"| (no goal) LoRA peak RSS, SDK / hand-written | {Mib(Sdk, "train-lora") / Mib(Hand, "train-lora"):F3}× | |"));
         return string.Join(Environment.NewLine, lines);
     }
 
