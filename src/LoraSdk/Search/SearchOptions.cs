@@ -11,7 +11,7 @@ public sealed class SearchOptions
 {
     /// <summary>
     /// Trials run at once by default. Measured on the 2-core development machine (docs/benchmarks.md, "Rank/hyper-parameter
-    /// search"): two trials × 1 thread took 0.85× the wall time of one trial × 2 threads (start-up, loading and
+    /// search"): two trials × 1 thread took 0.75× the wall time of one trial × 2 threads (start-up, loading and
     /// evaluation are mostly single-threaded and overlap), so two at once, each with half the cores.
     /// </summary>
     public const int DefaultMaxParallelTrials = 2;
