@@ -140,12 +140,12 @@ internal sealed class FusedLinearLora : autograd.SingleTensorFunction<FusedLinea
                 grads[1] = gT.mm(x);
             }
             if (needs.Bias) grads[2] = g.sum(dim: 0);
-            return grads;
         }
         finally
         {
             foreach (var tensor in saved) tensor?.Dispose();
         }
+        return BackwardHandles.Finish(gradOutput, grads);
     }
 
     /// <summary>The quantized base dequantized again for backward (the forward's copy was freed).</summary>

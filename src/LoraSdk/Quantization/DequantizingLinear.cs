@@ -52,6 +52,6 @@ internal sealed class DequantizingLinear : autograd.SingleTensorFunction<Dequant
         using var g = gradOutput.reshape(-1, gradOutput.shape[^1]);
         using var dx = g.mm(w);
         grads[0] = dx.view(shape);
-        return grads;
+        return BackwardHandles.Finish(gradOutput, grads);
     }
 }
