@@ -26,11 +26,11 @@ public static class BaseForwardBench
         {
             for (int w = 0; w < 2; w++)
             {
-                long before = Timing.MinorFaults();
+                long before = ProcessCounters.MinorFaults();
                 double ms = Timing.Milliseconds(() => Forward(work[w]), 0, 1)[0];
                 if (i < warmup) continue;
                 times[w].Add(ms);
-                faults[w].Add(Timing.MinorFaults() - before);
+                faults[w].Add(ProcessCounters.MinorFaults() - before);
             }
         }
         double s = Timing.Median(times[0]), h = Timing.Median(times[1]);

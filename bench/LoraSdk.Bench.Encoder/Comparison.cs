@@ -25,7 +25,7 @@ public static class Comparison
     {
         string[] implementations = settings.PyTorchEnvironment is null ? [Hand, Sdk] : [PyTorch, Hand, Sdk];
         var runs = new Dictionary<(string, string), IReadOnlyList<JsonElement>>();
-        var loads = new List<string> { LoadAverage() };
+        var loads = new List<string> { ProcessCounters.LoadAverage() };
         for (int round = 0; round < settings.Rounds; round++)
         {
             foreach (var part in Parts)
@@ -38,7 +38,7 @@ public static class Comparison
                     list.Add(result);
                 }
             }
-            loads.Add(LoadAverage());
+            loads.Add(ProcessCounters.LoadAverage());
         }
         return new Results(runs, implementations, string.Join(", ", loads));
     }
@@ -79,5 +79,4 @@ public static class Comparison
 
     private static string Quote(string text) => "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
-    private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 }

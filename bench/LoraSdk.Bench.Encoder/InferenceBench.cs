@@ -29,7 +29,7 @@ public static class InferenceBench
         var baseline = new List<double>();
         var unmerged = new List<double>();
         var merged = new List<double>();
-        long faultsBefore = Timing.MinorFaults();
+        long faultsBefore = ProcessCounters.MinorFaults();
         for (int round = 0; round < rounds; round++)
         {
             unmerged.AddRange(Timing.Milliseconds(Forward, warmup, runs));
@@ -38,7 +38,7 @@ public static class InferenceBench
             merged.AddRange(Timing.Milliseconds(Forward, warmup, runs));
             variant.Unmerge();
         }
-        long faults = Timing.MinorFaults() - faultsBefore;
+        long faults = ProcessCounters.MinorFaults() - faultsBefore;
         return new Result(Timing.Median(baseline), Timing.Median(unmerged), Timing.Median(merged), Timing.PeakRssBytes(),
             (double)faults / (rounds * 3 * (warmup + runs)));
     }

@@ -33,11 +33,4 @@ public static class Timing
         var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
         return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0]) * 1024;
     }
-
-    /// <summary>Minor page faults of this process so far (minflt, field 10 of /proc/self/stat): fresh pages from the allocator.</summary>
-    public static long MinorFaults()
-    {
-        var stat = File.ReadAllText("/proc/self/stat");
-        return long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[7]);
-    }
 }

@@ -24,7 +24,7 @@ internal static class PrimingComparison
             childArgs.Add(args[i]);
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"A = primed (default), B = unprimed ({MallocThreshold.OptOutVariable}=0); {rounds} rounds of A B / B A; child arguments: {string.Join(' ', childArgs)}; load average {LoadAverage()}"));
+            $"A = primed (default), B = unprimed ({MallocThreshold.OptOutVariable}=0); {rounds} rounds of A B / B A; child arguments: {string.Join(' ', childArgs)}; load average {ProcessCounters.LoadAverage()}"));
         Console.WriteLine("| round | run | ms/step | RSS growth | peak RSS | minor faults/step |");
         Console.WriteLine("| ---: | --- | ---: | ---: | ---: | ---: |");
         var children = new List<Child>();
@@ -48,7 +48,7 @@ internal static class PrimingComparison
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"median ms/step: primed {a:0.00}, unprimed {b:0.00}, primed / unprimed {a / b:0.000}× (per round: {string.Join(", ", pairRatios.Select(r => r.ToString("0.000", CultureInfo.InvariantCulture)))}); " +
-            $"median peak RSS: primed {Median(true, c => c.PeakMebibytes):0.0} MiB, unprimed {Median(false, c => c.PeakMebibytes):0.0} MiB; load average at the end {LoadAverage()}"));
+            $"median peak RSS: primed {Median(true, c => c.PeakMebibytes):0.0} MiB, unprimed {Median(false, c => c.PeakMebibytes):0.0} MiB; load average at the end {ProcessCounters.LoadAverage()}"));
         return 0;
     }
 
@@ -82,5 +82,4 @@ internal static class PrimingComparison
         return sorted.Length % 2 == 1 ? sorted[half] : (sorted[half - 1] + sorted[half]) / 2;
     }
 
-    private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 }

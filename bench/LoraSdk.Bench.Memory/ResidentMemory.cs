@@ -12,15 +12,6 @@ internal static class ResidentMemory
 
     public static double PeakMebibytes() => PeakBytes() / (1024.0 * 1024.0);
 
-    /// <summary>Minor page faults of the process so far (minflt, field 10 of /proc/self/stat): pages the allocator
-    /// took fresh from the kernel; 0 off Linux.</summary>
-    public static long MinorFaults()
-    {
-        if (!OperatingSystem.IsLinux()) return 0;
-        var stat = File.ReadAllText("/proc/self/stat");
-        return long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[7]);
-    }
-
     private static long? Status(string field)
     {
         if (!OperatingSystem.IsLinux()) return null;

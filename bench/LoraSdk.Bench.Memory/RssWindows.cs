@@ -11,7 +11,7 @@ namespace LoraSdk.Bench.Memory;
 internal sealed class RssWindows(int window)
 {
     private double _max;
-    private long _windowStartFaults = ResidentMemory.MinorFaults(), _steadyStartFaults = -1;
+    private long _windowStartFaults = ProcessCounters.MinorFaults(), _steadyStartFaults = -1;
     private int _windowStartStep, _steadyStartStep;
 
     /// <summary>The largest RSS in MiB of each window, keyed by the window's last step.</summary>
@@ -22,7 +22,7 @@ internal sealed class RssWindows(int window)
         _max = Math.Max(_max, ResidentMemory.Mebibytes());
         if (step % window != 0 && step != totalSteps) return;
         WindowMax[step] = _max;
-        long faults = ResidentMemory.MinorFaults();
+        long faults = ProcessCounters.MinorFaults();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{Math.Max(1, step - window + 1),4}-{step,-4}  {_max,9:0.0}  {(faults - _windowStartFaults) / (double)(step - _windowStartStep),10:0.0}  {note}"));
         if (_steadyStartFaults < 0) (_steadyStartFaults, _steadyStartStep) = (faults, step);
@@ -32,8 +32,8 @@ internal sealed class RssWindows(int window)
     /// <summary>Minor faults per step after the first window (warm-up); the whole run's when it is one window.</summary>
     private double SteadyFaultsPerStep(int steps) =>
         steps > _steadyStartStep
-            ? (ResidentMemory.MinorFaults() - _steadyStartFaults) / (double)(steps - _steadyStartStep)
-            : ResidentMemory.MinorFaults() / (double)steps;
+            ? (ProcessCounters.MinorFaults() - _steadyStartFaults) / (double)(steps - _steadyStartStep)
+            : ProcessCounters.MinorFaults() / (double)steps;
 
     /// <summary>The start of the machine-readable last line: ms/step, peak RSS MiB, growth %, primed (1/0), minor faults/step after warm-up.</summary>
     public const string ResultPrefix = "result: ";

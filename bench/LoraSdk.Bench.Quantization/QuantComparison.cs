@@ -13,7 +13,7 @@ public static class QuantComparison
     public static Results Run(QuantBenchSettings settings)
     {
         var runs = new Dictionary<(string, LoraBase), List<JsonElement>>();
-        var loads = new List<string> { LoadAverage() };
+        var loads = new List<string> { ProcessCounters.LoadAverage() };
         for (int round = 0; round < settings.Rounds; round++)
         {
             foreach (var part in Parts)
@@ -25,7 +25,7 @@ public static class QuantComparison
                     (runs.TryGetValue((part, kind), out var list) ? list : runs[(part, kind)] = []).Add(result);
                 }
             }
-            loads.Add(LoadAverage());
+            loads.Add(ProcessCounters.LoadAverage());
         }
         return new Results(runs, string.Join(", ", loads));
     }
@@ -45,7 +45,4 @@ public static class QuantComparison
         if (child.ExitCode != 0 || result is null) throw new InvalidOperationException($"Benchmark part '{part} {kind}' failed (exit code {child.ExitCode}).");
         return JsonDocument.Parse(result).RootElement.Clone();
     }
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 }

@@ -24,7 +24,7 @@ internal static class InferenceSpeedBench
         int batch = a.Int("batch", 4), side = a.Int("size", 224), warmup = a.Int("warmup", 3), forwards = a.Int("forwards", 1);
         int maxRounds = a.Int("rounds", 0); // 0: as many as --seconds allows
         var budget = TimeSpan.FromSeconds(a.Double("seconds", 240));
-        string loadAtStart = LoadAverage();
+        string loadAtStart = ProcessCounters.LoadAverage();
         var (model, input) = Pretrained.ForInference(a, batch, side);
         using var _ = model;
         using var __ = input;
@@ -53,7 +53,7 @@ internal static class InferenceSpeedBench
 
         int rounds = round - warmup;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ResNet-18 inference forward, {side}×{side}, batch {batch}, {get_num_threads()} thread(s): {rounds} rounds after {warmup} warm-up rounds in {clock.Elapsed.TotalSeconds:F0} s, {forwards} forward(s) per state per round, states in a random order each round; load average {loadAtStart} at the start, {LoadAverage()} at the end."));
+            $"ResNet-18 inference forward, {side}×{side}, batch {batch}, {get_num_threads()} thread(s): {rounds} rounds after {warmup} warm-up rounds in {clock.Elapsed.TotalSeconds:F0} s, {forwards} forward(s) per state per round, states in a random order each round; load average {loadAtStart} at the start, {ProcessCounters.LoadAverage()} at the end."));
         Console.WriteLine(outputs);
         if (get_num_threads() > 1)
             Console.WriteLine("With more than one thread, thread CPU time covers the calling thread's share only: read the wall-clock columns.");
@@ -102,14 +102,14 @@ internal static class InferenceSpeedBench
     private static (double Wall, double Cpu, long Faults) Forwards(ResNet18 model, Tensor input, string variant, int forwards)
     {
         using var state = Enter(model, variant);
-        long faults = MinorFaults.Now();
+        long faults = ProcessCounters.MinorFaults();
         double cpu = ThreadCpuClock.Seconds();
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < forwards; i++)
             using (model.call(input)) { }
         double wall = clock.Elapsed.TotalSeconds / forwards;
         cpu = (ThreadCpuClock.Seconds() - cpu) / forwards;
-        faults = MinorFaults.Now() - faults;
+        faults = ProcessCounters.MinorFaults() - faults;
         return (wall, cpu, faults);
     }
 
@@ -151,7 +151,4 @@ internal static class InferenceSpeedBench
     {
         public void Dispose() => undo();
     }
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
 }
