@@ -1,0 +1,87 @@
+namespace LoraSdk.Models;
+
+/// <summary>
+/// One row's generated text, kept as the tokenizer decodes it: the stop-string search and the stream both read it.
+/// </summary>
+/// <remarks>
+/// The text is decoded from the whole generated sequence each time (never by gluing per-token strings), so a character
+/// whose UTF-8 bytes span several tokens appears only once complete. It is decoded after a few tokens of the prompt
+/// and with their text removed, as transformers' pipeline cuts the prompt's text off the full decode: a tokenizer
+/// that drops the leading space of a sequence (SentencePiece) then keeps the space of the first generated word.
+/// </remarks>
+internal sealed class RowText
+{
+    /// <summary>Prompt tokens decoded before the generated ones: enough for a word boundary, few enough to stay cheap.</summary>
+    private const int ContextTokens = 16;
+
+    private readonly IGenerationTokenizer tokenizer;
+    private readonly bool skipSpecialTokens;
+    private readonly IReadOnlyList<string> stopStrings;
+    private readonly int[] context;
+    private readonly string contextText;
+    private readonly List<int> withContext;
+    private string streamed = "";
+
+    public RowText(IGenerationTokenizer tokenizer, IReadOnlyList<int> prompt, GenerationOptions options)
+    {
+        this.tokenizer = tokenizer;
+        skipSpecialTokens = options.SkipSpecialTokens;
+        stopStrings = options.StopStrings;
+        context = prompt.Skip(Math.Max(0, prompt.Count - ContextTokens)).ToArray();
+        contextText = tokenizer.Decode(context, skipSpecialTokens);
+        withContext = [.. context];
+    }
+
+    /// <summary>The decoded generated tokens, cut before the first stop string once one is found.</summary>
+    public string Text { get; private set; } = "";
+
+    /// <summary>The stop string the text came to contain, if any.</summary>
+    public string? FoundStopString { get; private set; }
+
+    /// <summary>Adds a generated token, decodes again and looks for the stop strings; true when one is found.</summary>
+    public bool Add(int id)
+    {
+        withContext.Add(id);
+        string all = tokenizer.Decode(withContext, skipSpecialTokens);
+        string text = all.StartsWith(contextText, StringComparison.Ordinal)
+            ? all[contextText.Length..]
+            : tokenizer.Decode(withContext.GetRange(context.Length, withContext.Count - context.Length), skipSpecialTokens);
+        int cut = -1;
+        foreach (string stop in stopStrings)
+        {
+            int at = text.IndexOf(stop, StringComparison.Ordinal);
+            if (at >= 0 && (cut < 0 || at < cut)) (cut, FoundStopString) = (at, stop);
+        }
+        Text = cut >= 0 ? text[..cut] : text;
+        return cut >= 0;
+    }
+
+    /// <summary>
+    /// The text not streamed yet that is certain: before the row ends, a trailing U+FFFD (a character whose remaining
+    /// bytes have not been generated) and a tail that could be the start of a stop string are held back. At the end
+    /// (<paramref name="final"/>) the rest is released, so a row's pieces concatenate to <see cref="Text"/>.
+    /// </summary>
+    public string TakeStreamable(bool final)
+    {
+        string text = Text;
+        if (text.Length < streamed.Length || string.CompareOrdinal(text, 0, streamed, 0, streamed.Length) != 0)
+            throw new InvalidOperationException(
+                $"Generation: the tokenizer's decode changed text already streamed (\"{streamed}\" became \"{text}\"); its decoding is not prefix-stable, so this output cannot be streamed exactly.");
+        int end = final ? text.Length : CertainLength(text);
+        if (end <= streamed.Length) return "";
+        string piece = text[streamed.Length..end];
+        streamed = text[..end];
+        return piece;
+    }
+
+    private int CertainLength(string text)
+    {
+        int end = text.Length;
+        while (end > 0 && text[end - 1] == '\uFFFD') end--;
+        int hold = 0;
+        foreach (string stop in stopStrings)
+            for (int n = Math.Min(stop.Length - 1, end); n > hold; n--)
+                if (string.CompareOrdinal(text, end - n, stop, 0, n) == 0) { hold = n; break; }
+        return end - hold;
+    }
+}
