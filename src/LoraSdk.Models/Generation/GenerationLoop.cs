@@ -9,7 +9,8 @@ namespace LoraSdk.Models;
 /// <remarks>
 /// A stopped row stays in the batch (the session's rows are fixed) and is fed the pad token with mask 1: causal
 /// attention keeps its later positions out of every earlier logit and other rows never attend to it, so nothing it is
-/// fed changes a result; its logits are ignored. Each step's tensors live in their own dispose scope; only the last
+/// fed changes a result; its logits are ignored. Autograd is off for the whole loop (no graph is kept through the
+/// adapters' trainable parameters). Each step's tensors live in their own dispose scope; only the last
 /// position's logits leave it, copied to managed memory (float32), where the logits processing runs.
 /// </remarks>
 internal static class GenerationLoop
@@ -27,6 +28,7 @@ internal static class GenerationLoop
         var batch = LeftPaddedBatch.Create(prompts, pad);
 
         cancellation.ThrowIfCancellationRequested();
+        using var inference = no_grad(); // thread-local in libtorch: set here, on the thread that runs the steps
         using var session = start(rows.Length);
         if (session.Batch != rows.Length)
             throw new InvalidOperationException($"Generation: the decoding session has {session.Batch} rows for {rows.Length} prompts.");

@@ -18,6 +18,7 @@ public sealed class GenerationLoopTests
         Assert.Null(result.StopString);
         Assert.Equal(3, result.PromptTokenCount);
         Assert.True(factory.Made.Single().Disposed);
+        Assert.Equal(0, factory.Made.Single().GradEnabledSteps);
     }
 
     [Fact]

@@ -16,6 +16,9 @@ internal sealed class RuleSession(long batch, int vocab, Func<IReadOnlyList<int>
     public int Steps { get; private set; }
     public bool Disposed { get; private set; }
 
+    /// <summary>Steps that ran with autograd on (generation should run none).</summary>
+    public int GradEnabledSteps { get; private set; }
+
     /// <summary>Every (id, mask) fed to each row, padding included.</summary>
     public List<(long Id, long Mask)>[] Fed { get; } = Enumerable.Range(0, (int)batch).Select(_ => new List<(long, long)>()).ToArray();
 
@@ -26,6 +29,7 @@ internal sealed class RuleSession(long batch, int vocab, Func<IReadOnlyList<int>
     {
         ObjectDisposedException.ThrowIf(Disposed, this);
         OnStep?.Invoke(Steps);
+        if (is_grad_enabled()) GradEnabledSteps++;
         long t = ids.shape[1];
         Assert.Equal([batch, t], ids.shape);
         Assert.Equal([batch, PastLength + t], attentionMask.shape);

@@ -23,6 +23,7 @@ public sealed class StreamingTests
         Assert.Equal(text, string.Concat(pieces));
         Assert.Equal(TextGeneration.Generate(factory.Start, Tokenizer, ["p"])[0].Text, string.Concat(pieces));
         Assert.DoesNotContain(pieces, p => p.Contains('\uFFFD') || char.IsHighSurrogate(p[^1]));
+        Assert.Equal(0, factory.Made[0].GradEnabledSteps); // no_grad holds on the worker thread too
         Assert.Contains("€", pieces);  // emitted whole, once its third byte arrived
         Assert.True(pieces.Count > 10);
     }
