@@ -61,6 +61,15 @@ public sealed record GenerationOptions
     /// <summary>Whether special tokens are left out of the returned text (transformers' <c>skip_special_tokens</c>). Default true.</summary>
     public bool SkipSpecialTokens { get; init; } = true;
 
+    /// <summary>
+    /// The defaults a model ships in its <c>generation_config.json</c> (what transformers' <c>generate()</c> starts
+    /// from): max_new_tokens, min_new_tokens, do_sample, temperature, top_k, top_p, repetition_penalty, eos_token_id,
+    /// stop_strings; keys left out keep this record's defaults, others (max_length, pad_token_id, …) are ignored. Adjust
+    /// the result with <c>with { … }</c>. A value of the wrong type or out of range is an <see cref="InvalidDataException"/>
+    /// naming the file and the key.
+    /// </summary>
+    public static GenerationOptions FromGenerationConfig(string path) => GenerationConfigFile.Read(path);
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first option whose value is out of range.</summary>
     public void Validate()
     {
