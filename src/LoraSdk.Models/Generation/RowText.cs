@@ -32,28 +32,49 @@ internal sealed class RowText
         withContext = [.. context];
     }
 
+    private string text = "";
+    private bool stale;
+
     /// <summary>The decoded generated tokens, cut before the first stop string once one is found.</summary>
-    public string Text { get; private set; } = "";
+    public string Text
+    {
+        get
+        {
+            if (stale) Decode();
+            return text;
+        }
+    }
 
     /// <summary>The stop string the text came to contain, if any.</summary>
     public string? FoundStopString { get; private set; }
 
-    /// <summary>Adds a generated token, decodes again and looks for the stop strings; true when one is found.</summary>
+    /// <summary>
+    /// Adds a generated token; true when the text now contains a stop string. Without stop strings the decode waits
+    /// until the text is read (by the stream, or once at the end), so plain generation pays for one decode per row.
+    /// </summary>
     public bool Add(int id)
     {
         withContext.Add(id);
+        stale = true;
+        if (stopStrings.Count == 0) return false;
+        Decode();
+        return FoundStopString is not null;
+    }
+
+    private void Decode()
+    {
+        stale = false;
         string all = tokenizer.Decode(withContext, skipSpecialTokens);
-        string text = all.StartsWith(contextText, StringComparison.Ordinal)
+        string full = all.StartsWith(contextText, StringComparison.Ordinal)
             ? all[contextText.Length..]
             : tokenizer.Decode(withContext.GetRange(context.Length, withContext.Count - context.Length), skipSpecialTokens);
         int cut = -1;
         foreach (string stop in stopStrings)
         {
-            int at = text.IndexOf(stop, StringComparison.Ordinal);
+            int at = full.IndexOf(stop, StringComparison.Ordinal);
             if (at >= 0 && (cut < 0 || at < cut)) (cut, FoundStopString) = (at, stop);
         }
-        Text = cut >= 0 ? text[..cut] : text;
-        return cut >= 0;
+        text = cut >= 0 ? full[..cut] : full;
     }
 
     /// <summary>
@@ -63,25 +84,25 @@ internal sealed class RowText
     /// </summary>
     public string TakeStreamable(bool final)
     {
-        string text = Text;
-        if (text.Length < streamed.Length || string.CompareOrdinal(text, 0, streamed, 0, streamed.Length) != 0)
+        string current = Text;
+        if (current.Length < streamed.Length || string.CompareOrdinal(current, 0, streamed, 0, streamed.Length) != 0)
             throw new InvalidOperationException(
-                $"Generation: the tokenizer's decode changed text already streamed (\"{streamed}\" became \"{text}\"); its decoding is not prefix-stable, so this output cannot be streamed exactly.");
-        int end = final ? text.Length : CertainLength(text);
+                $"Generation: the tokenizer's decode changed text already streamed (\"{streamed}\" became \"{current}\"); its decoding is not prefix-stable, so this output cannot be streamed exactly.");
+        int end = final ? current.Length : CertainLength(current);
         if (end <= streamed.Length) return "";
-        string piece = text[streamed.Length..end];
-        streamed = text[..end];
+        string piece = current[streamed.Length..end];
+        streamed = current[..end];
         return piece;
     }
 
-    private int CertainLength(string text)
+    private int CertainLength(string current)
     {
-        int end = text.Length;
-        while (end > 0 && text[end - 1] == '\uFFFD') end--;
+        int end = current.Length;
+        while (end > 0 && current[end - 1] == '\uFFFD') end--;
         int hold = 0;
         foreach (string stop in stopStrings)
             for (int n = Math.Min(stop.Length - 1, end); n > hold; n--)
-                if (string.CompareOrdinal(text, end - n, stop, 0, n) == 0) { hold = n; break; }
+                if (string.CompareOrdinal(current, end - n, stop, 0, n) == 0) { hold = n; break; }
         return end - hold;
     }
 }

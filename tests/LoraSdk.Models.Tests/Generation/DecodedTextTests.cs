@@ -1,0 +1,54 @@
+namespace LoraSdk.Models.Tests.Generation;
+
+/// <summary>How the generated text is decoded: after a little of the prompt (as transformers' pipeline), and refused when a stream cannot be exact.</summary>
+public sealed class DecodedTextTests
+{
+    private const int V = ByteTokenizer.Vocab;
+
+    /// <summary>Decodes as SentencePiece's decoder does: the sequence's leading space is dropped.</summary>
+    private sealed class LeadingSpaceTokenizer : IGenerationTokenizer
+    {
+        private readonly ByteTokenizer bytes = new();
+        public IReadOnlyList<int> Encode(string text, bool addSpecialTokens) => bytes.Encode(text, addSpecialTokens);
+        public string Decode(IReadOnlyList<int> ids, bool skipSpecialTokens) => bytes.Decode(ids, skipSpecialTokens) is [' ', .. var rest] ? rest : bytes.Decode(ids, skipSpecialTokens);
+        public int? BosTokenId => ByteTokenizer.Bos;
+        public IReadOnlyList<int> EosTokenIds => [ByteTokenizer.Eos];
+        public int? PadTokenId => ByteTokenizer.Pad;
+    }
+
+    /// <summary>A decode that rewrites earlier text once an 'x' appears: not prefix-stable.</summary>
+    private sealed class RewritingTokenizer : IGenerationTokenizer
+    {
+        private readonly ByteTokenizer bytes = new();
+        public IReadOnlyList<int> Encode(string text, bool addSpecialTokens) => bytes.Encode(text, addSpecialTokens);
+        public string Decode(IReadOnlyList<int> ids, bool skipSpecialTokens) => bytes.Decode(ids, skipSpecialTokens) is var t && t.Contains('x') ? t.ToUpperInvariant() : t;
+        public int? BosTokenId => ByteTokenizer.Bos;
+        public IReadOnlyList<int> EosTokenIds => [ByteTokenizer.Eos];
+        public int? PadTokenId => ByteTokenizer.Pad;
+    }
+
+    private static RuleSession.Factory Continuing(string prompt, string continuation) =>
+        new(V, RuleSession.Scripted(new Dictionary<string, int[]> { [prompt] = [.. ByteTokenizer.Bytes(continuation), ByteTokenizer.Eos] }));
+
+    [Fact]
+    public void The_first_generated_word_keeps_its_space_under_a_decoder_that_strips_a_leading_one()
+    {
+        var result = TextGeneration.Generate(Continuing("Hi", " there").Start, new LeadingSpaceTokenizer(), ["Hi"])[0];
+        Assert.Equal(" there", result.Text);
+        // Without the prompt's context the decoder alone would give "there".
+        Assert.Equal("there", new LeadingSpaceTokenizer().Decode(result.TokenIds, true));
+    }
+
+    [Fact]
+    public async Task A_decode_that_rewrites_streamed_text_is_refused_not_streamed_wrongly()
+    {
+        var factory = Continuing("p", "abxd");
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            await foreach (var _ in TextGeneration.Stream(factory.Start, new RewritingTokenizer(), "p")) { }
+        });
+        Assert.Contains("not prefix-stable", error.Message);
+        // Without streaming the final decode is simply the result.
+        Assert.Equal("ABXD", TextGeneration.Generate(factory.Start, new RewritingTokenizer(), ["p"])[0].Text);
+    }
+}
