@@ -33,8 +33,9 @@ internal sealed class GenerationRow
     {
         generated.Add(id);
         seen.Add(id);
-        bool stopString = Text.Add(id);
-        if (eosIds.Contains(id)) Stopped = StopReason.EndOfSequence;
+        bool eos = eosIds.Contains(id);
+        bool stopString = Text.Add(id, endOfSequence: eos);
+        if (eos) Stopped = StopReason.EndOfSequence;
         else if (stopString) Stopped = StopReason.StopString;
         else if (generated.Count >= maxNewTokens) Stopped = StopReason.MaxNewTokens;
     }

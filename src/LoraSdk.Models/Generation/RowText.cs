@@ -34,6 +34,7 @@ internal sealed class RowText
 
     private string text = "";
     private bool stale;
+    private bool searchStops = true;
 
     /// <summary>The decoded generated tokens, cut before the first stop string once one is found.</summary>
     public string Text
@@ -49,14 +50,17 @@ internal sealed class RowText
     public string? FoundStopString { get; private set; }
 
     /// <summary>
-    /// Adds a generated token; true when the text now contains a stop string. Without stop strings the decode waits
-    /// until the text is read (by the stream, or once at the end), so plain generation pays for one decode per row.
+    /// Adds a generated token; true when the text now contains a stop string. An end-of-sequence token is looked
+    /// through for none (<paramref name="endOfSequence"/>): EOS stops the row itself, and its own text, when special
+    /// tokens are kept, is never cut. Without stop strings the decode waits until the text is read (by the stream, or
+    /// once at the end), so plain generation pays for one decode per row.
     /// </summary>
-    public bool Add(int id)
+    public bool Add(int id, bool endOfSequence)
     {
         withContext.Add(id);
         stale = true;
-        if (stopStrings.Count == 0) return false;
+        if (endOfSequence) searchStops = false;
+        if (stopStrings.Count == 0 || !searchStops) return false;
         Decode();
         return FoundStopString is not null;
     }
@@ -69,11 +73,12 @@ internal sealed class RowText
             ? all[contextText.Length..]
             : tokenizer.Decode(withContext.GetRange(context.Length, withContext.Count - context.Length), skipSpecialTokens);
         int cut = -1;
-        foreach (string stop in stopStrings)
-        {
-            int at = full.IndexOf(stop, StringComparison.Ordinal);
-            if (at >= 0 && (cut < 0 || at < cut)) (cut, FoundStopString) = (at, stop);
-        }
+        if (searchStops)
+            foreach (string stop in stopStrings)
+            {
+                int at = full.IndexOf(stop, StringComparison.Ordinal);
+                if (at >= 0 && (cut < 0 || at < cut)) (cut, FoundStopString) = (at, stop);
+            }
         text = cut >= 0 ? full[..cut] : full;
     }
 

@@ -122,5 +122,8 @@ public sealed class GenerationLoopTests
     {
         var factory = new RuleSession.Factory(V, RuleSession.Scripted(new Dictionary<string, int[]> { ["p"] = Script("ok") }));
         Assert.Equal("ok</s>", TextGeneration.Generate(factory.Start, Tokenizer, ["p"], new() { SkipSpecialTokens = false })[0].Text);
+        // The EOS token's own text is not searched for stop strings: EOS stops the row, its text stays whole.
+        var eos = TextGeneration.Generate(factory.Start, Tokenizer, ["p"], new() { SkipSpecialTokens = false, StopStrings = ["/s"] })[0];
+        Assert.Equal(("ok</s>", StopReason.EndOfSequence, null), (eos.Text, eos.StopReason, eos.StopString));
     }
 }
