@@ -35,8 +35,7 @@ internal sealed class BpeModel
     public static BpeModel Read(TokenizerJson model)
     {
         var type = model.Optional("type")?.String() ?? "BPE";
-        if (type != "BPE")
-            throw model.Error($"type \"{type}\" is not supported (only BPE models: Unigram, WordPiece and WordLevel tokenizers are refused)");
+        if (type != "BPE") throw model.Unsupported(type, "BPE; Unigram, WordPiece and WordLevel tokenizers are refused");
         if (model.Optional("dropout") is { } dropout && dropout.Element.GetDouble() != 0)
             throw dropout.Error("(BPE dropout) is not supported: it makes tokenization random");
         foreach (var affix in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
@@ -61,9 +60,10 @@ internal sealed class BpeModel
         {
             var (left, right) = MergePair(merge);
             int Id(string part) => vocabulary.TryGetValue(part, out var id) ? id : throw merge.Error($"names \"{part}\", which is not in model.vocab");
+            var pair = (Id(left), Id(right));
             var merged = left + right;
             if (!vocabulary.TryGetValue(merged, out var mergedId)) throw merge.Error($"makes \"{merged}\", which is not in model.vocab");
-            merges.TryAdd((Id(left), Id(right)), (rank, mergedId));
+            merges.TryAdd(pair, (rank, mergedId));
             rank++;
         }
 
