@@ -119,9 +119,14 @@ public sealed class HuggingFaceTokenizer : IGenerationTokenizer
         }
         EosTokenIds = eosIds;
 
+        if (config.Flag("split_special_tokens") == true)
+            throw new InvalidDataException($"{TokenizerConfig.ConfigFile}: split_special_tokens is true (special tokens tokenized as text), which is not supported");
         var tokenizerClass = config.TokenizerClass;
         if (tokenizerClass is not null && LlamaClasses.Contains(tokenizerClass))
         {
+            // transformers then rebuilds the tokenizer from the SentencePiece tokenizer.model (from_slow), not tokenizer.json.
+            if (config.Member("add_prefix_space") is { IsNull: false })
+                throw new InvalidDataException($"{TokenizerConfig.ConfigFile}: add_prefix_space is set for a {tokenizerClass}: transformers then rebuilds the tokenizer from tokenizer.model (SentencePiece), which is not supported");
             var addBos = config.Flag("add_bos_token") ?? true;
             var addEos = config.Flag("add_eos_token") ?? false;
             if (addBos && BosTokenId is null) throw new InvalidDataException($"{TokenizerConfig.ConfigFile}: add_bos_token is true but there is no bos_token");

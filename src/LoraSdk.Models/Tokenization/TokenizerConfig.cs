@@ -45,6 +45,9 @@ internal sealed class TokenizerConfig
 
     public bool? Flag(string key) => _config?.Optional(key)?.Bool();
 
+    /// <summary>tokenizer_config.json's member <paramref name="key"/> (null when absent or there is no config).</summary>
+    public TokenizerJson? Member(string key) => _config?.Member(key);
+
     public string? TokenizerClass => _config?.OptionalString("tokenizer_class");
 
     /// <summary>The Jinja chat template: a string, or a list of named templates of which "default" is the one transformers uses.</summary>

@@ -71,6 +71,15 @@ public sealed class TokenizerRefusalTests
     }
 
     [Fact]
+    public void Transformers_options_that_change_tokenization_are_refused()
+    {
+        var llama = new JsonObject { ["tokenizer_class"] = "LlamaTokenizerFast", ["bos_token"] = "<s>", ["add_prefix_space"] = true };
+        Assert.Contains("add_prefix_space is set for a LlamaTokenizerFast", LoadError(Llama2Style(), llama));
+        Assert.Equal("tokenizer_config.json: split_special_tokens is true (special tokens tokenized as text), which is not supported",
+            LoadError(Llama3Style(), new JsonObject { ["split_special_tokens"] = true }));
+    }
+
+    [Fact]
     public void A_folder_without_tokenizer_json_is_refused()
     {
         using var folder = new TempDirectory();
