@@ -146,23 +146,47 @@ internal sealed class BpeModel
         return ids;
     }
 
-    // Lowest rank first, leftmost on ties: the order HF's priority queue of (rank, position) gives.
+    // HF's merge loop: a queue of candidate merges ordered by (rank, position), so the lowest rank goes first and the
+    // leftmost on ties. Merged symbols stay at their left position in a linked list; a queued candidate is stale when
+    // its symbol is gone or the pair there no longer makes the same token (HF's own test, kept for identical results).
     private void Merge(List<int> symbols, List<int> ids)
     {
-        while (symbols.Count > 1)
+        var count = symbols.Count;
+        var tokens = symbols.ToArray();
+        var previous = new int[count];
+        var next = new int[count];
+        var alive = new bool[count];
+        var queue = new PriorityQueue<(int Position, int Merged), (int Rank, int Position)>();
+        for (var i = 0; i < count; i++)
         {
-            var best = -1;
-            var bestRank = int.MaxValue;
-            var bestMerged = 0;
-            for (var i = 0; i + 1 < symbols.Count; i++)
-            {
-                if (_merges.TryGetValue((symbols[i], symbols[i + 1]), out var merge) && merge.Rank < bestRank)
-                    (best, bestRank, bestMerged) = (i, merge.Rank, merge.Merged);
-            }
-            if (best < 0) break;
-            symbols[best] = bestMerged;
-            symbols.RemoveAt(best + 1);
+            previous[i] = i - 1;
+            next[i] = i + 1 < count ? i + 1 : -1;
+            alive[i] = true;
         }
-        ids.AddRange(symbols);
+        for (var i = 0; i + 1 < count; i++) Enqueue(i);
+
+        while (queue.TryDequeue(out var candidate, out _))
+        {
+            var position = candidate.Position;
+            if (!alive[position] || next[position] < 0) continue;
+            var right = next[position];
+            if (!_merges.TryGetValue((tokens[position], tokens[right]), out var merge) || merge.Merged != candidate.Merged) continue;
+            tokens[position] = merge.Merged;
+            alive[right] = false;
+            next[position] = next[right];
+            if (next[right] >= 0) previous[next[right]] = position;
+            if (previous[position] >= 0) Enqueue(previous[position]);
+            if (next[position] >= 0) Enqueue(position);
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            if (alive[i]) ids.Add(tokens[i]);
+        }
+
+        void Enqueue(int left)
+        {
+            if (_merges.TryGetValue((tokens[left], tokens[next[left]]), out var merge)) queue.Enqueue((left, merge.Merged), (merge.Rank, left));
+        }
     }
 }
