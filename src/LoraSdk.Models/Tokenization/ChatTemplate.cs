@@ -75,7 +75,7 @@ public sealed class ChatTemplate
     });
 
     /// <summary>
-    /// ChatML (Qwen2, SmolLM): <c>&lt;|im_start|&gt;role\ncontent&lt;|im_end|&gt;\n</c> per message, no BOS. When the first
+    /// ChatML (Qwen2, SmolLM): <c>&lt;|im_start|&gt;role\ncontent&lt;|im_end|&gt;\n</c> per system / user / assistant message, no BOS. When the first
     /// message is not a system message and <paramref name="defaultSystemPrompt"/> is given, a system turn with it comes
     /// first (Qwen2: "You are a helpful assistant.", SmolLM2: "You are a helpful AI assistant named SmolLM, trained by Hugging Face").
     /// </summary>
@@ -85,7 +85,12 @@ public sealed class ChatTemplate
         if (defaultSystemPrompt is not null && (messages.Count == 0 || messages[0].Role != "system"))
             text.Append("<|im_start|>system\n").Append(defaultSystemPrompt).Append("<|im_end|>\n");
         foreach (var message in messages)
+        {
+            // Tool-aware ChatML templates (Qwen2.5) rewrite tool turns; only the plain roles render the same everywhere.
+            if (message.Role is not ("system" or "user" or "assistant"))
+                throw new ArgumentException($"role \"{message.Role}\" is not supported by ChatTemplate.ChatML (system, user, assistant)");
             text.Append("<|im_start|>").Append(message.Role).Append('\n').Append(message.Content).Append("<|im_end|>\n");
+        }
         if (generation) text.Append("<|im_start|>assistant\n");
         return text.ToString();
     });

@@ -145,6 +145,18 @@ public sealed class ByteLevelBpeTests
     }
 
     [Fact]
+    public void Clean_up_tokenization_spaces_applies_only_when_the_config_sets_it()
+    {
+        // "a ." → regex words "a", " ." → [97], [Ġ = 32, '.' = 46]; decoded "a .", which transformers cleans to "a."
+        // when clean_up_tokenization_spaces is true (Llama 3's tokenizer_config sets it).
+        int[] ids = [0x61, 32, 0x2E];
+        Assert.Equal(ids, Llama3().Encode("a .", addSpecialTokens: false));
+        Assert.Equal("a .", Llama3().Decode(ids));
+        var cleaning = Load(("tokenizer.json", Llama3Style()), ("tokenizer_config.json", new JsonObject { ["clean_up_tokenization_spaces"] = true }));
+        Assert.Equal("a.", cleaning.Decode(ids));
+    }
+
+    [Fact]
     public void Qwen2_layout_normalizes_NFC_splits_single_digits_and_adds_no_bos()
     {
         var json = Llama3Style(ignoreMerges: false);

@@ -154,6 +154,7 @@ public sealed class ChatTemplateTests
         Assert.StartsWith("<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\n",
             Render(SmolLM2Jinja, [ChatMessage.User("Hello")], addGenerationPrompt: true));
         Assert.Equal(["<|im_end|>"], ChatTemplate.Recognize(Qwen2Jinja).StopTokens);
+        Assert.Throws<ArgumentException>(() => Render(Qwen2Jinja, [ChatMessage.User("Hi"), new ChatMessage("tool", "42")], true));
     }
 
     [Fact]
