@@ -36,7 +36,7 @@ internal sealed class BpeModel
     {
         var type = model.Optional("type")?.String() ?? "BPE";
         if (type != "BPE") throw model.Unsupported(type, "BPE; Unigram, WordPiece and WordLevel tokenizers are refused");
-        if (model.Optional("dropout") is { } dropout && dropout.Element.GetDouble() != 0)
+        if (model.Optional("dropout") is { } dropout && !(dropout.Element.ValueKind == System.Text.Json.JsonValueKind.Number && dropout.Element.GetDouble() == 0))
             throw dropout.Error("(BPE dropout) is not supported: it makes tokenization random");
         foreach (var affix in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
         {
