@@ -213,6 +213,16 @@ public sealed class HuggingFaceTokenizer : IGenerationTokenizer
     /// </summary>
     public string Decode(IReadOnlyList<int> ids, bool skipSpecialTokens = false)
     {
+        var text = DecodeRaw(ids, skipSpecialTokens);
+        return _cleanUpSpaces ? CleanUpSpaces(text) : text;
+    }
+
+    /// <summary>A <see cref="TokenStreamDecoder"/> for ids generated one at a time.</summary>
+    public TokenStreamDecoder CreateStreamDecoder(bool skipSpecialTokens = true) => new(this, skipSpecialTokens);
+
+    // Decode without transformers' clean-up: what tokenizers' own decode gives.
+    internal string DecodeRaw(IReadOnlyList<int> ids, bool skipSpecialTokens)
+    {
         ArgumentNullException.ThrowIfNull(ids);
         var tokens = new List<string>(ids.Count);
         foreach (var id in ids)
@@ -221,8 +231,7 @@ public sealed class HuggingFaceTokenizer : IGenerationTokenizer
             if (skipSpecialTokens && _addedById.TryGetValue(id, out var added) && added.Special) continue;
             tokens.Add(token);
         }
-        var text = _decoder is null ? string.Join(" ", tokens) : string.Concat(_decoder.Decode(tokens));
-        return _cleanUpSpaces ? CleanUpSpaces(text) : text;
+        return _decoder is null ? string.Join(" ", tokens) : string.Concat(_decoder.Decode(tokens));
     }
 
     /// <summary>The id of a token (an added token's, else the vocabulary's), or null.</summary>

@@ -105,4 +105,15 @@ public sealed class SentencePieceBpeTests
         // split: "▁hello▁world" → "▁hello" | "▁world" (merged with next); "always" prepends after "<s>" too.
         Assert.Equal([1, 271, 276], splitting.Encode("<s>hello world", addSpecialTokens: false));
     }
+
+    [Fact]
+    public void Streamed_pieces_keep_spaces_and_whole_characters()
+    {
+        var tokenizer = Llama2();
+        var stream = tokenizer.CreateStreamDecoder();
+        // <s>, ▁hello, ▁world, then é as <0xC3> <0xA9>: decoding ▁world alone would strip its space, and <0xC3> alone is
+        // half a character, so the pieces are "", "hello", " world", "" (held back), "é".
+        int[] ids = [1, 271, 276, 198, 172];
+        Assert.Equal(["", "hello", " world", "", "é"], ids.Select(stream.Push).ToArray());
+    }
 }
