@@ -28,18 +28,55 @@ internal sealed class AddedVocabulary
             .Select(t => (normalizer?.Normalize(t.Content) ?? t.Content, t)).Where(p => p.Item1.Length > 0).ToArray();
     }
 
-    public static List<AddedToken> Read(TokenizerJson? json)
+    /// <summary>
+    /// tokenizer.json's <c>added_tokens</c>, with the ids HF tokenizers gives them: a token already in the model's
+    /// vocabulary keeps its vocabulary id, any other takes the next id after the vocabulary (and after the added
+    /// tokens so far). The id written in the file is only checked: HF would warn and use its own, so a file whose ids
+    /// disagree is refused rather than loaded with ids the model may not have been trained with.
+    /// </summary>
+    public static List<AddedToken> Read(TokenizerJson? json, BpeModel model)
     {
         var tokens = new List<AddedToken>();
         if (json is not { } list) return tokens;
         foreach (var item in list.Items())
         {
-            var special = item.OptionalBool("special", false);
-            tokens.Add(new AddedToken(item.Required("id").Int(), item.Required("content").String(), special,
-                item.OptionalBool("single_word", false), item.OptionalBool("lstrip", false), item.OptionalBool("rstrip", false),
-                item.OptionalBool("normalized", !special)));
+            var token = ReadToken(item, item.Required("content").String());
+            var declared = item.Required("id");
+            if (Add(tokens, token, model) is { } id && id != declared.Int())
+                throw declared.Error($"is {declared.Int()} for \"{token.Content}\", but HF tokenizers gives it id {id} (the vocabulary's id, or the next one after the vocabulary and the added tokens before it)");
         }
         return tokens;
+    }
+
+    /// <summary>An AddedToken object's flags (<c>normalized</c> defaults to the opposite of <c>special</c>, as in HF).</summary>
+    public static AddedToken ReadToken(TokenizerJson item, string content)
+    {
+        var special = item.OptionalBool("special", false);
+        return new AddedToken(-1, content, special, item.OptionalBool("single_word", false), item.OptionalBool("lstrip", false),
+            item.OptionalBool("rstrip", false), item.OptionalBool("normalized", !special));
+    }
+
+    /// <summary>Adds (or updates the flags of) a token as HF's AddedVocabulary.add_tokens does; returns its id, null for an empty token.</summary>
+    public static int? Add(List<AddedToken> tokens, AddedToken token, BpeModel model)
+    {
+        if (token.Content.Length == 0) return null;
+        var existing = tokens.FindIndex(t => t.Content == token.Content);
+        if (existing >= 0)
+        {
+            tokens[existing] = token with { Id = tokens[existing].Id };
+            return tokens[existing].Id;
+        }
+        var vocabularySize = model.Vocabulary.Count;
+        int id;
+        if (model.Vocabulary.TryGetValue(token.Content, out var vocabularyId)) id = vocabularyId;
+        else if (tokens.Count == 0) id = vocabularySize;
+        else
+        {
+            var max = tokens.Max(t => t.Id);
+            id = max >= vocabularySize || vocabularySize == 0 ? max + 1 : vocabularySize;
+        }
+        tokens.Add(token with { Id = id });
+        return id;
     }
 
     /// <summary>The text cut at the raw-matched tokens, each other piece normalized and cut at the normalized-matched ones.</summary>

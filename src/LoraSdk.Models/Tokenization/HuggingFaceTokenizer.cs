@@ -65,7 +65,7 @@ public sealed class HuggingFaceTokenizer : IGenerationTokenizer
         var decoder = TokenDecoders.Read(json.Optional("decoder"));
         if (json.Optional("truncation") is { } truncation) throw truncation.Error("is set: truncation inside the tokenizer is not supported");
         if (json.Optional("padding") is { } padding) throw padding.Error("is set: padding inside the tokenizer is not supported");
-        var added = AddedVocabulary.Read(json.Optional("added_tokens"));
+        var added = AddedVocabulary.Read(json.Optional("added_tokens"), model);
         MergeConfigAddedTokens(config, added, model);
 
         var tokenizer = new HuggingFaceTokenizer(folder, model, normalizer, preTokenizer, decoder,
@@ -75,20 +75,15 @@ public sealed class HuggingFaceTokenizer : IGenerationTokenizer
         return tokenizer;
     }
 
-    // transformers adds (or updates the flags of) the tokens tokenizer_config.json's added_tokens_decoder names.
+    // transformers adds (or updates the flags of) the tokens tokenizer_config.json's added_tokens_decoder names; the
+    // id HF then gives must be the one the config states.
     private static void MergeConfigAddedTokens(TokenizerConfig config, List<AddedToken> added, BpeModel model)
     {
         foreach (var (id, content, where) in config.AddedTokensDecoder())
         {
-            var existing = added.FindIndex(t => t.Content == content);
-            var knownId = existing >= 0 ? added[existing].Id : model.Vocabulary.TryGetValue(content, out var vocabId) ? vocabId : (int?)null;
-            if (knownId is { } known && known != id)
-                throw where.Error($"gives \"{content}\" id {id}, but tokenizer.json has it as {known}");
-            var special = where.OptionalBool("special", false);
-            var token = new AddedToken(id, content, special, where.OptionalBool("single_word", false), where.OptionalBool("lstrip", false),
-                where.OptionalBool("rstrip", false), where.OptionalBool("normalized", !special));
-            if (existing >= 0) added[existing] = token;
-            else added.Add(token);
+            var given = AddedVocabulary.Add(added, AddedVocabulary.ReadToken(where, content), model);
+            if (given is { } actual && actual != id)
+                throw where.Error($"gives \"{content}\" id {id}, but with tokenizer.json's vocabulary and added_tokens it gets id {actual}");
         }
     }
 

@@ -99,7 +99,7 @@ public sealed class ByteLevelBpeTests
     public void Special_tokens_inside_text_are_single_ids()
     {
         var tokenizer = Llama3();
-        // "hi<|eot_id|>there": the added token is cut out first: "hi" → [h, i] = [104, 105]; 302; "there" → [t,h,e,r,e]:
+        // "hi<|eot_id|>there": the added token is cut out first: "hi" → [h, i] = [104, 105]; 277; "there" → [t,h,e,r,e]:
         // h·e (0) → [t,he,r,e] → nothing else merges → [116, 256, 114, 101].
         Assert.Equal([0x68, 0x69, EotId, 0x74, 256, 0x72, 0x65], tokenizer.Encode("hi<|eot_id|>there", addSpecialTokens: false));
         Assert.Equal("hi<|eot_id|>there", tokenizer.Decode([0x68, 0x69, EotId, 0x74, 256, 0x72, 0x65]));
@@ -139,7 +139,7 @@ public sealed class ByteLevelBpeTests
         Assert.Equal(256 + ByteLevelMerges.Length + 1 + 5, tokenizer.VocabularySize);
         Assert.Equal(271, tokenizer.TokenToId("cafÃ©"));
         Assert.Equal("<|eot_id|>", tokenizer.IdToToken(EotId));
-        Assert.Null(tokenizer.IdToToken(299));
+        Assert.Null(tokenizer.IdToToken(280));
         Assert.True(tokenizer.IsSpecialToken(EotId));
         Assert.False(tokenizer.IsSpecialToken(Mask));
     }
@@ -163,18 +163,18 @@ public sealed class ByteLevelBpeTests
         json["normalizer"] = new JsonObject { ["type"] = "NFC" };
         json["pre_tokenizer"] = new JsonObject { ["type"] = "Sequence", ["pretokenizers"] = new JsonArray(SplitRegex(Qwen2Pattern), ByteLevel(useRegex: false)) };
         json["post_processor"] = ByteLevel(useRegex: false);
-        json["added_tokens"] = new JsonArray(Added(300, "<|endoftext|>", special: true), Added(301, "<|im_start|>", special: true), Added(302, "<|im_end|>", special: true));
+        json["added_tokens"] = new JsonArray(Added(275, "<|endoftext|>", special: true), Added(276, "<|im_start|>", special: true), Added(277, "<|im_end|>", special: true));
         var tokenizer = Load(("tokenizer.json", json),
             ("tokenizer_config.json", new JsonObject { ["bos_token"] = null, ["eos_token"] = "<|im_end|>", ["pad_token"] = "<|endoftext|>", ["tokenizer_class"] = "Qwen2Tokenizer", ["add_bos_token"] = false }),
-            ("generation_config.json", new JsonObject { ["eos_token_id"] = new JsonArray(302, 300) }));
+            ("generation_config.json", new JsonObject { ["eos_token_id"] = new JsonArray(277, 275) }));
 
         // "e" + U+0301 composes to é under NFC, then as "café" above: 271.
         Assert.Equal([271], tokenizer.Encode("cafe\u0301"));
         // \p{N} one digit at a time: "123" → [49, 50, 51] although 1·2 and 12·3 are merges.
         Assert.Equal([0x31, 0x32, 0x33], tokenizer.Encode("123"));
         Assert.Null(tokenizer.BosTokenId);
-        Assert.Equal([302, 300], tokenizer.EosTokenIds);
-        Assert.Equal(300, tokenizer.PadTokenId);
+        Assert.Equal([277, 275], tokenizer.EosTokenIds);
+        Assert.Equal(275, tokenizer.PadTokenId);
         Assert.Equal((false, false), tokenizer.AddsSpecialTokens);
     }
 

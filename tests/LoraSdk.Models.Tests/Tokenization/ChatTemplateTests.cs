@@ -201,8 +201,8 @@ public sealed class ChatTemplateTests
     public void EncodeChat_writes_bos_once_and_stops_at_end_of_turn()
     {
         var json = Llama3Style();
-        json["added_tokens"]!.AsArray().Add(Added(305, "<|start_header_id|>", special: true));
-        json["added_tokens"]!.AsArray().Add(Added(306, "<|end_header_id|>", special: true));
+        json["added_tokens"]!.AsArray().Add(Added(280, "<|start_header_id|>", special: true));
+        json["added_tokens"]!.AsArray().Add(Added(281, "<|end_header_id|>", special: true));
         var tokenizer = Load(("tokenizer.json", json),
             ("tokenizer_config.json", new JsonObject { ["bos_token"] = "<|begin_of_text|>", ["eos_token"] = "<|end_of_text|>", ["chat_template"] = Llama3Jinja }),
             ("generation_config.json", new JsonObject { ["eos_token_id"] = new JsonArray(EndOfText, EotId) }));
@@ -213,8 +213,8 @@ public sealed class ChatTemplateTests
         // <|eot_id|> <|start_header_id|> "assistant" (no merges) <|end_header_id|> "\n\n".
         int[] expected =
         [
-            BeginOfText, 305, 0x75, 0x73, 0x65, 0x72, 306, 10, 10, 259, EotId,
-            305, 0x61, 0x73, 0x73, 0x69, 0x73, 0x74, 0x61, 0x6E, 0x74, 306, 10, 10,
+            BeginOfText, 280, 0x75, 0x73, 0x65, 0x72, 281, 10, 10, 259, EotId,
+            280, 0x61, 0x73, 0x73, 0x69, 0x73, 0x74, 0x61, 0x6E, 0x74, 281, 10, 10,
         ];
         Assert.Equal(expected, ids);
         // Encoding the rendered text with special tokens would have doubled the BOS.

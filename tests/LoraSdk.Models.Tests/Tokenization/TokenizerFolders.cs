@@ -51,7 +51,8 @@ internal static class TokenizerFolders
     /// <summary>A vocabulary entry with no merge leading to it (only <c>ignore_merges</c> can produce it).</summary>
     public const int SpaceHelloId = 274;
 
-    public const int BeginOfText = 300, EndOfText = 301, EotId = 302, Mask = 303, Word = 304;
+    /// <summary>Added tokens take the ids after the 275 vocabulary entries, as HF tokenizers assigns them.</summary>
+    public const int BeginOfText = 275, EndOfText = 276, EotId = 277, Mask = 278, Word = 279;
 
     public static JsonObject ByteLevelModel(bool ignoreMerges, bool pairMerges = false)
     {

@@ -80,6 +80,17 @@ public sealed class TokenizerRefusalTests
     }
 
     [Fact]
+    public void Added_token_ids_must_be_the_ones_HF_assigns()
+    {
+        // HF gives an added token missing from the vocabulary the next id after it (275 here), whatever the file says.
+        var json = Llama3Style();
+        json["added_tokens"]![0]!["id"] = 300;
+        Assert.Contains("added_tokens[0].id is 300 for \"<|begin_of_text|>\", but HF tokenizers gives it id 275", LoadError(json));
+        var config = new JsonObject { ["added_tokens_decoder"] = new JsonObject { ["290"] = Added(0, "<|new|>", special: true) } };
+        Assert.Contains("added_tokens_decoder.290 gives \"<|new|>\" id 290, but with tokenizer.json's vocabulary and added_tokens it gets id 280", LoadError(Llama3Style(), config));
+    }
+
+    [Fact]
     public void A_folder_without_tokenizer_json_is_refused()
     {
         using var folder = new TempDirectory();
