@@ -63,7 +63,7 @@ internal sealed class BpeModel
             var pair = (Id(left), Id(right));
             var merged = left + right;
             if (!vocabulary.TryGetValue(merged, out var mergedId)) throw merge.Error($"makes \"{merged}\", which is not in model.vocab");
-            merges.TryAdd(pair, (rank, mergedId));
+            merges[pair] = (rank, mergedId); // a pair listed twice keeps its last rank, as HF's map does
             rank++;
         }
 
