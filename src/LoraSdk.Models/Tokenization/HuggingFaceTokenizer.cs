@@ -103,7 +103,8 @@ public sealed class HuggingFaceTokenizer : IGenerationTokenizer
         EosToken = eos;
         PadTokenId = Resolve("pad_token", out var pad) ?? config.GenerationIds("pad_token_id").Cast<int?>().FirstOrDefault();
         PadToken = pad ?? (PadTokenId is { } padId ? IdToToken(padId) : null);
-        UnknownToken = Resolve("unk_token", out var unk) is null ? null : unk;
+        Resolve("unk_token", out var unk);
+        UnknownToken = unk;
 
         var eosIds = new List<int>();
         if (eosId is { } first) eosIds.Add(first);
