@@ -14,6 +14,11 @@ public static class LoraRouter
 {
     private static readonly ConditionalWeakTable<nn.Module, LoraAdapter> Adapters = new();
 
+    // Layers of [LoRA] targets deliberately left unadapted (LoraOptionsOverride.Targets, or an adapter detached at
+    // run time): their calls run the plain layer. Any other layer without an adapter is a construction error.
+    private static readonly ConditionalWeakTable<nn.Module, object> Plain = new();
+    private static readonly object PlainMark = new();
+
     /// <summary>Makes <paramref name="adapter"/> the one that calls of <paramref name="layer"/> are routed to (done by <see cref="LoraAdapter.Attach"/>).</summary>
     /// <exception cref="InvalidOperationException">The layer already has another adapter.</exception>
     public static void Register(nn.Module layer, LoraAdapter adapter)
@@ -22,6 +27,14 @@ public static class LoraRouter
             throw new InvalidOperationException(
                 $"Layer '{adapter.TargetName}' already has a LoRA adapter ('{existing.TargetName}'); a layer can be adapted once.");
         Adapters.AddOrUpdate(layer, adapter);
+        Plain.Remove(layer);
+    }
+
+    /// <summary>Routes <paramref name="layer"/>'s calls to the plain layer from now on (its adapter, if any, is forgotten).</summary>
+    internal static void LeavePlain(nn.Module layer)
+    {
+        Adapters.Remove(layer);
+        Plain.AddOrUpdate(layer, PlainMark);
     }
 
     /// <summary>The layer's active adapter (its host's, see <see cref="LoraAdapter.Active"/>).</summary>
@@ -37,15 +50,17 @@ public static class LoraRouter
     /// <paramref name="target"/> (<c>Namespace.Class.field</c>) names the layer in the error when no adapter is attached.
     /// </summary>
     public static Tensor Forward(nn.Module<Tensor, Tensor> layer, Tensor input, string target) =>
-        AdapterOf(layer, target).forward(input);
+        AdapterOf(layer, target) is { } adapter ? adapter.forward(input) : layer.forward(input);
 
     /// <summary>As <see cref="Forward"/>, for <c>layer.call(x)</c>: the layer's hooks run (see <see cref="LoraAdapter.CallThroughTarget"/>).</summary>
     public static Tensor Call(nn.Module<Tensor, Tensor> layer, Tensor input, string target) =>
-        AdapterOf(layer, target).CallThroughTarget(input);
+        AdapterOf(layer, target) is { } adapter ? adapter.CallThroughTarget(input) : layer.call(input);
 
-    private static LoraAdapter AdapterOf(nn.Module layer, string target)
+    /// <summary>The layer's active adapter, or null for a layer deliberately left plain.</summary>
+    private static LoraAdapter? AdapterOf(nn.Module layer, string target)
     {
         if (Adapters.TryGetValue(layer, out var host)) return host.Active;
+        if (Plain.TryGetValue(layer, out _)) return null;
         int dot = target.LastIndexOf('.');
         throw GeneratedLora.NotAttached(dot < 0 ? target : target[..dot], $" ('{target}' has no adapter)");
     }

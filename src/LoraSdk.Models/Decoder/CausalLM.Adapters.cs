@@ -1,0 +1,110 @@
+using System.Text.RegularExpressions;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LoraSdk.Models;
+
+public sealed partial class CausalLM
+{
+    /// <summary>
+    /// Loads a PEFT adapter folder as <c>PeftModel.from_pretrained</c> does: the projections its <c>target_modules</c>
+    /// name (PEFT's matching: a name or dotted suffix of the module path, <c>all-linear</c>, or one regex matched against the
+    /// whole path) carry adapters with its rank and alpha (<c>rank_pattern</c>/<c>alpha_pattern</c> included), and no
+    /// other projection does, whatever the model was built with. Everything else is <see cref="AdapterModelExtensions.LoadAdapter(TorchSharp.torch.nn.Module, string)"/>'s:
+    /// keys and shapes are checked, and on any error the model is left as it was (its previous adapters restored).
+    /// </summary>
+    /// <exception cref="AdapterFormatException">The config or tensors do not fit; the message names the file and key.</exception>
+    /// <exception cref="InvalidOperationException">The model is merged, quantized, holds named adapters or is in a per-row scope: re-targeting would change those.</exception>
+    public void LoadAdapter(string folder)
+    {
+        var (configPath, _) = AdapterLoader.Files(folder);
+        var config = AdapterLoader.ReadConfig(configPath);
+        var selected = TargetSelector(config, configPath);
+
+        var removed = new List<LoraAdapter>();
+        var added = new List<LoraAdapter>();
+        try
+        {
+            foreach (var (path, owner, name, layer) in Projections())
+            {
+                LoraAdapter? host = LoraRouter.TryGetAdapter(layer, out var current) ? current.Host : null;
+                if (!selected(path))
+                {
+                    if (host is null) continue;
+                    host.Detach();
+                    removed.Add(host);
+                    continue;
+                }
+                var options = new LoraOptions(config.RankFor(path), config.AlphaFor(path), config.LoraDropout, config.UseRsLora);
+                if (host is not null && host.Options.Rank == options.Rank && host.Options.Alpha == options.Alpha && host.Options.UseRsLoRA == options.UseRsLoRA)
+                    continue;
+                if (host is not null)
+                {
+                    host.Detach();
+                    removed.Add(host);
+                }
+                var adapter = LoraAdapter.Attach(owner, name, layer, options);
+                adapter.train(training);
+                added.Add(adapter);
+            }
+            AdapterModelExtensions.LoadAdapter(this, folder);
+        }
+        catch
+        {
+            foreach (var adapter in added)
+            {
+                adapter.Detach();
+                adapter.Dispose();
+            }
+            foreach (var adapter in removed) adapter.Reattach();
+            throw;
+        }
+        foreach (var adapter in removed) adapter.Dispose();
+    }
+
+    /// <summary>PEFT names of the projections that carry an adapter now (e.g. q_proj, v_proj), in model order.</summary>
+    public IReadOnlyList<string> AdaptedModules() =>
+        Projections().Where(p => LoraRouter.TryGetAdapter(p.Layer, out _)).Select(p => p.Name).Distinct().ToList();
+
+    /// <summary>Every adaptable projection: its module path, owner, name and layer.</summary>
+    private IEnumerable<(string Path, nn.Module Owner, string Name, Linear Layer)> Projections()
+    {
+        for (int i = 0; i < model.Layers.Count; i++)
+        {
+            foreach (var owner in new nn.Module[] { model.Layers[i].SelfAttention, model.Layers[i].Mlp })
+            {
+                string prefix = $"model.layers.{i}.{(owner is DecoderAttention ? "self_attn" : "mlp")}.";
+                foreach (var (name, child) in owner.named_children())
+                    if (child is Linear linear && CausalLMLoadOptions.AllTargetModules.Contains(name))
+                        yield return (prefix + name, owner, name, linear);
+            }
+        }
+    }
+
+    /// <summary>PEFT's target matching for <paramref name="config"/>'s target_modules, refusing names no projection has.</summary>
+    private static Func<string, bool> TargetSelector(AdapterConfig config, string configPath)
+    {
+        var entries = config.TargetModules;
+        if (entries.Count == 0) throw new AdapterFormatException(configPath, "target_modules", "is empty: the adapter names no module.");
+        if (entries is ["all-linear"]) return _ => true; // PEFT: every Linear but the output head
+        if (entries.Count == 1 && entries[0].IndexOfAny(['*', '(', '[', '|', '\\', '^', '$', '+', '?']) >= 0)
+        {
+            Regex regex;
+            try
+            {
+                regex = new Regex($"^(?:{entries[0]})$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            }
+            catch (ArgumentException e)
+            {
+                throw new AdapterFormatException(configPath, "target_modules", $"'{entries[0]}' is not a valid regular expression: {e.Message}", e);
+            }
+            return regex.IsMatch;
+        }
+        var unknown = entries.Where(e => !CausalLMLoadOptions.AllTargetModules.Any(n => e == n || e.EndsWith("." + n, StringComparison.Ordinal))).ToList();
+        if (unknown.Count > 0)
+            throw new AdapterFormatException(configPath, "target_modules",
+                $"names {string.Join(", ", unknown)}; LoraSdk's decoder adapts only {string.Join(", ", CausalLMLoadOptions.AllTargetModules)} (embeddings and lm_head adapters are not supported).");
+        return path => entries.Any(e => path == e || path.EndsWith("." + e, StringComparison.Ordinal));
+    }
+}

@@ -1,0 +1,29 @@
+using static TorchSharp.torch;
+
+namespace LoraSdk.Models.Tests.Decoder;
+
+internal static class DecoderTestKit
+{
+    public static readonly long[,] Ids = { { 3, 7, 11, 5, 9, 2 }, { 4, 4, 8, 15, 1, 30 } };
+    /// <summary>Row 0 real throughout; row 1 left-padded by two.</summary>
+    public static readonly long[,] Mask = { { 1, 1, 1, 1, 1, 1 }, { 0, 0, 1, 1, 1, 1 } };
+
+    public static Tensor IdsTensor => tensor(Ids, dtype: ScalarType.Int64);
+    public static Tensor MaskTensor => tensor(Mask, dtype: ScalarType.Int64);
+
+    /// <summary>The largest |a − b| over the positions where <paramref name="mask"/> is 1 (padding positions' logits mean nothing).</summary>
+    public static double MaxDiffAtRealTokens(Tensor a, Tensor b, long[,]? mask = null)
+    {
+        var diff = (a.to_type(ScalarType.Float64) - b.to_type(ScalarType.Float64)).abs().amax([-1L]); // batch × t
+        if (mask is not null) diff = diff * tensor(mask, dtype: ScalarType.Float64);
+        return diff.max().item<double>();
+    }
+
+    public static CausalLM LoadTiny(TempDirectory dir, TinyDecoderSpec spec, Dictionary<string, Tensor> weights, CausalLMLoadOptions? options = null,
+        ScalarType fileType = ScalarType.Float64, int shards = 1)
+    {
+        string folder = Path.Combine(dir.Path, "model");
+        spec.WriteFolder(folder, weights, fileType, shards);
+        return CausalLM.Load(folder, options ?? new CausalLMLoadOptions { DType = ScalarType.Float64 });
+    }
+}
