@@ -26,7 +26,7 @@ public sealed partial class CausalLM
         var added = new List<LoraAdapter>();
         try
         {
-            foreach (var (path, owner, name, layer) in Projections())
+            foreach (var (path, owner, name, layer) in Projections().ToList()) // attaching changes the owners' children
             {
                 LoraAdapter? host = LoraRouter.TryGetAdapter(layer, out var current) ? current.Host : null;
                 if (!selected(path))

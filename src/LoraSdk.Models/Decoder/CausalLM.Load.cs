@@ -17,7 +17,8 @@ public sealed partial class CausalLM
     /// checkpoint, with adapters on <see cref="CausalLMLoadOptions.TargetModules"/>. Every file, config key, tensor name
     /// and shape is checked before the model is built; weights are then read one tensor at a time, converted to
     /// <see cref="CausalLMLoadOptions.DType"/>, and each layer's adapted projections quantized as soon as the layer is
-    /// filled (<see cref="CausalLMLoadOptions.Base"/>).
+    /// filled (<see cref="CausalLMLoadOptions.Base"/>). The model is returned in eval mode, as transformers'
+    /// <c>from_pretrained</c> returns it; call <c>train()</c> before fine-tuning.
     /// </summary>
     /// <exception cref="ModelFolderException">The folder is not such a model; the message names the file and key or tensor. Nothing is returned.</exception>
     public static CausalLM Load(string hfFolder, CausalLMLoadOptions? options = null)
@@ -44,6 +45,7 @@ public sealed partial class CausalLM
             });
             built = new CausalLM(config, options, factory) { GenerationConfig = generation };
             Fill(built, "", checkpoint, options.DType, onlyOutsideLayers: true);
+            built.eval(); // as transformers' from_pretrained: call train() before fine-tuning (adapter dropout)
             return built;
         }
         catch

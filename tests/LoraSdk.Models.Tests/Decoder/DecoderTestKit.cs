@@ -27,3 +27,23 @@ internal static class DecoderTestKit
         return CausalLM.Load(folder, options ?? new CausalLMLoadOptions { DType = ScalarType.Float64 });
     }
 }
+
+internal static class DecoderLoraKit
+{
+    /// <summary>Gives every adapter random A and B (B non-zero), seeded, and returns the base weights with scaling·B·A folded in (float64).</summary>
+    public static Dictionary<string, Tensor> RandomizeAdapters(CausalLM model, IReadOnlyDictionary<string, Tensor> baseWeights, int seed)
+    {
+        var generator = new TorchSharp.torch.Generator((ulong)seed);
+        var effective = baseWeights.ToDictionary(w => w.Key, w => w.Value.clone());
+        using var _ = no_grad();
+        foreach (var (path, adapter) in model.LoraAdapters())
+        {
+            var linear = (LinearLoraAdapter)adapter;
+            linear.LoraA.copy_(randn(linear.LoraA.shape, ScalarType.Float64, generator: generator) * 0.2);
+            linear.LoraB.copy_(randn(linear.LoraB.shape, ScalarType.Float64, generator: generator) * 0.2);
+            var delta = linear.LoraB.to_type(ScalarType.Float64).matmul(linear.LoraA.to_type(ScalarType.Float64)) * adapter.Scaling;
+            effective[path + ".weight"] = effective[path + ".weight"] + delta;
+        }
+        return effective;
+    }
+}
