@@ -83,7 +83,7 @@ internal sealed record TinyDecoderSpec
         Directory.CreateDirectory(folder);
         string dtypeName = dtype switch { ScalarType.Float16 => "float16", ScalarType.BFloat16 => "bfloat16", ScalarType.Float64 => "float64", _ => "float32" };
         File.WriteAllText(Path.Combine(folder, "config.json"), configJson ?? ConfigJson(dtypeName));
-        var converted = weights.Select(w => (w.Key, w.Value.to_type(dtype))).ToList();
+        var converted = weights.Select(w => (w.Key, w.Value.is_floating_point() ? w.Value.to_type(dtype) : w.Value)).ToList();
         if (shards == 1)
         {
             SafetensorsFile.Write(Path.Combine(folder, "model.safetensors"), converted);
