@@ -1,3 +1,4 @@
+using LoraSdk.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -11,7 +12,7 @@ namespace LoraSdk.Models;
 /// (<c>base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight</c>). Load a checkpoint folder with
 /// <see cref="Load"/>; docs/models.md ("Decoder LLMs") says what loads and what is refused.
 /// </summary>
-public sealed partial class CausalLM : nn.Module<Tensor, Tensor>
+public sealed partial class CausalLM : nn.Module<Tensor, Tensor>, ILoraTrainableModel
 {
 #pragma warning disable IDE1006 // HuggingFace's module names are the state-dict and adapter keys
     private readonly DecoderModel model;
@@ -80,6 +81,12 @@ public sealed partial class CausalLM : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         return Head(model.Forward(ids, attentionMask.to_type(ScalarType.Bool), 0, null)).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Next-token prediction: <see cref="LoraTrainer"/> scores position t against token t + 1.</summary>
+    public LoraTask Task => LoraTask.CausalLanguageModeling;
+
+    /// <summary>The trainer's forward: <see cref="call(Tensor, Tensor)"/> (right or left padding; padded targets are not scored).</summary>
+    public Tensor ComputeLogits(Tensor inputIds, Tensor attentionMask) => call(inputIds, attentionMask);
 
     /// <summary>Starts a cached decoding of <paramref name="batch"/> rows (see <see cref="IDecodingSession"/>).</summary>
     internal IDecodingSession StartDecoding(long batch) => new DecodingSession(this, batch);

@@ -132,3 +132,23 @@ public sealed class DecoderLoraTests
         Assert.True(DecoderTestKit.MaxDiffAtRealTokens(cached, a, DecoderTestKit.Mask) < 1e-5);
     }
 }
+
+/// <summary>The SDK's trainer fine-tunes a CausalLM as it does any ILoraTrainableModel.</summary>
+public sealed class DecoderTrainingTests
+{
+    [Fact]
+    public void LoraTrainer_lowers_the_next_token_loss_and_changes_only_adapters()
+    {
+        var spec = new TinyDecoderSpec();
+        using var dir = new TempDirectory();
+        using var model = DecoderTestKit.LoadTiny(dir, spec, spec.RandomWeights(8), new CausalLMLoadOptions { Rank = 4, Alpha = 8 }, ScalarType.Float32);
+        using var before = model.Model.Layers[0].SelfAttention.named_parameters().First(p => p.name == "k_proj.weight").parameter.clone();
+        var data = Enumerable.Range(0, 8).Select(i => new LoraSdk.Data.EncodedExample([1, 5 + i % 3, 9, 12, 20, 2])).ToList();
+        var trainer = new LoraSdk.Training.LoraTrainer(model, new LoraSdk.Training.TrainerOptions { MaxSteps = 30, BatchSize = 4, LearningRate = 2e-2, Seed = 1 });
+        var result = trainer.Train(data, null, paddingId: 0);
+        var losses = result.History.Where(p => p.TrainLoss is not null).Select(p => p.TrainLoss!.Value).ToList();
+        Assert.True(losses[^1] < 0.7 * losses[0], string.Join(", ", losses));
+        var after = model.Model.Layers[0].SelfAttention.named_parameters().First(p => p.name == "k_proj.weight").parameter;
+        Assert.Equal(0f, (after - before).abs().max().item<float>());
+    }
+}
