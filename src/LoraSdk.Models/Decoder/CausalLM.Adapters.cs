@@ -22,28 +22,35 @@ public sealed partial class CausalLM
         var config = AdapterLoader.ReadConfig(configPath);
         var selected = TargetSelector(config, configPath);
 
+        // Plan first: which layers lose their adapter and which get a new one (with the folder's options).
+        var plan = new List<(string Path, nn.Module Owner, string Name, Linear Layer, LoraAdapter? Host, LoraOptions? Options)>();
+        foreach (var (path, owner, name, layer) in Projections().ToList()) // attaching changes the owners' children
+        {
+            LoraAdapter? host = LoraRouter.TryGetAdapter(layer, out var current) ? current.Host : null;
+            LoraOptions? options = selected(path) ? new LoraOptions(config.RankFor(path), config.AlphaFor(path), config.LoraDropout, config.UseRsLora) : null;
+            bool keep = options is null ? host is null
+                : host is not null && host.Options.Rank == options.Rank && host.Options.Alpha == options.Alpha && host.Options.UseRsLoRA == options.UseRsLoRA;
+            if (keep) continue;
+            bool quantized = host?.QuantizedBase is not null || (LoraRouter.TryGetStandIn(layer, out var standIn) && standIn.QuantizedBase is not null);
+            if (quantized)
+                throw new InvalidOperationException(
+                    $"{configPath}: the adapter's target_modules need '{path}' {(options is null ? "without an adapter" : "adapted with its rank and alpha")}, but the model's base is quantized " +
+                    "and a quantized layer cannot be re-targeted. Load the model with these TargetModules, Rank and Alpha (CausalLMLoadOptions) and then the adapter.");
+            plan.Add((path, owner, name, layer, host, options));
+        }
+
         var removed = new List<LoraAdapter>();
         var added = new List<LoraAdapter>();
         try
         {
-            foreach (var (path, owner, name, layer) in Projections().ToList()) // attaching changes the owners' children
+            foreach (var (_, owner, name, layer, host, options) in plan)
             {
-                LoraAdapter? host = LoraRouter.TryGetAdapter(layer, out var current) ? current.Host : null;
-                if (!selected(path))
-                {
-                    if (host is null) continue;
-                    host.Detach();
-                    removed.Add(host);
-                    continue;
-                }
-                var options = new LoraOptions(config.RankFor(path), config.AlphaFor(path), config.LoraDropout, config.UseRsLora);
-                if (host is not null && host.Options.Rank == options.Rank && host.Options.Alpha == options.Alpha && host.Options.UseRsLoRA == options.UseRsLoRA)
-                    continue;
                 if (host is not null)
                 {
                     host.Detach();
                     removed.Add(host);
                 }
+                if (options is null) continue;
                 var adapter = LoraAdapter.Attach(owner, name, layer, options);
                 adapter.train(training);
                 added.Add(adapter);

@@ -113,8 +113,17 @@ public sealed partial class CausalLM : nn.Module<Tensor, Tensor>, ILoraTrainable
             using (LoraOptionsOverride.Apply(overrides)) layer = new DecoderLayer(config);
             if (options.DType != ScalarType.Float32) layer.to(options.DType);
             fill?.Invoke(index, layer);
-            if (options.Base != LoraBase.Float32 && layer.LoraAdapters().Count > 0) layer.QuantizeBase(options.Base);
+            if (options.Base != LoraBase.Float32) QuantizeProjections(layer, options.Base);
             return layer;
         };
+    }
+
+    /// <summary>Quantizes all seven projections of a filled layer: adapted ones as QuantizeBase does, plain ones through their stand-ins.</summary>
+    private static void QuantizeProjections(DecoderLayer layer, LoraBase kind)
+    {
+        if (layer.LoraAdapters().Count > 0) layer.QuantizeBase(kind);
+        foreach (var owner in new nn.Module[] { layer.SelfAttention, layer.Mlp })
+            foreach (var (_, child) in owner.named_children().ToList())
+                if (child is Linear linear && LoraRouter.TryGetStandIn(linear, out var standIn)) standIn.QuantizePlain(kind);
     }
 }

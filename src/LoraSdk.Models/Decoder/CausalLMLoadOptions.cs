@@ -21,8 +21,9 @@ public sealed record CausalLMLoadOptions
     public double Dropout { get; init; }
 
     /// <summary>
-    /// How the adapted projections' frozen weights are stored (<see cref="LoraBase"/>): quantized layer by layer while
-    /// loading, so the float weights of the whole model never exist at once. Unadapted projections stay in <see cref="DType"/>.
+    /// How the seven projections' frozen weights are stored (<see cref="LoraBase"/>), adapted or not (QLoRA's recipe):
+    /// quantized layer by layer while loading, so the float weights of the whole model never exist at once. Embeddings,
+    /// norms and lm_head stay in <see cref="DType"/>.
     /// </summary>
     public LoraBase Base { get; init; } = LoraBase.Float32;
 

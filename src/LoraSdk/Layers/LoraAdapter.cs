@@ -279,7 +279,7 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
         var adapter = Create(targetName, target, LoraOptionsForStandby(options));
         adapter.Owner = adapter.KnownTree = owner;
         adapter.Detached = adapter._standby = true;
-        LoraRouter.LeavePlain(target);
+        LoraRouter.LeavePlain(target, adapter);
         return adapter;
     }
 

@@ -112,6 +112,29 @@ public sealed class DecoderLoraTests
     }
 
     [Fact]
+    public void Nf4_quantizes_the_unadapted_projections_too()
+    {
+        using var dir = new TempDirectory();
+        var weights = Spec.RandomWeights(6);
+        using var quantized = DecoderTestKit.LoadTiny(dir, Spec, weights, new CausalLMLoadOptions { Base = LoraBase.Nf4 }, ScalarType.Float32); // q_proj, v_proj
+        Assert.Equal(Spec.Layers * 7, quantized.named_buffers().Count(b => b.name.EndsWith("weight_nf4", StringComparison.Ordinal)));
+        Assert.Contains(quantized.named_buffers(), b => b.name == "model.layers.0.self_attn.k_proj_base_quantized.weight_nf4");
+        Assert.All(quantized.named_parameters().Where(p => p.name.EndsWith("proj.weight", StringComparison.Ordinal)), p => Assert.Equal(0, p.parameter.numel()));
+
+        using var reference = CausalLM.Load(Path.Combine(dir.Path, "model"), new CausalLMLoadOptions { TargetModules = CausalLMLoadOptions.AllTargetModules });
+        reference.QuantizeBase(LoraBase.Nf4);
+        using var a = quantized.call(DecoderTestKit.IdsTensor, DecoderTestKit.MaskTensor);
+        using var b = reference.call(DecoderTestKit.IdsTensor, DecoderTestKit.MaskTensor);
+        Assert.Equal(0, DecoderTestKit.MaxDiffAtRealTokens(a, b, DecoderTestKit.Mask));
+
+        // Re-targeting a quantized model is refused before anything changes.
+        string adapter = Path.Combine(dir.Path, "adapter");
+        reference.SaveAdapter(adapter);
+        Assert.Throws<InvalidOperationException>(() => quantized.LoadAdapter(adapter));
+        Assert.Equal(["q_proj", "v_proj"], quantized.AdaptedModules());
+    }
+
+    [Fact]
     public void Nf4_base_is_quantized_while_loading_and_equals_a_float_model_quantized_after()
     {
         using var dir = new TempDirectory();
