@@ -57,4 +57,28 @@ public sealed class DetachTests
         var error = Assert.Throws<InvalidOperationException>(() => owner.call(randn(1, 4)));
         Assert.Contains("Owner.Layer", error.Message);
     }
+
+    [Fact]
+    public void A_target_left_out_by_Targets_runs_plain_and_its_stand_in_can_quantize_it()
+    {
+        using var owner = new Owner();
+        var target = new LoraTargetInfo("Layer", LoraLayerKind.Linear, new LoraOptions(2, 4));
+        LoraAdapter standIn;
+        using (LoraOptionsOverride.Apply(new LoraOptionsOverride { Targets = new HashSet<string> { "Other" } }))
+            standIn = GeneratedLora.Attach(owner, target, owner.Layer);
+        Assert.Empty(owner.LoraAdapters());
+        using var x = randn(2, 4);
+        using var plain = owner.Layer.forward(x);
+        using var routed = owner.call(x);
+        Assert.Equal(0, (routed - plain).abs().max().item<float>());
+
+        standIn.QuantizePlain(LoraBase.Int8);
+        Assert.Equal(0, owner.Layer.weight!.numel());
+        Assert.Contains(owner.named_buffers(), b => b.name == "Layer_base_quantized.weight_int8");
+        using var dequantized = standIn.QuantizedBase!.Dequantize(ScalarType.Float32);
+        using var expected = nn.functional.linear(x, dequantized, owner.Layer.bias);
+        using var quantized = owner.call(x);
+        Assert.Equal(0, (quantized - expected).abs().max().item<float>());
+        Assert.True((quantized - plain).abs().max().item<float>() > 0); // int8 rounding is visible: the quantized path ran
+    }
 }
