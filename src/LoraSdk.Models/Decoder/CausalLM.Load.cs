@@ -56,6 +56,16 @@ public sealed partial class CausalLM
         }
     }
 
+    /// <summary>
+    /// The tensors a HuggingFace checkpoint of <paramref name="config"/> holds, by name (e.g.
+    /// <c>model.layers.0.self_attn.q_proj.weight</c>), with their shapes: what <see cref="Load"/> requires.
+    /// </summary>
+    public static IReadOnlyDictionary<string, long[]> CheckpointTensorShapes(DecoderConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return ExpectedTensors(config).Expected;
+    }
+
     /// <summary>Every tensor the config's model needs (name → shape), and those a file may add (a tied lm_head).</summary>
     internal static (Dictionary<string, long[]> Expected, Dictionary<string, long[]> Optional) ExpectedTensors(DecoderConfig c)
     {
