@@ -58,9 +58,12 @@ public sealed class DecoderModel : nn.Module
             // Positions count real tokens (transformers' generate with left padding): a padded row equals the prompt alone.
             var positions = mask.to_type(ScalarType.Int64).cumsum(-1).sub_(1).masked_fill_(mask.logical_not(), 1).narrow(1, past, t);
             (cos, sin) = _rotary.Angles(positions, dtype);
-            var keys = arange(total, device: ids.device);
-            var causal = keys.unsqueeze(0) <= (arange(t, device: ids.device) + past).unsqueeze(1); // t × total
-            var allowed = causal.unsqueeze(0).logical_and(mask.unsqueeze(1)).unsqueeze(1);  // batch × 1 × t × total
+            var keys = arange(total, device: ids.device).unsqueeze(0);
+            var queries = (arange(t, device: ids.device) + past).unsqueeze(1);
+            var causal = keys <= queries; // t × total
+            // A padding query attends to itself, so no row is fully masked (such a row's softmax would depend on how
+            // the mask value rounds in the dtype, and a NaN there would reach real tokens as 0 · NaN). Real tokens are unaffected.
+            var allowed = causal.unsqueeze(0).logical_and(mask.unsqueeze(1)).logical_or((keys == queries).unsqueeze(0)).unsqueeze(1); // batch × 1 × t × total
             additive = zeros(allowed.shape, dtype, ids.device).masked_fill_(allowed.logical_not(), MostNegative(dtype));
             hidden = embed_tokens.call(ids);
             foreach (var kept in new[] { cos, sin, additive, hidden }) kept.MoveToOuterDisposeScope();

@@ -57,6 +57,23 @@ public sealed class DecoderForwardTests
         Assert.True(diff < 2e-5 * Math.Max(1, expected.abs().max().item<double>()), $"max diff {diff}");
     }
 
+    [Theory]
+    [InlineData(ScalarType.BFloat16)]
+    [InlineData(ScalarType.Float16)]
+    public void Half_precision_model_stays_finite_with_left_padding_and_close_to_the_reference(ScalarType dtype)
+    {
+        var (spec, scaling) = Family("llama-gqa");
+        using var dir = new TempDirectory();
+        var weights = spec.RandomWeights(seed: 13);
+        using var model = DecoderTestKit.LoadTiny(dir, spec, weights, new CausalLMLoadOptions { DType = dtype }, dtype);
+        using var logits = model.call(DecoderTestKit.IdsTensor, DecoderTestKit.MaskTensor);
+        Assert.Equal(dtype, logits.dtype);
+        Assert.True(logits.isfinite().all().item<bool>(), "every position, padding included, is finite");
+        using var expected = DecoderReference.Logits(spec, TinyDecoderSpec.Rounded(weights, dtype), DecoderTestKit.Ids, DecoderTestKit.Mask, scaling);
+        double diff = DecoderTestKit.MaxDiffAtRealTokens(logits, expected, DecoderTestKit.Mask);
+        Assert.True(diff < 0.05 * expected.abs().max().item<double>(), $"max diff {diff}");
+    }
+
     [Fact]
     public void Config_and_generation_config_are_exposed()
     {
