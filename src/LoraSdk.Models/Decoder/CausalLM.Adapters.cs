@@ -70,6 +70,25 @@ public sealed partial class CausalLM
         foreach (var adapter in removed) adapter.Dispose();
     }
 
+    /// <summary>
+    /// Saves the adapters as a PEFT folder (<see cref="AdapterModelExtensions.SaveAdapter"/>), with PEFT's
+    /// <c>task_type</c> <c>CAUSAL_LM</c> and, when <paramref name="options"/> leave them unset, the folder the model was
+    /// loaded from as <c>base_model_name_or_path</c> (as transformers records a local path), so Python's
+    /// <c>PeftModel.from_pretrained</c> builds a <c>PeftModelForCausalLM</c>.
+    /// </summary>
+    public void SaveAdapter(string directory, AdapterSaveOptions? options = null)
+    {
+        options ??= new AdapterSaveOptions();
+        AdapterModelExtensions.SaveAdapter(this, directory, options with
+        {
+            TaskType = options.TaskType ?? "CAUSAL_LM",
+            BaseModelNameOrPath = options.BaseModelNameOrPath ?? SourceFolder,
+        });
+    }
+
+    /// <summary>The HuggingFace folder the model was loaded from (as given to <see cref="Load"/>), or null for a model built from a config.</summary>
+    public string? SourceFolder { get; private set; }
+
     /// <summary>PEFT names of the projections that carry an adapter now (e.g. q_proj, v_proj), in model order.</summary>
     public IReadOnlyList<string> AdaptedModules() =>
         Projections().Where(p => LoraRouter.TryGetAdapter(p.Layer, out _)).Select(p => p.Name).Distinct().ToList();

@@ -43,7 +43,7 @@ public sealed partial class CausalLM
                 layers.Add(layer); // disposed with the others if a later layer fails
                 Fill(layer, $"model.layers.{index}.", checkpoint, options.DType);
             });
-            built = new CausalLM(config, options, factory) { GenerationConfig = generation };
+            built = new CausalLM(config, options, factory) { GenerationConfig = generation, SourceFolder = hfFolder };
             Fill(built, "", checkpoint, options.DType, onlyOutsideLayers: true);
             built.eval(); // as transformers' from_pretrained: call train() before fine-tuning (adapter dropout)
             return built;

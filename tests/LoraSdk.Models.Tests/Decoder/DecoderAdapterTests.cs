@@ -24,6 +24,8 @@ public sealed class DecoderAdapterTests
         Assert.Equal(Spec.Layers * 2 * 2, keys.Count);
         using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(adapter, "adapter_config.json")));
         Assert.Equal(["down_proj", "q_proj"], config.RootElement.GetProperty("target_modules").EnumerateArray().Select(e => e.GetString()!).Order());
+        Assert.Equal("CAUSAL_LM", config.RootElement.GetProperty("task_type").GetString());
+        Assert.Equal(Path.Combine(dir.Path, "model"), config.RootElement.GetProperty("base_model_name_or_path").GetString());
 
         using var fresh = CausalLM.Load(Path.Combine(dir.Path, "model"), new CausalLMLoadOptions { DType = ScalarType.Float64 }); // q_proj, v_proj
         fresh.LoadAdapter(adapter);
