@@ -106,4 +106,34 @@ public sealed class DecoderFolderErrorTests
         using var model = DecoderTestKit.LoadTiny(dir, spec, spec.RandomWeights(1));
         Assert.Null(model.Config.SlidingWindow);
     }
+
+    [Fact]
+    public void A_tied_model_accepts_an_lm_head_copy_of_the_right_shape_and_ignores_it()
+    {
+        var spec = Spec with { Tied = true };
+        var weights = spec.RandomWeights(2);
+        weights["lm_head.weight"] = zeros(spec.Vocab, spec.Hidden, ScalarType.Float64); // ignored: the head is the embedding
+        using var dir = new TempDirectory();
+        using var model = DecoderTestKit.LoadTiny(dir, spec, weights);
+        weights.Remove("lm_head.weight");
+        using var logits = model.call(DecoderTestKit.IdsTensor);
+        using var expected = DecoderReference.Logits(spec, weights, DecoderTestKit.Ids);
+        Assert.True(DecoderTestKit.MaxDiffAtRealTokens(logits, expected) < 1e-10);
+
+        using var dir2 = new TempDirectory();
+        weights["lm_head.weight"] = zeros(3, spec.Hidden, ScalarType.Float64);
+        var error = Assert.Throws<ModelFolderException>(() => DecoderTestKit.LoadTiny(dir2, spec, weights));
+        Assert.Contains("lm_head.weight", error.Message);
+    }
+
+    [Fact]
+    public void Missing_num_key_value_heads_means_one_per_head()
+    {
+        var spec = Spec with { KvHeads = Spec.Heads };
+        using var dir = new TempDirectory();
+        string folder = Path.Combine(dir.Path, "model");
+        spec.WriteFolder(folder, spec.RandomWeights(3), ScalarType.Float32, configJson: spec.ConfigJson().Replace($"\"num_key_value_heads\": {spec.Heads},", ""));
+        using var model = CausalLM.Load(folder);
+        Assert.Equal(spec.Heads, model.Config.NumKeyValueHeads);
+    }
 }
