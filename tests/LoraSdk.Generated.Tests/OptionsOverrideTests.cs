@@ -131,6 +131,34 @@ public sealed class OptionsOverrideTests
         Assert.True(RelativeError(actual, expected) < 1e-5, $"relative error {RelativeError(actual, expected)}");
     }
 
+    [Fact]
+    public void Targets_leaves_the_other_targets_plain_and_their_intercepted_calls_run_the_layer()
+    {
+        manual_seed(5);
+        Mlp model;
+        using (LoraOptionsOverride.Apply(new LoraOptionsOverride { Targets = new HashSet<string> { "down" } }))
+            model = new Mlp(6, 10, 4);
+        using var _ = model;
+
+        var adapters = Linears(model);
+        Assert.Equal(["down"], adapters.Keys);
+        Assert.Equal(["down"], ((ILoraLayer)model).LoraAdapters.Select(a => a.TargetName));
+        Assert.DoesNotContain(model.named_modules(), m => m.name == "up_lora");
+        Assert.All(model.named_parameters(), p => Assert.Equal(p.name.Contains("_lora."), p.parameter.requires_grad));
+
+        // up.forward(x) is intercepted: with no adapter it must run the plain layer, not throw.
+        RandomizeLora(model);
+        var up = (Linear)model.named_children().Single(c => c.name == "up").module;
+        using var x = randn(5, 3, 6);
+        using var actual = model.call(x);
+        using var x64 = x.to(float64);
+        using var hidden = nn.functional.linear(x64, up.weight!.to(float64), up.bias!.to(float64)).relu();
+        using var expected = LinearReference(hidden, adapters["down"], adapters["down"].Scaling);
+        Assert.True(RelativeError(actual, expected) < 1e-5, $"relative error {RelativeError(actual, expected)}");
+        model.MergeLoRA();
+        Assert.True(((ILoraLayer)model).IsMerged);
+    }
+
     private static Dictionary<string, LinearLoraAdapter> Linears(nn.Module model) =>
         model.LoraAdapters().ToDictionary(a => a.Path, a => (LinearLoraAdapter)a.Adapter);
 

@@ -73,6 +73,7 @@ internal static class SafetensorsFile
         ScalarType.Float16 => "F16",
         ScalarType.BFloat16 => "BF16",
         ScalarType.Float64 => "F64",
+        ScalarType.Int8 => "I8",
         _ => throw new NotSupportedException(type.ToString()),
     };
 }

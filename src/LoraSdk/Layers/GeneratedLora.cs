@@ -23,6 +23,7 @@ public static class GeneratedLora
             throw new InvalidOperationException(
                 $"{owner.GetType().Name}.{target.Name} is null when RegisterComponents() runs: create every layer in the constructor before calling RegisterComponents().");
         var options = LoraOptionsOverride.Current?.ApplyTo(target.Options) ?? target.Options;
+        if (LoraOptionsOverride.Current?.Selects(target.Name) == false) return LoraAdapter.Standby(owner, target.Name, layer, options);
         var adapter = LoraAdapter.Attach(owner, target.Name, layer, options);
         adapter.RequestBase(Quantization.DeclaredBase.For(owner.GetType(), target.Name), $"{owner.GetType().Name}.{target.Name}");
         return adapter;
@@ -34,6 +35,7 @@ public static class GeneratedLora
     /// </summary>
     public static LoraAdapter[] AttachIfPresent(nn.Module owner, LoraTargetInfo target, nn.Module? layer) =>
         layer is null ? [] : [Attach(owner, target, layer)];
+
 
     /// <summary>
     /// Attaches one adapter per layer of a <c>ModuleList&lt;T&gt;</c> target, named <c>&lt;target&gt;.&lt;index&gt;</c>
@@ -57,18 +59,22 @@ public static class GeneratedLora
                 $"{owner.GetType().Name}.{target.Name} is null when RegisterComponents() runs: create the collection and its layers in the constructor before calling RegisterComponents().");
         var options = LoraOptionsOverride.Current?.ApplyTo(target.Options) ?? target.Options;
         var declaredBase = Quantization.DeclaredBase.For(owner.GetType(), target.Name);
+        if (LoraOptionsOverride.Current?.Selects(target.Name) == false)
+            return layers.Select(e => LoraAdapter.Standby(owner, $"{target.Name}.{e.Key}", e.Layer, options)).ToArray();
         return layers.Select(e => LoraAdapter.Attach(owner, $"{target.Name}.{e.Key}", e.Layer, options))
             .Select(a => { a.RequestBase(declaredBase, $"{owner.GetType().Name}.{a.TargetName}"); return a; }).ToArray();
     }
 
     /// <summary>
     /// The active adapter of each target of a generated class (the attached ones unless named adapters were
-    /// switched), or a clear error if its constructor never attached them.
+    /// switched, or a target was left unadapted or re-targeted at run time: then the router's current adapter of
+    /// each layer, none for a layer left plain), or a clear error if its constructor never attached them.
     /// </summary>
     public static LoraAdapter[] Attached(LoraAdapter[]? adapters, string className)
     {
         if (adapters is null) throw NotAttached(className);
-        return adapters.Any(a => !ReferenceEquals(a.Active, a)) ? adapters.Select(a => a.Active).ToArray() : adapters;
+        if (!adapters.Any(a => a.Detached || !ReferenceEquals(a.Active, a))) return adapters;
+        return adapters.Select(a => LoraRouter.TryGetAdapter(a.Target, out var current) ? current : null).OfType<LoraAdapter>().ToArray();
     }
 
     /// <summary>True when every adapter of one generated module is merged.</summary>

@@ -262,4 +262,56 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
         LoraRouter.Register(target, adapter);
         return adapter;
     }
+
+    /// <summary>
+    /// True for the adapter of a target left unadapted: built in a <see cref="LoraOptionsOverride"/> whose
+    /// <see cref="LoraOptionsOverride.Targets"/> leave it out, or detached at run time (<see cref="Detach"/>). It is not
+    /// registered on its owner or routed: the layer's calls run the plain layer, and model-wide operations skip it.
+    /// </summary>
+    internal bool Detached { get; private set; }
+
+    private bool _standby;
+
+    /// <summary>The stand-in a generated class keeps for a target the override leaves unadapted (see <see cref="Detached"/>).</summary>
+    internal static LoraAdapter Standby(nn.Module owner, string targetName, nn.Module target, LoraOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        var adapter = Create(targetName, target, LoraOptionsForStandby(options));
+        adapter.Owner = adapter.KnownTree = owner;
+        adapter.Detached = adapter._standby = true;
+        LoraRouter.LeavePlain(target, adapter);
+        return adapter;
+    }
+
+    // A stand-in is never trained or saved: rank 1 keeps its unused factors small.
+    private static LoraOptions LoraOptionsForStandby(LoraOptions options) => new(1, options.Alpha, options.Dropout, options.UseRsLoRA, LoraInit.Kaiming);
+
+    /// <summary>
+    /// Removes this adapter from its owner and the router: the layer becomes plain (model-wide operations and
+    /// adapter files no longer see it). Refused while merged, quantized, holding named adapters or in a per-row scope.
+    /// </summary>
+    internal void Detach()
+    {
+        if (Detached) return;
+        string problem = !ReferenceEquals(Host, this) ? "it is a named adapter (DeleteAdapter removes those)"
+            : _merged ? "it is merged (unmerge first)"
+            : QuantizedBase is not null ? "its base is quantized (QuantizeBase(LoraBase.Float32) first)"
+            : LayerAdapters.Count > 1 ? "the layer holds named adapters (delete them first)"
+            : MixedRows is not null ? "a per-row adapter scope is in force"
+            : "";
+        if (problem.Length > 0) throw new InvalidOperationException($"The LoRA adapter of '{TargetName}' cannot be removed: {problem}.");
+        Owner?.register_module(ModuleNameFor(TargetName), null!); // TorchSharp's way to drop a registered child
+        LoraRouter.LeavePlain(Target);
+        Detached = true;
+    }
+
+    /// <summary>Undoes <see cref="Detach"/>: registers the adapter on its owner and routes the layer's calls through it again.</summary>
+    internal void Reattach()
+    {
+        if (!Detached) return;
+        if (_standby || Owner is null) throw new InvalidOperationException($"'{TargetName}' was never adapted; attach a new adapter instead.");
+        Owner.register_module(ModuleNameFor(TargetName), this);
+        LoraRouter.Register(Target, this);
+        Detached = false;
+    }
 }

@@ -28,11 +28,18 @@ public sealed record LoraOptionsOverride
     /// <summary>Replaces every target's initialisation when set.</summary>
     public LoraInit? Init { get; init; }
 
+    /// <summary>
+    /// When set, only the targets named here (the target names of the generated <c>LoraTargets</c>, e.g. field names)
+    /// get adapters; the others are left unadapted, and their calls run the plain layer (PEFT's <c>target_modules</c>
+    /// chosen at run time). Unset: every declared target is adapted.
+    /// </summary>
+    public IReadOnlySet<string>? Targets { get; init; }
+
     /// <summary>The override in force here (all enclosing scopes combined), or null outside any scope.</summary>
     public static LoraOptionsOverride? Current => Active.Value;
 
     /// <summary>True when nothing is set: the scope changes no option.</summary>
-    public bool IsEmpty => Rank is null && Alpha is null && Dropout is null && UseRsLoRA is null && Init is null;
+    public bool IsEmpty => Rank is null && Alpha is null && Dropout is null && UseRsLoRA is null && Init is null && Targets is null;
 
     /// <summary>Puts <paramref name="overrides"/> in force until the returned scope is disposed.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A set value is invalid; the message names the option and the value.</exception>
@@ -66,7 +73,11 @@ public sealed record LoraOptionsOverride
         Dropout = inner.Dropout ?? Dropout,
         UseRsLoRA = inner.UseRsLoRA ?? UseRsLoRA,
         Init = inner.Init ?? Init,
+        Targets = inner.Targets ?? Targets,
     };
+
+    /// <summary>Whether this override leaves <paramref name="target"/> adapted (no <see cref="Targets"/>, or it names the target).</summary>
+    public bool Selects(string target) => Targets is null || Targets.Contains(target);
 
     /// <summary>Every set value that breaks its rule (src/Shared/LoraOptionRules.cs), as its property name, value and requirement.</summary>
     public IEnumerable<(string Name, object Value, string Rule)> Problems()

@@ -91,6 +91,29 @@ public abstract partial class LoraAdapter
         linear.weight = Placeholder(weight);
     }
 
+    /// <summary>
+    /// Quantizes the weight of a layer left unadapted (this is its stand-in, see <see cref="Standby"/>): the codes are
+    /// registered on the owner as <c>&lt;target&gt;_base_quantized</c> (so <c>to()</c> and state_dict reach them) and the
+    /// router's plain path dequantizes per call, as an adapted layer's base path does. For models that quantize every
+    /// projection while only some carry adapters (QLoRA's recipe).
+    /// </summary>
+    internal void QuantizePlain(LoraBase kind)
+    {
+        if (!_standby || Owner is null) throw new InvalidOperationException($"'{TargetName}' is adapted; QuantizeBase quantizes adapted layers.");
+        if (kind == LoraBase.Float32 || _quantizedBase?.Kind == kind) return;
+        EnsureQuantizable(TargetName, kind);
+        var linear = (Linear)Target;
+        using var _ = no_grad();
+        var weight = linear.weight;
+        _quantizedBase = QuantizedWeight.Create(weight, kind);
+        Owner.register_module(TargetName.Replace('.', '_') + "_" + QuantizedBaseName, _quantizedBase);
+        linear.weight = Placeholder(weight);
+    }
+
+    /// <summary><c>target.call(x)</c> of a layer left plain: through the quantized weight when it has one (hooks run).</summary>
+    internal Tensor PlainCall(Tensor input) =>
+        QuantizedBase is { } quantized ? CallQuantizedTarget(quantized, input) : ((nn.Module<Tensor, Tensor>)Target).call(input);
+
     private static Parameter Placeholder(Tensor like)
     {
         using var empty = torch.empty(0, dtype: like.dtype, device: like.device);

@@ -1,0 +1,36 @@
+using System.Text.Json;
+using LoraSdk.Bench.Decoder;
+using static TorchSharp.torch;
+
+// SmolLM2-135M-shaped decoder, random weights. From the repository root, after a Release build:
+//   dotnet bench/LoraSdk.Bench.Decoder/bin/Release/net10.0/linux-x64/LoraSdk.Bench.Decoder.dll <part> [--tiny] [--threads 2] [--warmup 2] [--steps 5]
+// Parts: train-lora, train-full (one step time each; run each in its own process so each peak RSS is its own),
+//        write-folder <dir> (a sharded BF16 HF folder of the shape), nf4-load <dir> (load it with Base = Nf4: peak RSS vs goal).
+// The PyTorch twin: . "$(/work/shared/tools/pytorch-env.sh)" && python3 bench/LoraSdk.Bench.Decoder/pytorch_twin.py train-lora
+// (same shapes, token formula, loss and optimizer). Measure alone, never beside other jobs.
+string? part = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal));
+string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+var shape = args.Contains("--tiny") ? BenchShape.Tiny : BenchShape.SmolLm2;
+set_num_threads(int.Parse(Option("--threads") ?? "2"));
+int warmup = int.Parse(Option("--warmup") ?? "2"), steps = int.Parse(Option("--steps") ?? "5");
+string folder = args.SkipWhile(a => a != part).Skip(1).FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "decoder-bench-model";
+
+switch (part)
+{
+    case "train-lora":
+    case "train-full":
+        Emit(TrainStep.Run(shape, part == "train-lora", warmup, steps));
+        return 0;
+    case "write-folder":
+        Nf4Load.WriteFolder(shape, folder, shardBytes: shape == BenchShape.Tiny ? 100_000 : 100_000_000);
+        Console.WriteLine($"wrote {folder}");
+        return 0;
+    case "nf4-load":
+        Emit(Nf4Load.Run(folder));
+        return 0;
+    default:
+        Console.Error.WriteLine("Parts: train-lora, train-full, write-folder <dir>, nf4-load <dir> (add --tiny to check that a part runs).");
+        return 2;
+}
+
+static void Emit<T>(T result) => Console.WriteLine("result: " + JsonSerializer.Serialize(result));

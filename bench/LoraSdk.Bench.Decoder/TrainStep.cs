@@ -1,0 +1,69 @@
+using LoraSdk.Models;
+using static TorchSharp.torch;
+
+namespace LoraSdk.Bench.Decoder;
+
+/// <summary>
+/// One AdamW step (forward, next-token cross-entropy over every position, backward, update) on a fixed batch: LoRA r=8
+/// alpha 16 on q_proj/v_proj, or full fine-tuning of every base weight (adapters disabled). Weights: the model's own
+/// random init, seed 0 (timing does not depend on the values).
+/// </summary>
+public static class TrainStep
+{
+    public sealed record Result(string Mode, double MedianStepMilliseconds, long TrainableParameters, long PeakRssBytes, double LastLoss);
+
+    public static Result Run(BenchShape shape, bool lora, int warmup, int steps)
+    {
+        manual_seed(0);
+        using var model = new CausalLM(shape.Config, new CausalLMLoadOptions { TargetModules = ["q_proj", "v_proj"], Rank = 8, Alpha = 16 });
+        using var disabled = lora ? null : model.DisableLoRA();
+        if (!lora)
+            foreach (var (name, parameter) in model.named_parameters())
+                parameter.requires_grad = !name.Contains("_lora.", StringComparison.Ordinal);
+        var trainable = model.parameters().Where(p => p.requires_grad).ToList();
+        using var optimizer = optim.AdamW(trainable, lr: 1e-4);
+        using var ids = tensor(shape.TokenIds(), [shape.Batch, shape.Length], ScalarType.Int64);
+        using var inputs = ids.narrow(1, 0, shape.Length - 1);
+        using var targets = ids.narrow(1, 1, shape.Length - 1).reshape(-1);
+        model.train();
+        double lastLoss = double.NaN;
+
+        void Step()
+        {
+            using var scope = NewDisposeScope();
+            var logits = model.call(inputs);
+            var loss = nn.functional.cross_entropy(logits.reshape(-1, shape.Vocab), targets);
+            optimizer.zero_grad();
+            loss.backward();
+            optimizer.step();
+            lastLoss = loss.item<float>();
+        }
+
+        for (int i = 0; i < warmup; i++) Step();
+        var times = new List<double>();
+        for (int i = 0; i < steps; i++)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            Step();
+            times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        return new Result(lora ? "LoRA r=8 (q_proj, v_proj)" : "full fine-tuning", Median(times), trainable.Sum(p => p.numel()), PeakRss.Bytes(), lastLoss);
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        int half = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[half] : (sorted[half - 1] + sorted[half]) / 2;
+    }
+}
+
+public static class PeakRss
+{
+    /// <summary>Peak resident set size of this process (VmHWM) in bytes.</summary>
+    public static long Bytes()
+    {
+        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0]) * 1024;
+    }
+}
