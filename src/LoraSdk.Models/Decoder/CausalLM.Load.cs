@@ -46,6 +46,9 @@ public sealed partial class CausalLM
             built = new CausalLM(config, options, factory) { GenerationConfig = generation, SourceFolder = hfFolder };
             Fill(built, "", checkpoint, options.DType, onlyOutsideLayers: true);
             built.eval(); // as transformers' from_pretrained: call train() before fine-tuning (adapter dropout)
+            if (File.Exists(Path.Combine(hfFolder, TokenizerFile))) built.Tokenizer = HuggingFaceTokenizer.Load(hfFolder);
+            string generationPath = Path.Combine(hfFolder, GenerationConfigFile);
+            if (File.Exists(generationPath)) built.DefaultGenerationOptions = GenerationOptions.FromGenerationConfig(generationPath);
             return built;
         }
         catch
