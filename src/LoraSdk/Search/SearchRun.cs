@@ -91,7 +91,8 @@ internal sealed class SearchRun(LoraFineTuningOptions options, SearchOptions sea
         }
 
         var winner = result.Winner;
-        WinnerAdapter.Install(runner.AdapterDirectory(winner.Request), output, winner, result.IncumbentWon, ranking, result.Trials.Count, report);
+        WinnerAdapter.Install(runner.AdapterDirectory(winner.Request), output, winner, result.IncumbentWon, ranking, result.Trials.Count, report,
+            message => logger.LogWarning("{Warning}", message));
         SvgChart.WriteFile(PlotPath(output), SearchPlotSvg.Render(space, result.Trials, winner, ranking, $"{name}: {ranking.MetricName} of each trial"));
         SvgChart.WriteFile(report, SearchReport.Markdown(name, space, search, plan, grid.Count, result, ranking, options.Trainer.Seed, Path.GetFileName(PlotPath(output)), output));
         CleanUpTrials(Path.Combine(work, "trials"), search.KeepTrialAdapters);
