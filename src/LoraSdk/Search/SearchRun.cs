@@ -75,6 +75,13 @@ internal sealed class SearchRun(LoraFineTuningOptions options, SearchOptions sea
         {
             result = scheduler.RunAsync(stoppingToken).GetAwaiter().GetResult();
         }
+        catch (TrialInterruptedException e)
+        {
+            // No winner without that trial: the next run trains it again from its checkpoint and ends as an uninterrupted search would.
+            logger.LogWarning("{Reason}. The search stops without a winner; its {Count} finished trials are kept in {Directory}, and the next run retries this trial from its checkpoint",
+                e.Message, state.Trials.Count, work);
+            return FineTuningExitCodes.Cancelled;
+        }
         catch (OperationCanceledException)
         {
             logger.LogWarning("Search stopped; its {Count} finished trials are kept in {Directory} and the next run resumes from them", state.Trials.Count, work);
