@@ -29,23 +29,24 @@ internal static class AtomicDirectory
         string staging = SiblingPath(target, "saving");
         using var stagingLock = StagingSweep.Hold(staging); // taken before the folder exists: no sweep can take it for abandoned
         Directory.CreateDirectory(staging);
+        List<string> foreign;
         try
         {
             writeContents(staging);
-            var foreign = ForeignAdapterFolders(target);
+            foreign = ForeignAdapterFolders(target);
             if (foreign.FirstOrDefault(f => Directory.Exists(Path.Combine(staging, Path.GetFileName(f)))) is { } replaced)
                 throw new IOException($"Cannot save into {target}: {replaced} holds adapter files that LoraSdk did not write, and this save would replace it " +
                     $"with its adapter '{Path.GetFileName(replaced)}'. Move that folder out of {target}, or save elsewhere.");
             Swap(staging, target, exchange ?? DirectoryExchange.TryExchange);
-            foreach (string kept in foreign)
-                (warn ?? Console.Error.WriteLine)($"{kept}: warning: kept: it holds adapter files, but LoraSdk did not write it, so saving over {target} leaves it there; " +
-                    $"LoadAdapter({target}) reads it as a named adapter if its name is one. Move it out if it is a backup.");
         }
         catch
         {
             DeleteQuietly(staging);
             throw;
         }
+        foreach (string kept in foreign)
+            (warn ?? Console.Error.WriteLine)($"{kept}: warning: kept: it holds adapter files, but LoraSdk did not write it, so saving over {target} leaves it there; " +
+                $"LoadAdapter({target}) reads it as a named adapter if its name is one. Move it out if it is a backup.");
     }
 
     private static void Swap(string staging, string target, Func<string, string, bool> exchange)
