@@ -61,6 +61,10 @@ public sealed partial class LoraProjectTemplateTests(TemplateFeed feed) : IClass
         // Guessing uniformly over the 258 byte ids scores ln 258 = 5.55; the fine-tuned model ends near 2.
         Assert.True(losses[^1] < losses[0] && losses[^1] < 3.0, $"training loss should fall well below chance: {string.Join(", ", losses)}");
         Assert.Contains("text-style: adapter written to", build.Output);
+        // A fresh project's run names no layer as "trainable, but in no LoRA adapter" (its base weights are frozen).
+        var oneStep = project.Run("train", "--LoRA:MaxSteps=1", "--LoRA:Output=obj/lora/one-step").ShouldSucceed();
+        Assert.Contains("Fine-tuning", oneStep.Output);
+        Assert.DoesNotContain("trainable, but in no LoRA adapter", oneStep.Output);
 
         var prediction = project.Run("predict", "Thanks for ").ShouldSucceed();
         var continuation = prediction.Output.Split('\n').Select(l => l.TrimEnd('\r')).Last(l => l.Length > 0);
@@ -119,6 +123,20 @@ public sealed partial class LoraProjectTemplateTests(TemplateFeed feed) : IClass
         Assert.NotEqual(0, stray.ExitCode);
         Assert.Contains("stray.png: error LORA230: images must be in one sub-folder per label", stray.Output);
         File.Delete(Path.Combine(train, "stray.png"));
+        // A PNG cut to half its bytes decodes as a partly blank picture: refused, in training and in predict.
+        string cut = Path.Combine(train, "bag", "cut.png");
+        byte[] whole = File.ReadAllBytes(image);
+        File.WriteAllBytes(cut, whole[..(whole.Length / 2)]);
+        var cutTrain = project.Run("train");
+        Assert.NotEqual(0, cutTrain.ExitCode);
+        Assert.Contains("cut.png: error LORA230: not a readable image: its data ends before the picture does", cutTrain.Output);
+        var cutPredict = project.Run("predict", cut);
+        Assert.Equal(1, cutPredict.ExitCode);
+        Assert.Contains("cut.png: error LORA230: not a readable image", cutPredict.Output);
+        File.Delete(cut);
+        var folderPredict = project.Run("predict", Path.Combine(train, "bag"));
+        Assert.Equal(1, folderPredict.ExitCode);
+        Assert.Contains("bag: is a folder, not an image file", folderPredict.Output);
 
         AssertPredictExplainsABadAdapter(project, image);
     }

@@ -20,7 +20,9 @@ public static class AdapterModelExtensions
     /// <summary>
     /// Loads an adapter folder written by <see cref="SaveAdapter"/> or Python PEFT's <c>save_pretrained</c>: the
     /// root into the default adapter (rank, alpha and rsLoRA must match the model's), and each adapter subfolder
-    /// (PEFT's multi-adapter layout) into the named adapter of that name, created if the model lacks it.
+    /// (PEFT's multi-adapter layout) into the named adapter of that name, created if the model lacks it. A
+    /// subfolder whose name is no adapter name (<c>v1.0</c>, <c>old copy</c>) is skipped with a warning; one named
+    /// <c>default</c>, or holding one adapter file without the other, is an error naming it.
     /// Everything is validated first; on any error (<see cref="AdapterFormatException"/>,
     /// <see cref="FileNotFoundException"/>, <see cref="DirectoryNotFoundException"/>) the model is unchanged.
     /// A merged model is unmerged, loaded and merged again.
@@ -35,7 +37,8 @@ public static class AdapterModelExtensions
     /// <summary>
     /// Loads like <see cref="LoadAdapter(nn.Module, string)"/>, but reports a missing, unreadable or unfitting
     /// adapter folder as a one-line <paramref name="problem"/> instead of throwing (the model is then unchanged):
-    /// for programs that should tell the user what is wrong and how to rebuild, not show a stack trace.
+    /// for programs that should tell the user what is wrong and how to rebuild, not show a stack trace. It never
+    /// throws for anything the folder holds.
     /// </summary>
     public static bool TryLoadAdapter(this nn.Module model, string directory, out string problem, AdapterLoadOptions? options = null)
     {
@@ -45,9 +48,15 @@ public static class AdapterModelExtensions
             problem = "";
             return true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or NotSupportedException)
         {
             problem = e.Message;
+            return false;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Whatever the folder holds, the caller gets a line, never a crash; the type says it was unexpected.
+            problem = $"{directory}: {e.GetType().Name}: {e.Message}";
             return false;
         }
     }

@@ -24,4 +24,16 @@ public sealed record AdapterSaveOptions
     /// replaced. It must not overwrite the two adapter files.
     /// </summary>
     public Action<string>? WriteAdditionalFiles { get; init; }
+
+    /// <summary>
+    /// Receives warnings about the folder saved over, e.g. a subfolder holding adapter files that LoraSdk did not write
+    /// (a user's backup): it is kept, never deleted. Default: written to standard error.
+    /// </summary>
+    public Action<string>? Warning { get; init; }
+
+    internal void Warn(string message)
+    {
+        if (Warning is { } warning) warning(message);
+        else Console.Error.WriteLine(message);
+    }
 }

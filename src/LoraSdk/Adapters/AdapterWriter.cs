@@ -45,8 +45,9 @@ internal static class AdapterWriter
                 config.Write(Path.Combine(folder, AdapterConfig.FileName));
                 SafetensorsWriter.Write(Path.Combine(folder, PeftKeys.TensorFileName), tensors, metadata);
             }
+            SavedSubfolders.Write(staging, [.. folders.Select(f => f.Subfolder).Where(s => s.Length > 0)]);
             options.WriteAdditionalFiles?.Invoke(staging);
-        });
+        }, warn: options.Warn);
     }
 
     /// <summary>

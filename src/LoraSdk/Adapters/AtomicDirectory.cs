@@ -10,10 +10,13 @@ internal static class AtomicDirectory
 {
     /// <summary>
     /// Writes the folder <paramref name="directory"/> through <paramref name="writeContents"/>, which gets the
-    /// staging path. Files already in the target that the new contents do not replace are carried over.
-    /// <paramref name="exchange"/> replaces the OS folder exchange (tests use it to force the two-rename path).
+    /// staging path. Files already in the target that the new contents do not replace are carried over, but for the
+    /// named-adapter subfolders the previous save recorded (<see cref="SavedSubfolders"/>) and the new one lacks: the
+    /// model no longer has those adapters. A subfolder of adapter files that LoraSdk did not write is kept, and said so
+    /// through <paramref name="warn"/>; new contents that would replace one are refused. <paramref name="exchange"/>
+    /// replaces the OS folder exchange (tests use it to force the two-rename path).
     /// </summary>
-    public static void Write(string directory, Action<string> writeContents, Func<string, string, bool>? exchange = null)
+    public static void Write(string directory, Action<string> writeContents, Func<string, string, bool>? exchange = null, Action<string>? warn = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         string target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
@@ -26,9 +29,14 @@ internal static class AtomicDirectory
         string staging = SiblingPath(target, "saving");
         using var stagingLock = StagingSweep.Hold(staging); // taken before the folder exists: no sweep can take it for abandoned
         Directory.CreateDirectory(staging);
+        List<string> foreign;
         try
         {
             writeContents(staging);
+            foreign = ForeignAdapterFolders(target);
+            if (foreign.FirstOrDefault(f => Directory.Exists(Path.Combine(staging, Path.GetFileName(f)))) is { } replaced)
+                throw new IOException($"Cannot save into {target}: {replaced} holds adapter files that LoraSdk did not write, and this save would replace it " +
+                    $"with its adapter '{Path.GetFileName(replaced)}'. Move that folder out of {target}, or save elsewhere.");
             Swap(staging, target, exchange ?? DirectoryExchange.TryExchange);
         }
         catch
@@ -36,6 +44,9 @@ internal static class AtomicDirectory
             DeleteQuietly(staging);
             throw;
         }
+        foreach (string kept in foreign)
+            (warn ?? Console.Error.WriteLine)($"{kept}: warning: kept: it holds adapter files, but LoraSdk did not write it, so saving over {target} leaves it there; " +
+                $"LoadAdapter({target}) reads it as a named adapter if its name is one. Move it out if it is a backup.");
     }
 
     private static void Swap(string staging, string target, Func<string, string, bool> exchange)
@@ -79,15 +90,26 @@ internal static class AtomicDirectory
         DeleteQuietly(retired);
     }
 
-    /// <summary>Moves the entries of the old folder that the new one lacks (e.g. a loss plot) into the new one.</summary>
+    /// <summary>The subfolders of <paramref name="target"/> holding adapter files that no LoraSdk save recorded writing.</summary>
+    private static List<string> ForeignAdapterFolders(string target)
+    {
+        if (!Directory.Exists(target)) return [];
+        var saved = SavedSubfolders.Read(target);
+        return Directory.EnumerateDirectories(target)
+            .Where(d => !Path.GetFileName(d).StartsWith('.') && !saved.Contains(Path.GetFileName(d)) && SavedSubfolders.HoldsAdapterFiles(d))
+            .Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Moves the entries of the old folder that the new one lacks (e.g. a loss plot, a user's folder) into the new one.</summary>
     private static void CarryOver(string retired, string target)
     {
+        var saved = SavedSubfolders.Read(retired);
         foreach (string entry in Directory.EnumerateFileSystemEntries(retired))
         {
             string destination = Path.Combine(target, Path.GetFileName(entry));
             if (File.Exists(destination) || Directory.Exists(destination)) continue;
-            // An old named adapter's subfolder that the new save lacks is an adapter the model no longer has.
-            if (File.Exists(Path.Combine(entry, AdapterConfig.FileName))) continue;
+            // The old save's record, and the named adapters it wrote that the new save lacks: adapters the model no longer has.
+            if (Path.GetFileName(entry) == SavedSubfolders.FileName || saved.Contains(Path.GetFileName(entry))) continue;
             if (Directory.Exists(entry)) Directory.Move(entry, destination);
             else File.Move(entry, destination);
         }

@@ -14,6 +14,7 @@ internal static class MultiAdapterFolders
     public static void Load(nn.Module model, string directory, AdapterLoadOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        options ??= new AdapterLoadOptions();
         string folder = Path.GetFullPath(directory);
         var hosts = model.LoraHosts();
         var loaders = new List<AdapterLoader>();
@@ -21,7 +22,7 @@ internal static class MultiAdapterFolders
         try
         {
             loaders.Add(AdapterLoader.Read(model, folder, hosts, options: options));
-            foreach (var subfolder in AdapterSubfolders(folder))
+            foreach (var subfolder in AdapterSubfolders(folder, options))
             {
                 string name = Path.GetFileName(subfolder);
                 if (hosts[0].Host.FindAdapter(name) is not null)
@@ -69,12 +70,43 @@ internal static class MultiAdapterFolders
         Attach(hosts, name, adapters);
     }
 
-    /// <summary>Subfolders holding both adapter files, as PEFT's save_pretrained writes named adapters.</summary>
-    private static IEnumerable<string> AdapterSubfolders(string folder) =>
-        Directory.EnumerateDirectories(folder)
-            .Where(d => !Path.GetFileName(d).StartsWith('.'))
-            .Where(d => File.Exists(Path.Combine(d, AdapterConfig.FileName)) && File.Exists(Path.Combine(d, PeftKeys.TensorFileName)))
-            .Order(StringComparer.Ordinal);
+    /// <summary>
+    /// The subfolders holding named adapters, as PEFT's save_pretrained writes them. A subfolder with neither adapter
+    /// file is not one and is passed over. One whose name cannot name an adapter (a copy such as <c>v1.0/</c> or
+    /// <c>old copy/</c>) is skipped with a warning naming it: it cannot be a named adapter, and a stray backup must not
+    /// stop an app. A named adapter missing one of its two files, or a subfolder named <c>default</c> (it would
+    /// replace the root adapter), is an error naming it: loading on without it would drop or replace an adapter silently.
+    /// </summary>
+    private static List<string> AdapterSubfolders(string folder, AdapterLoadOptions options)
+    {
+        var found = new List<string>();
+        if (!Directory.Exists(folder)) return found; // the root's own check names the folder
+        foreach (var subfolder in Directory.EnumerateDirectories(folder).Where(d => !Path.GetFileName(d).StartsWith('.')).Order(StringComparer.Ordinal))
+        {
+            string name = Path.GetFileName(subfolder);
+            string config = Path.Combine(subfolder, AdapterConfig.FileName), tensors = Path.Combine(subfolder, PeftKeys.TensorFileName);
+            bool hasConfig = File.Exists(config), hasTensors = File.Exists(tensors);
+            if (!hasConfig && !hasTensors) continue;
+            if (MultiAdapterExtensions.NameProblem(name) is { } problem)
+            {
+                options.Warn($"{subfolder}: warning: skipped: '{name}' is not an adapter name ({problem}), so it holds no named adapter of this folder; " +
+                    $"if it is a backup or a copy, move it out of {folder}.");
+                continue;
+            }
+            if (name == LoraAdapter.DefaultName)
+                throw new AdapterFormatException(subfolder, null,
+                    "a subfolder named 'default' cannot be loaded: the default adapter is the one at the root of the folder, and this one would replace it. Rename the subfolder or move it out.");
+            if (!hasConfig || !hasTensors)
+            {
+                string missing = hasConfig ? tensors : config;
+                throw new AdapterFormatException(missing, null,
+                    $"missing: the subfolder '{name}' holds {Path.GetFileName(hasConfig ? config : tensors)} without {Path.GetFileName(missing)}, so its named adapter '{name}' " +
+                    $"cannot be loaded. Restore the file, or move the subfolder out of {folder}.");
+            }
+            found.Add(subfolder);
+        }
+        return found;
+    }
 
     /// <summary>Unattached adapters for every adapted layer, shaped as the folder's config says for each target path.</summary>
     private static List<LoraAdapter> CreateFor(nn.Module model, string folder, string name, IReadOnlyList<(string Path, LoraAdapter Host)> hosts)

@@ -26,6 +26,9 @@ public sealed class LoraFineTuningOptionsValidator(IConfiguration configuration)
         {
             if (!KnownKeys.Contains(child.Key))
                 failures.Add($"{Key(child.Key)} = {child.Value ?? "(section)"}: unknown option (known: {string.Join(", ", KnownKeys.Order())}).");
+            // A number binds to any enum, named or not: every enum-valued key takes its names only.
+            else if (EnumOptions.Problem(child.Key, child.Value) is { } enumProblem)
+                failures.Add($"{Key(child.Key)} = {child.Value}: {enumProblem}");
         }
 
         Check(options.ValidationSplit is >= 0 and < 1, nameof(options.ValidationSplit), options.ValidationSplit, "must be in [0, 1).");
@@ -51,7 +54,8 @@ public sealed class LoraFineTuningOptionsValidator(IConfiguration configuration)
 
         // The adapter's and the trainer's own rules, each named by its key.
         foreach (var (property, value, rule) in options.Adapter.Problems().Concat(options.ToTrainerOptions().Problems()))
-            failures.Add($"{Key(property)} = {value}: {rule}.");
+            if (!failures.Any(f => f.StartsWith(Key(property) + " = ", StringComparison.Ordinal))) // an enum value, reported above as written
+                failures.Add($"{Key(property)} = {value}: {rule}.");
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

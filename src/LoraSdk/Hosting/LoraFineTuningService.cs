@@ -82,6 +82,7 @@ internal sealed class LoraFineTuningService(
             // No SEQ_CLS for classifiers: to PEFT users it means AutoModelForSequenceClassification (CLS + pooler
             // head), which would load these keys into a differently built model (docs/models.md shows the Python).
             TaskType = registration.Task == LoraTask.SequenceClassification ? null : "CAUSAL_LM",
+            Warning = message => _logger.LogWarning("{Warning}", message),
         };
         var trainer = new LoraTrainer(model, o.ToTrainerOptions(), saveOptions, _logger);
         _logger.LogInformation("Fine-tuning {Model} on {Train} examples ({Validation} for validation); {Parameters}",

@@ -64,7 +64,8 @@ public static partial class LoraHostExtensions
             {
                 string key = match.Groups["key"].Value;
                 string type = match.Groups["type"].Value.Replace("System.", "");
-                errors.Add(ConfigurationOrigin.ErrorLine(configuration, key, $"{key} = {configuration[key]}: not a valid {type}."));
+                string problem = EnumOptions.Problem(key[(key.IndexOf(':') + 1)..], configuration[key]) ?? $"not a valid {type}.";
+                errors.Add(ConfigurationOrigin.ErrorLine(configuration, key, $"{key} = {configuration[key]}: {problem}"));
             }
         }
         return errors;

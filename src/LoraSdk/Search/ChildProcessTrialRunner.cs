@@ -36,7 +36,10 @@ public sealed class ChildProcessTrialRunner(TrialProgram program, IReadOnlyList<
     /// <summary>The adapter folder of one trial (inside <see cref="TrialDirectory"/>).</summary>
     public string AdapterDirectory(TrialRequest request) => Path.Combine(TrialDirectory(request), AdapterFolder);
 
-    /// <summary>Trains one trial in a child process and reads its result line; a crash or non-zero exit is a failed trial, cancellation kills the child.</summary>
+    /// <summary>
+    /// Trains one trial in a child process and reads its result line; a crash or non-zero exit is a failed trial, a
+    /// process killed from outside a <see cref="TrialInterruptedException"/>, cancellation kills the child.
+    /// </summary>
     public async Task<TrialResult> RunAsync(TrialRequest request, CancellationToken cancellationToken)
     {
         string directory = TrialDirectory(request);
@@ -82,6 +85,9 @@ public sealed class ChildProcessTrialRunner(TrialProgram program, IReadOnlyList<
         if (process.ExitCode == FineTuningExitCodes.Cancelled) throw new OperationCanceledException($"Trial {request.Key} was interrupted.");
         string lastWords;
         lock (log) lastWords = string.Join(" | ", tail.Where(l => l.Contains("error", StringComparison.OrdinalIgnoreCase)).DefaultIfEmpty(tail.LastOrDefault() ?? "no output"));
+        // Killed from outside before its result: interrupted, not failed (the next run retries it from its checkpoint).
+        if (resultJson is null && TrialInterruptedException.ExternalSignal(process.ExitCode) is { } signal)
+            throw new TrialInterruptedException(request, signal, Path.Combine(directory, LogFile));
         if (process.ExitCode != 0 || resultJson is null)
             return TrialResult.Failed($"exit code {process.ExitCode}: {lastWords} (log: {Path.Combine(directory, LogFile)})", seconds);
         return Measure(resultJson, AdapterDirectory(request), seconds);

@@ -5,7 +5,8 @@ public interface ITrialRunner
 {
     /// <summary>
     /// Trains <paramref name="request"/>; a run that fails returns <see cref="TrialStatus.Failed"/> (never throws for
-    /// it). Cancellation throws <see cref="OperationCanceledException"/> and leaves no result.
+    /// it). Cancellation throws <see cref="OperationCanceledException"/> and leaves no result; a trial killed from outside
+    /// throws <see cref="TrialInterruptedException"/> and leaves none either.
     /// </summary>
     Task<TrialResult> RunAsync(TrialRequest request, CancellationToken cancellationToken);
 }

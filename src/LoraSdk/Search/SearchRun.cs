@@ -39,6 +39,17 @@ internal sealed class SearchRun(LoraFineTuningOptions options, SearchOptions sea
         var grid = space.Candidates();
         var incumbent = search.Incumbent ? ConfiguredCandidate.Of(space, grid, options, declaredAdapterOptions) : null;
         var challengers = grid.Where(c => c != incumbent).Select(c => c.Index).ToList();
+        if (challengers.Count + (incumbent is null ? 0 : 1) < 2)
+        {
+            // One value per axis (Rank=8) that is what the run trains anyway: a "search" would train one run and call it the winner.
+            string why = incumbent is null
+                ? $"its one candidate ({grid[0].Label}) has nothing to be compared with (Incumbent=false)"
+                : $"its one candidate ({grid[0].Label}) is the configured settings";
+            Console.Error.WriteLine(ConfigurationOrigin.ErrorLine(configuration, $"{LoraFineTuningOptions.SectionName}:{nameof(SearchOptions.Search)}",
+                $"{LoraFineTuningOptions.SectionName}:{nameof(SearchOptions.Search)} = {search.Search}: nothing to compare: {why}. List two or more values " +
+                $"of a key to search them, or set the value itself ({string.Join(", ", grid[0].SetValues.Select(v => $"{LoraFineTuningOptions.SectionName}:{v.Key}={v.Value}"))}) and leave Search unset."));
+            return FineTuningExitCodes.InvalidInput;
+        }
         var plan = SuccessiveHalvingPlan.Create(challengers, search.Budget, options.Trainer.Seed, incumbent is not null);
         var ranking = new TrialRanking(task);
         string output = Path.GetFullPath(options.Output);
@@ -47,8 +58,9 @@ internal sealed class SearchRun(LoraFineTuningOptions options, SearchOptions sea
             .Where(p => !NotInherited.Contains(p.Key.Split(':')[0])).ToList();
         string program = Assembly.GetEntryAssembly()?.Location ?? "";
         string fingerprint = SearchFingerprint.Of(program, [options.Dataset, options.ValidationDataset, options.VocabularyFile], inherited, space, search.Budget, search.Incumbent);
-        var state = SearchState.Open(Path.Combine(work, "state.json"), fingerprint, out string? discarded);
-        if (discarded is not null) logger.LogInformation("Search starts over: {Reason}", discarded);
+        var state = SearchState.Open(Path.Combine(work, "state.json"), fingerprint, out string? discarded, out bool damaged);
+        if (damaged) logger.LogWarning("Search starts over: {Reason}", discarded);
+        else if (discarded is not null) logger.LogInformation("Search starts over: {Reason}", discarded);
         else if (state.Trials.Count > 0) logger.LogInformation("Search resumes: {Count} finished trials are not run again", state.Trials.Count);
         // Trials continue their candidate's checkpoint: never one of another search, or of trials the state does not know.
         if (state.Trials.Count == 0 && Directory.Exists(Path.Combine(work, "trials"))) Directory.Delete(Path.Combine(work, "trials"), recursive: true);
@@ -75,6 +87,13 @@ internal sealed class SearchRun(LoraFineTuningOptions options, SearchOptions sea
         {
             result = scheduler.RunAsync(stoppingToken).GetAwaiter().GetResult();
         }
+        catch (TrialInterruptedException e)
+        {
+            // No winner without that trial: the next run trains it again from its checkpoint and ends as an uninterrupted search would.
+            logger.LogWarning("{Reason}. The search stops without a winner; its {Count} finished trials are kept in {Directory}, and the next run retries this trial from its checkpoint",
+                e.Message, state.Trials.Count, work);
+            return FineTuningExitCodes.Cancelled;
+        }
         catch (OperationCanceledException)
         {
             logger.LogWarning("Search stopped; its {Count} finished trials are kept in {Directory} and the next run resumes from them", state.Trials.Count, work);
@@ -91,7 +110,8 @@ internal sealed class SearchRun(LoraFineTuningOptions options, SearchOptions sea
         }
 
         var winner = result.Winner;
-        WinnerAdapter.Install(runner.AdapterDirectory(winner.Request), output, winner, result.IncumbentWon, ranking, result.Trials.Count, report);
+        WinnerAdapter.Install(runner.AdapterDirectory(winner.Request), output, winner, result.IncumbentWon, ranking, result.Trials.Count, report,
+            message => logger.LogWarning("{Warning}", message));
         SvgChart.WriteFile(PlotPath(output), SearchPlotSvg.Render(space, result.Trials, winner, ranking, $"{name}: {ranking.MetricName} of each trial"));
         SvgChart.WriteFile(report, SearchReport.Markdown(name, space, search, plan, grid.Count, result, ranking, options.Trainer.Seed, Path.GetFileName(PlotPath(output)), output));
         CleanUpTrials(Path.Combine(work, "trials"), search.KeepTrialAdapters);

@@ -38,22 +38,61 @@ public sealed class SearchState
     /// The saved state at <paramref name="path"/> when its fingerprint matches, else a fresh one;
     /// <paramref name="discarded"/> says why a saved state was not used (null when there was none or it was).
     /// </summary>
-    public static SearchState Open(string path, string fingerprint, out string? discarded)
+    public static SearchState Open(string path, string fingerprint, out string? discarded) => Open(path, fingerprint, out discarded, out _);
+
+    /// <summary>
+    /// <see cref="Open(string, string, out string?)"/>, telling whether the saved state was <paramref name="damaged"/>
+    /// (unreadable, not valid JSON, or a folder in its place): then it is moved aside to
+    /// <c>state.json.damaged-&lt;UTC time&gt;</c>, kept for inspection, and <paramref name="discarded"/> says where;
+    /// left in place, it would fail every later run.
+    /// </summary>
+    public static SearchState Open(string path, string fingerprint, out string? discarded, out bool damaged)
     {
         discarded = null;
-        if (!File.Exists(path)) return new SearchState(path, fingerprint, []);
-        try
+        damaged = false;
+        string? problem = null;
+        if (Directory.Exists(path)) problem = $"{path} is a folder, not the search state";
+        else if (!File.Exists(path)) return new SearchState(path, fingerprint, []);
+        else
         {
-            var saved = JsonSerializer.Deserialize<Saved>(File.ReadAllText(path), Json);
-            if (saved?.Trials is null) discarded = "the state file is empty";
-            else if (saved.Fingerprint != fingerprint) discarded = "the program, data, configuration or search space changed";
-            else return new SearchState(path, fingerprint, saved.Trials.ToList());
+            try
+            {
+                var saved = JsonSerializer.Deserialize<Saved>(File.ReadAllText(path), Json);
+                if (saved?.Trials is null) problem = $"{path} is damaged (it holds no trials)";
+                else if (saved.Fingerprint != fingerprint) discarded = "the program, data, configuration or search space changed";
+                else return new SearchState(path, fingerprint, saved.Trials.ToList());
+            }
+            catch (JsonException e)
+            {
+                problem = $"{path} is damaged ({Data.JsonErrorText.WithoutPosition(e.Message)})";
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                problem = $"{path} cannot be read ({e.Message})";
+            }
         }
-        catch (JsonException e)
+        if (problem is not null)
         {
-            discarded = $"the state file is damaged ({e.Message})";
+            damaged = true;
+            discarded = MoveAside(path, problem);
         }
         return new SearchState(path, fingerprint, []);
+    }
+
+    /// <summary>Moves the damaged state out of the way, so that the next save can write its own; the problem and where it went.</summary>
+    private static string MoveAside(string path, string problem)
+    {
+        string aside = $"{path}.damaged-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
+        try
+        {
+            if (Directory.Exists(path)) Directory.Move(path, aside);
+            else File.Move(path, aside);
+            return $"{problem}; it was moved to {aside}";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"{problem}; it could not be moved aside ({e.Message})";
+        }
     }
 
     /// <summary>The saved trial with <see cref="TrialRequest.Key"/> <paramref name="key"/>, or null.</summary>
@@ -72,8 +111,16 @@ public sealed class SearchState
             if (_path is null) return;
             Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
             string temp = _path + ".tmp";
-            File.WriteAllText(temp, JsonSerializer.Serialize(new Saved(Fingerprint, _trials), Json));
-            File.Move(temp, _path, overwrite: true);
+            try
+            {
+                File.WriteAllText(temp, JsonSerializer.Serialize(new Saved(Fingerprint, _trials), Json));
+                File.Move(temp, _path, overwrite: true);
+            }
+            catch
+            {
+                if (File.Exists(temp)) File.Delete(temp); // never a stray half-state beside the real one
+                throw;
+            }
         }
     }
 

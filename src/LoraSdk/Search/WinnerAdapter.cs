@@ -15,7 +15,7 @@ internal static class WinnerAdapter
 {
     public const string ConfigKey = "lorasdk_search";
 
-    public static void Install(string trialAdapter, string output, TrialRecord winner, bool configured, TrialRanking ranking, int trials, string reportPath)
+    public static void Install(string trialAdapter, string output, TrialRecord winner, bool configured, TrialRanking ranking, int trials, string reportPath, Action<string> warn)
     {
         AtomicDirectory.Write(output, staging =>
         {
@@ -25,7 +25,7 @@ internal static class WinnerAdapter
             var json = JsonNode.Parse(File.ReadAllText(config))!.AsObject();
             json[ConfigKey] = Describe(winner, configured, ranking, trials, Path.GetFileName(reportPath));
             File.WriteAllText(config, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        });
+        }, warn: warn);
         string curve = LoraFineTuningService.LossCurvePath(trialAdapter);
         if (File.Exists(curve)) File.Copy(curve, LoraFineTuningService.LossCurvePath(output), overwrite: true);
     }

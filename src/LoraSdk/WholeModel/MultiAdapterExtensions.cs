@@ -108,9 +108,15 @@ public static class MultiAdapterExtensions
     internal static void ValidateName(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        if (name == MixedBatchPlan.BaseName || name.IndexOfAny(['.', '/', '\\']) >= 0 || name.Any(char.IsWhiteSpace))
-            throw new ArgumentException($"Adapter name '{name}' is not allowed: it names a subfolder and a module, so no '.', '/', '\\', spaces or '{MixedBatchPlan.BaseName}'.", nameof(name));
+        if (NameProblem(name) is { } problem)
+            throw new ArgumentException($"Adapter name '{name}' is not allowed: {problem}.", nameof(name));
     }
+
+    /// <summary>Why <paramref name="name"/> cannot name an adapter; null when it can.</summary>
+    internal static string? NameProblem(string name) =>
+        name == MixedBatchPlan.BaseName || name.IndexOfAny(['.', '/', '\\']) >= 0 || name.Any(char.IsWhiteSpace)
+            ? $"it names a subfolder and a module, so no '.', '/', '\\', spaces or '{MixedBatchPlan.BaseName}'"
+            : null;
 
     private static void RequireExisting(IReadOnlyList<(string Path, LoraAdapter Host)> hosts, string name)
     {

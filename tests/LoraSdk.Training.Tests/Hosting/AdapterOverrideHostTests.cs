@@ -72,6 +72,28 @@ public class AdapterOverrideHostTests
         Assert.Contains("rank 8", warning);
     }
 
+    [Fact]
+    public async Task RetrainingOverTheAdapterFolderKeepsAUsersBackupSubfolderAndSaysSo()
+    {
+        using var folder = new TempFolder();
+        var output = folder.Combine("adapter");
+        using (var first = BuildHost(folder, output, [], _ => new TinyByteLm()))
+            Assert.Equal(FineTuningExitCodes.Success, await first.RunLoraFineTuningAsync());
+        string backup = Path.Combine(output, "backup-v1");
+        Directory.CreateDirectory(backup);
+        foreach (string file in new[] { "adapter_config.json", "adapter_model.safetensors" })
+            File.Copy(Path.Combine(output, file), Path.Combine(backup, file));
+        byte[] kept = File.ReadAllBytes(Path.Combine(backup, "adapter_model.safetensors"));
+
+        var warnings = new List<string>();
+        using (var again = BuildHost(folder, output, warnings, _ => new TinyByteLm(), "--LoRA:Seed=7"))
+            Assert.Equal(FineTuningExitCodes.Success, await again.RunLoraFineTuningAsync());
+
+        Assert.Equal(kept, File.ReadAllBytes(Path.Combine(backup, "adapter_model.safetensors")));
+        Assert.NotEqual(kept, File.ReadAllBytes(Path.Combine(output, "adapter_model.safetensors"))); // retrained, seed 7
+        Assert.Contains(warnings, w => w.StartsWith($"{backup}: warning: kept: it holds adapter files, but LoraSdk did not write it", StringComparison.Ordinal));
+    }
+
     private static IHost BuildHost<TModel>(TempFolder folder, string output, List<string> warnings,
         Func<LoraModelContext, TModel> createModel, params string[] extraArgs)
         where TModel : TorchSharp.torch.nn.Module, LoraSdk.Training.ILoraTrainableModel

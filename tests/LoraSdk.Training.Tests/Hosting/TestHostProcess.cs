@@ -70,6 +70,33 @@ public sealed class TestHostProcess : IDisposable
         if (kill(_process.Id, SigTerm) != 0) throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}.");
     }
 
+    /// <summary>
+    /// Sends <paramref name="signal"/> to this host's child processes whose command line contains
+    /// <paramref name="argument"/> (Linux: read from /proc), as the OOM killer or a CI timeout ends only them; how many.
+    /// </summary>
+    public int SignalChildren(int signal, string argument)
+    {
+        int sent = 0;
+        foreach (string entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out int pid)) continue;
+            try
+            {
+                string stat = File.ReadAllText(Path.Combine(entry, "stat"));
+                // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) != _process.Id) continue;
+                if (!File.ReadAllText(Path.Combine(entry, "cmdline")).Split('\0').Any(a => a.Contains(argument, StringComparison.Ordinal))) continue;
+            }
+            catch (IOException)
+            {
+                continue; // the process ended meanwhile
+            }
+            if (kill(pid, signal) == 0) sent++;
+        }
+        return sent;
+    }
+
     public void Dispose()
     {
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);

@@ -121,6 +121,45 @@ public class SearchHostTests
     }
 
     [Fact]
+    public void ATrialKilledFromOutsideIsRetriedByTheNextRunAndTheResultIsTheUninterruptedOne()
+    {
+        if (!OperatingSystem.IsLinux()) return; // the trial processes are found in /proc
+        string Data(TempFolder f) => f.File("train.jsonl", string.Concat(Enumerable.Range(0, 40).Select(i => $"{{\"text\":\"sample {i}: the quick brown fox {i % 7}\"}}\n")));
+        string[] Small(string data) => [.. Arguments(data)[..^2], "--LoRA:Search=LearningRate=0.03,3e-3", "--LoRA:Budget=2.5", "--LoRA:MaxParallelTrials=1"];
+
+        using var reference = new TempFolder();
+        using (var uninterrupted = new TestHostProcess(reference.Path, Small(Data(reference))))
+            Assert.True(uninterrupted.WaitForExit(Timeout) == FineTuningExitCodes.Success, uninterrupted.Transcript);
+
+        using var folder = new TempFolder();
+        string[] arguments = Small(Data(folder));
+        // Slowed down so that the kill lands while the second trial (0.03, round 1) trains; only the trial is killed.
+        using (var killed = new TestHostProcess(folder.Path, arguments, stepDelayMs: 150))
+        {
+            Assert.True(killed.WaitForLine(l => l.Contains("Trial LearningRate=0.001, 8 steps:"), Timeout), killed.Transcript);
+            var deadline = DateTime.UtcNow + Timeout;
+            while (killed.SignalChildren(9, "--LoRA:PauseAtStep=") == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "no trial process to kill\n" + killed.Transcript);
+                Thread.Sleep(20);
+            }
+            Assert.True(killed.WaitForExit(Timeout) == FineTuningExitCodes.Cancelled, killed.Transcript);
+            Assert.Contains(killed.Stdout, l => l.Contains("8 steps was killed by signal 9 (SIGKILL)")
+                && l.Contains("The search stops without a winner; its 1 finished trials are kept") && l.Contains("the next run retries this trial from its checkpoint"));
+            Assert.DoesNotContain(killed.Stdout, l => l.Contains("failed: exit code 137"));
+        }
+        Assert.False(Directory.Exists(folder.Combine("out", "adapter")), "no winner is installed without the killed trial");
+
+        using var rerun = new TestHostProcess(folder.Path, arguments);
+        Assert.True(rerun.WaitForExit(Timeout) == FineTuningExitCodes.Success, rerun.Transcript);
+        Assert.Contains(rerun.Stdout, l => l.Contains("Search resumes: 1 finished trials are not run again"));
+        Assert.Contains("trials (0 failed)", File.ReadAllText(folder.Combine("out", "adapter") + ".search.md"));
+        string winner(TempFolder f) => JsonDocument.Parse(File.ReadAllText(f.Combine("out", "adapter", "adapter_config.json"))).RootElement.GetProperty("lorasdk_search").GetProperty("settings").ToString();
+        Assert.Equal(winner(reference), winner(folder));
+        Assert.Equal(File.ReadAllBytes(reference.Combine("out", "adapter", "adapter_model.safetensors")), File.ReadAllBytes(folder.Combine("out", "adapter", "adapter_model.safetensors")));
+    }
+
+    [Fact]
     public void AnUnsetRankIsReadFromTheModelSoTheIncumbentIsTheGridsCandidate()
     {
         using var folder = new TempFolder();

@@ -49,8 +49,7 @@ public static class ImageFolder
     /// <summary>One image as side × side × 3 RGB bytes; the error names the file.</summary>
     public static byte[] Decode(string file, int side)
     {
-        using var source = SKBitmap.Decode(file)
-            ?? throw new ImageDataException(file, "not a readable image (corrupt, empty, or a format SkiaSharp does not decode).");
+        using var source = DecodeWhole(file);
         using var scaled = new SKBitmap(new SKImageInfo(side, side, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         if (!source.ScalePixels(scaled, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None)))
             throw new ImageDataException(file, $"could not be resized to {side}×{side} (colour type {source.ColorType}).");
@@ -63,6 +62,29 @@ public static class ImageFolder
             rgb[i + 2] = rgba[j + 2];
         }
         return rgb;
+    }
+
+    /// <summary>
+    /// The whole picture, or an error naming the file. SKBitmap.Decode takes a partial decode (a file cut short, or
+    /// a valid header followed by damaged data) as success and leaves the rest of the picture blank, so the codec is
+    /// asked directly and anything but a complete decode is refused: a half-blank image would be trained on, or
+    /// predicted, without a word. Decoded as SKBitmap.Decode does (its colour and alpha types), so a sound image
+    /// gives the same pixels.
+    /// </summary>
+    private static SKBitmap DecodeWhole(string file)
+    {
+        const string unreadable = "not a readable image (corrupt, empty, or a format SkiaSharp does not decode).";
+        using var codec = SKCodec.Create(file, out var opened) ?? throw new ImageDataException(file, unreadable);
+        var info = codec.Info;
+        if (info.AlphaType == SKAlphaType.Unpremul) info.AlphaType = SKAlphaType.Premul;
+        info.ColorSpace = null;
+        var bitmap = new SKBitmap(info);
+        var decoded = opened == SKCodecResult.Success ? codec.GetPixels(info, bitmap.GetPixels()) : opened;
+        if (decoded == SKCodecResult.Success) return bitmap;
+        bitmap.Dispose();
+        throw new ImageDataException(file, decoded == SKCodecResult.IncompleteInput
+            ? "not a readable image: its data ends before the picture does (cut short, or damaged), so part of it would be blank."
+            : $"not a readable image: SkiaSharp stopped decoding it ({decoded}).");
     }
 
     private static List<string> ImagesOf(string folder)

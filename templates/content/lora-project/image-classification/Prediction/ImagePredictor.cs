@@ -30,7 +30,9 @@ public static class ImagePredictor
         }
         if (!File.Exists(imagePath))
         {
-            Console.Error.WriteLine($"{imagePath}: no such image file.");
+            Console.Error.WriteLine(Directory.Exists(imagePath)
+                ? $"{imagePath}: is a folder, not an image file: pass one image (e.g. {Path.Combine(imagePath, "<name>.png")})."
+                : $"{imagePath}: no such image file.");
             return 1;
         }
         if (settings.Threads > 0) set_num_threads(settings.Threads);

@@ -1,3 +1,4 @@
+using LoraSdk;
 using LoraSdk.Data;
 using LoraSdk.Training;
 using TorchSharp;
@@ -32,6 +33,10 @@ public sealed class TinyLanguageModel : nn.Module<Tensor, Tensor>, ILoraTrainabl
         norm = nn.LayerNorm(Dimension);
         head = nn.Linear(Dimension, vocabulary, hasBias: false);
         RegisterComponents();
+        // Base weights stay as they are: only the adapters train, and the modules appsettings.json lists in
+        // ModulesToSave (head, tokens), which the trainer unfreezes. Frozen here, the position embedding and the final
+        // norm are not "trainable but in no adapter", so training starts without a warning about them.
+        this.FreezeBase();
     }
 
     /// <summary>The model with its base weights, on the GPU when TorchSharp sees one (LoraSdkBackend=cuda).</summary>
