@@ -137,6 +137,8 @@ public sealed record GgufModelSpec(
         Positive(ContextLength, nameof(ContextLength));
         if (Heads % KvHeads != 0)
             throw new ArgumentException($"GgufModelSpec.Heads ({Heads}) must be a multiple of KvHeads ({KvHeads}).");
+        if (Architecture == GgufArchitecture.Qwen2 && (long)Heads * HeadDim != HiddenSize)
+            throw new ArgumentException($"llama.cpp's qwen2 architecture needs HeadDim × Heads = HiddenSize (got {HeadDim} × {Heads} ≠ {HiddenSize}).");
         if (HeadDim % 2 != 0)
             throw new ArgumentException($"GgufModelSpec.HeadDim ({HeadDim}) must be even for rotary embeddings.");
         if (!(RmsNormEps > 0)) throw new ArgumentException($"GgufModelSpec.RmsNormEps must be positive (got {RmsNormEps}).");
