@@ -22,6 +22,8 @@ public static partial class GgufModelExport
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(tensors);
         spec.Validate();
+        if (spec.Tokenizer is null)
+            throw new ArgumentException("GgufModelSpec.Tokenizer is required for a model file: llama.cpp refuses to load a model without tokenizer.ggml.model.", nameof(spec));
         using var scope = NewDisposeScope(); // the reordered q/k copies and rope_freqs live until the file is written
         var writer = new GgufWriter();
         string arch = spec.ArchitectureName;
@@ -29,7 +31,7 @@ public static partial class GgufModelExport
         if (spec.Name is { } name) writer.Add("general.name", GgufValue.String(name));
         writer.Add("general.file_type", GgufValue.UInt32(FileType(type)));
         AddHyperparameters(writer, spec);
-        if (spec.Tokenizer is { } tokenizer) AddTokenizer(writer, spec, tokenizer);
+        AddTokenizer(writer, spec, spec.Tokenizer);
 
         var missing = HuggingFaceGgufNames.Required(spec).Where(n => !tensors.ContainsKey(n)).ToList();
         if (missing.Count > 0)

@@ -91,7 +91,7 @@ public enum GgufTokenType
 /// <param name="TieWordEmbeddings"><c>tie_word_embeddings</c>: no <c>output</c> tensor is written and llama.cpp reuses <c>token_embd</c>.</param>
 /// <param name="BosTokenId">Beginning-of-sequence id; omitted when null.</param>
 /// <param name="EosTokenId">End-of-sequence id; omitted when null.</param>
-/// <param name="Tokenizer">The vocabulary; null writes none (llama.cpp then cannot create a context).</param>
+/// <param name="Tokenizer">The vocabulary: required for a model file (llama.cpp refuses one without), not read for an adapter.</param>
 /// <param name="Name"><c>general.name</c>; omitted when null.</param>
 public sealed record GgufModelSpec(
     GgufArchitecture Architecture,

@@ -99,6 +99,7 @@ public sealed class GgufModelExportTests
         Assert.Contains("model.layers.0.mlp.up_proj.bias", Refusal(spec, With(weights, "model.layers.0.mlp.up_proj.bias", ones(96))));
         Assert.Contains("model.layers.0.self_attn.k_proj.weight", Refusal(spec, With(weights, "model.layers.0.self_attn.k_proj.weight", ones(64, 64))));
         Assert.Contains("KvHeads", Refusal(spec with { KvHeads = 3 }, weights));
+        Assert.Contains("Tokenizer", Refusal(spec with { Tokenizer = null }, weights));
         Assert.Contains("rope_freqs", Refusal(TinyDecoder.Qwen2Spec() with { RopeScaling = new GgufLlama3RopeScaling(8, 1, 4, 64) }, weights));
         var (qwenSpec, qwenWeights) = LlamaCppParityTests.Model("qwen2-tied-bias");
         Assert.Contains("model.layers.0.self_attn.q_proj.bias", Refusal(qwenSpec, Without(qwenWeights, "model.layers.0.self_attn.q_proj.bias")));
