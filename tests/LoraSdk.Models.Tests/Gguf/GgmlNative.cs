@@ -15,8 +15,15 @@ internal static class GgmlNative
     private delegate void Fp32ToFp16Row(float[] src, ushort[] dst, long count);
 
     private static readonly Lazy<IntPtr> Library = new(() =>
-        // The base library is the same code in every CPU variant (the ISA-specific kernels live in libggml-cpu).
-        NativeLibrary.Load(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "noavx", "libggml-base.so")));
+    {
+        // The base library is the same code in every CPU variant (the ISA-specific kernels live in libggml-cpu), so
+        // any copy the backend package put under runtimes/<rid>/native/ will do.
+        string name = OperatingSystem.IsWindows() ? "ggml-base.dll" : OperatingSystem.IsMacOS() ? "libggml-base.dylib" : "libggml-base.so";
+        string runtimes = Path.Combine(AppContext.BaseDirectory, "runtimes");
+        string path = Directory.Exists(runtimes) ? Directory.EnumerateFiles(runtimes, name, SearchOption.AllDirectories).Order().FirstOrDefault() ?? "" : "";
+        if (path == "") throw new FileNotFoundException($"No {name} under {runtimes}: LLamaSharp.Backend.Cpu copies it there on build.");
+        return NativeLibrary.Load(path);
+    });
 
     /// <summary><c>ggml_quantize_chunk</c>: quantizes <paramref name="rows"/> rows of <paramref name="perRow"/> floats.</summary>
     public static byte[] Quantize(uint ggmlType, float[] values, long rows, long perRow, int bytes)
