@@ -43,7 +43,7 @@ public sealed record GgufLlama3RopeScaling(double Factor, double LowFreqFactor, 
 /// <param name="UnknownTokenId"><c>tokenizer.ggml.unknown_token_id</c>; omitted when null.</param>
 /// <param name="PaddingTokenId"><c>tokenizer.ggml.padding_token_id</c>; omitted when null.</param>
 /// <param name="ChatTemplate"><c>tokenizer.chat_template</c> (Jinja); omitted when null.</param>
-public sealed record GgufTokenizer(
+public sealed partial record GgufTokenizer(
     string Model,
     IReadOnlyList<string> Tokens,
     IReadOnlyList<GgufTokenType>? TokenTypes = null,

@@ -104,6 +104,10 @@ internal sealed class LlamaCppModel : IDisposable
         return generated.ToArray();
     }
 
+    /// <summary>llama.cpp's tokenization of <paramref name="text"/> (special tokens parsed, no BOS added).</summary>
+    public int[] Tokenize(string text) =>
+        _weights.Tokenize(text, add_bos: false, special: true, System.Text.Encoding.UTF8).Select(t => (int)t).ToArray();
+
     /// <summary>Frees the context, the adapter and the model (native memory).</summary>
     public void Dispose()
     {
