@@ -137,7 +137,8 @@ internal sealed class LlamaCppModel : IDisposable
         lock (ConfigureLock)
         {
             if (_configured) return;
-            NativeLibraryConfig.All.WithLogCallback((level, message) =>
+            // Works before and after the native library loads (another caller may have loaded it first).
+            NativeLogConfig.llama_log_set((level, message) =>
             {
                 Log.Enqueue($"[{level}] {message}");
                 while (Log.Count > 200) Log.TryDequeue(out _);
