@@ -32,11 +32,13 @@ public sealed class LlamaCppQuantizedAndLoraTests(ITestOutputHelper output)
         }
     }
 
+    // Measured: F32 adapters 1.0e-6 (bound 1e-4); an F16 adapter on the F32 model 3.6e-4 (bound 1e-3).
     [Theory]
-    [InlineData("llama-gqa", true)]
-    [InlineData("llama3-rope", false)]
-    [InlineData("qwen2-tied-bias", true)]
-    public void Lora_adapter_applied_by_llama_cpp_matches_the_merged_reference(string model, bool peftPrefix)
+    [InlineData("llama-gqa", true, GgufTensorType.F32, 1e-4)]
+    [InlineData("llama3-rope", false, GgufTensorType.F32, 1e-4)]
+    [InlineData("qwen2-tied-bias", true, GgufTensorType.F32, 1e-4)]
+    [InlineData("llama-gqa", false, GgufTensorType.F16, 1e-3)]
+    public void Lora_adapter_applied_by_llama_cpp_matches_the_merged_reference(string model, bool peftPrefix, GgufTensorType adapterType, double tolerance)
     {
         const int rank = 4;
         const double alpha = 8;
@@ -45,7 +47,7 @@ public sealed class LlamaCppQuantizedAndLoraTests(ITestOutputHelper output)
         using var dir = new TempDirectory();
         string modelPath = dir.File("model.gguf"), adapterPath = dir.File("adapter.gguf");
         GgufModelExport.WriteModel(modelPath, spec, weights, GgufTensorType.F32);
-        GgufModelExport.WriteLoraAdapter(adapterPath, spec, alpha, rank, lora);
+        GgufModelExport.WriteLoraAdapter(adapterPath, spec, alpha, rank, lora, adapterType);
 
         // PEFT's forward: W x + (alpha / r) B A x, i.e. the weight W + (alpha / r) B A.
         var merged = new Dictionary<string, Tensor>(weights);
@@ -64,8 +66,8 @@ public sealed class LlamaCppQuantizedAndLoraTests(ITestOutputHelper output)
             float[][] logits = withAdapter.Logits(prompt);
             double error = GgufParityAssert.MaxRelativeError(logits, HfDecoderReference.Logits(spec, merged, prompt));
             worstWithout = Math.Max(worstWithout, GgufParityAssert.MaxRelativeError(logits, HfDecoderReference.Logits(spec, weights, prompt)));
-            output.WriteLine($"{model} + LoRA: {prompt.Length} tokens, max relative error {error:E2}");
-            Assert.True(error <= 1e-4, $"{model} + LoRA, prompt of {prompt.Length}: relative error {error:E2} > 1E-4");
+            output.WriteLine($"{model} + {adapterType} LoRA: {prompt.Length} tokens, max relative error {error:E2}");
+            Assert.True(error <= tolerance, $"{model} + {adapterType} LoRA, prompt of {prompt.Length}: relative error {error:E2} > {tolerance:E0}");
         }
         // The adapter must actually change the output, or the comparison above proves nothing.
         Assert.True(worstWithout > 1e-2, $"The adapter changed the logits by only {worstWithout:E2}.");
