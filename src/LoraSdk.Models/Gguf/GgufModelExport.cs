@@ -173,7 +173,10 @@ public static partial class GgufModelExport
         if (spec.EosTokenId is { } eos) writer.Add("tokenizer.ggml.eos_token_id", GgufValue.UInt32((uint)eos));
         if (tok.UnknownTokenId is { } unk) writer.Add("tokenizer.ggml.unknown_token_id", GgufValue.UInt32((uint)unk));
         if (tok.PaddingTokenId is { } pad) writer.Add("tokenizer.ggml.padding_token_id", GgufValue.UInt32((uint)pad));
-        if (tok.AddBosToken is { } addBos) writer.Add("tokenizer.ggml.add_bos_token", GgufValue.Bool(addBos));
+        // A model without a BOS id says add_bos_token = false explicitly instead of leaving it to llama.cpp's default
+        // for the vocabulary type (which comes with a default BOS id of its own, 11 for gpt2).
+        if ((tok.AddBosToken ?? (spec.BosTokenId is null ? false : null)) is { } addBos)
+            writer.Add("tokenizer.ggml.add_bos_token", GgufValue.Bool(addBos));
         if (tok.ChatTemplate is { } template) writer.Add("tokenizer.chat_template", GgufValue.String(template));
     }
 

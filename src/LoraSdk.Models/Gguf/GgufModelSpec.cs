@@ -39,7 +39,7 @@ public sealed record GgufLlama3RopeScaling(double Factor, double LowFreqFactor, 
 /// <param name="Scores">Per-token scores (SentencePiece); omitted when null.</param>
 /// <param name="Merges">BPE merges, "left right" each.</param>
 /// <param name="PreTokenizer"><c>tokenizer.ggml.pre</c> (e.g. "llama-bpe", "qwen2", "smollm"); omitted when null.</param>
-/// <param name="AddBosToken"><c>tokenizer.ggml.add_bos_token</c>; omitted when null.</param>
+/// <param name="AddBosToken"><c>tokenizer.ggml.add_bos_token</c>; when null, written false for a model without a BOS id and omitted otherwise (llama.cpp's default for the vocabulary type applies).</param>
 /// <param name="UnknownTokenId"><c>tokenizer.ggml.unknown_token_id</c>; omitted when null.</param>
 /// <param name="PaddingTokenId"><c>tokenizer.ggml.padding_token_id</c>; omitted when null.</param>
 /// <param name="ChatTemplate"><c>tokenizer.chat_template</c> (Jinja); omitted when null.</param>

@@ -14,7 +14,7 @@ public sealed class GgufTokenizerTests
         using var dir = new TempDirectory();
         string json = dir.File("tokenizer.json");
         File.WriteAllText(json, TokenizerJson(byteFallback: false, mergesAsPairs: true));
-        GgufTokenizer tokenizer = GgufTokenizer.FromTokenizerJson(json, "gpt-2", addBosToken: false);
+        GgufTokenizer tokenizer = GgufTokenizer.FromTokenizerJson(json, "gpt-2"); // add_bos_token left to the spec: no BOS id
 
         Assert.Equal(267, tokenizer.Tokens.Count); // 256 bytes, 9 merges, a gap at 265, the added token at 266
         Assert.Equal("Ġworld", tokenizer.Tokens[264]);
@@ -31,6 +31,23 @@ public sealed class GgufTokenizerTests
         Assert.Equal(new[] { 258, Byte('p'), 266 }, llama.Tokenize("hellp<|endoftext|>"));
         // "é" is the bytes C3 A9, byte-level characters 'Ã' and '©'.
         Assert.Equal(new[] { Byte('Ã'), Byte('©'), 262 }, llama.Tokenize("é wor"));
+        // No BOS id in the spec (Qwen2): the file says not to add one, and llama.cpp adds none.
+        Assert.Equal((7u, (object)false), GgufTestReader.Read(path).Metadata["tokenizer.ggml.add_bos_token"]);
+        Assert.Equal(new[] { 259, 264 }, llama.Tokenize("hello world", addSpecial: true));
+    }
+
+    [Fact]
+    public void A_bos_id_is_prepended_when_the_tokenizer_adds_one()
+    {
+        using var dir = new TempDirectory();
+        string json = dir.File("tokenizer.json");
+        File.WriteAllText(json, TokenizerJson(byteFallback: false, mergesAsPairs: false));
+        var (spec, weights) = LlamaCppParityTests.Model("qwen2-tied-bias");
+        string path = dir.File("m.gguf");
+        GgufTokenizer tokenizer = GgufTokenizer.FromTokenizerJson(json, "gpt-2", addBosToken: true);
+        GgufModelExport.WriteModel(path, spec with { Tokenizer = tokenizer, BosTokenId = 266, EosTokenId = 266 }, weights, GgufTensorType.F32);
+        using var llama = LlamaCppModel.Load(path);
+        Assert.Equal(new[] { 266, 259, 264 }, llama.Tokenize("hello world", addSpecial: true));
     }
 
     [Fact]

@@ -104,9 +104,9 @@ internal sealed class LlamaCppModel : IDisposable
         return generated.ToArray();
     }
 
-    /// <summary>llama.cpp's tokenization of <paramref name="text"/> (special tokens parsed, no BOS added).</summary>
-    public int[] Tokenize(string text) =>
-        _weights.Tokenize(text, add_bos: false, special: true, System.Text.Encoding.UTF8).Select(t => (int)t).ToArray();
+    /// <summary>llama.cpp's tokenization of <paramref name="text"/> (special tokens parsed; with <paramref name="addSpecial"/>, the BOS the vocabulary says to add).</summary>
+    public int[] Tokenize(string text, bool addSpecial = false) =>
+        _weights.Tokenize(text, add_bos: addSpecial, special: true, System.Text.Encoding.UTF8).Select(t => (int)t).ToArray();
 
     /// <summary>Frees the context, the adapter and the model (native memory).</summary>
     public void Dispose()
