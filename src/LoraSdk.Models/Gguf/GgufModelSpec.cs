@@ -93,6 +93,11 @@ public enum GgufTokenType
 /// <param name="EosTokenId">End-of-sequence id; omitted when null.</param>
 /// <param name="Tokenizer">The vocabulary: required for a model file (llama.cpp refuses one without), not read for an adapter.</param>
 /// <param name="Name"><c>general.name</c>; omitted when null.</param>
+/// <param name="SlidingWindow">
+/// <c>sliding_window</c> (Mistral v0.1) when the model uses one; null otherwise. llama.cpp's llama and qwen2 attend to
+/// the whole context, so a window shorter than <paramref name="ContextLength"/> is refused: export with
+/// <c>ContextLength</c> at most the window, where both attend to the same positions.
+/// </param>
 public sealed record GgufModelSpec(
     GgufArchitecture Architecture,
     int VocabSize,
@@ -110,7 +115,8 @@ public sealed record GgufModelSpec(
     int? BosTokenId,
     int? EosTokenId,
     GgufTokenizer? Tokenizer = null,
-    string? Name = null)
+    string? Name = null,
+    int? SlidingWindow = null)
 {
     /// <summary>The architecture's name in GGUF (<c>general.architecture</c> and the key prefix).</summary>
     public string ArchitectureName => Architecture switch
@@ -141,6 +147,8 @@ public sealed record GgufModelSpec(
             throw new ArgumentException($"llama.cpp's qwen2 architecture needs HeadDim × Heads = HiddenSize (got {HeadDim} × {Heads} ≠ {HiddenSize}).");
         if (HeadDim % 2 != 0)
             throw new ArgumentException($"GgufModelSpec.HeadDim ({HeadDim}) must be even for rotary embeddings.");
+        if (SlidingWindow is { } window && window < ContextLength)
+            throw new ArgumentException($"GgufModelSpec.SlidingWindow ({window}) is shorter than ContextLength ({ContextLength}): llama.cpp's {ArchitectureName} attends to the whole context, so past the window it would differ from transformers. Export with ContextLength ≤ {window}.");
         if (!(RmsNormEps > 0)) throw new ArgumentException($"GgufModelSpec.RmsNormEps must be positive (got {RmsNormEps}).");
         if (!(RopeTheta > 0)) throw new ArgumentException($"GgufModelSpec.RopeTheta must be positive (got {RopeTheta}).");
         switch (RopeScaling)

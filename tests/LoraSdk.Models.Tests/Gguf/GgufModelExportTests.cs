@@ -100,6 +100,8 @@ public sealed class GgufModelExportTests
         Assert.Contains("model.layers.0.self_attn.k_proj.weight", Refusal(spec, With(weights, "model.layers.0.self_attn.k_proj.weight", ones(64, 64))));
         Assert.Contains("KvHeads", Refusal(spec with { KvHeads = 3 }, weights));
         Assert.Contains("Tokenizer", Refusal(spec with { Tokenizer = null }, weights));
+        Assert.Contains("SlidingWindow (128)", Refusal(spec with { SlidingWindow = 128 }, weights));
+        GgufModelExport.WriteModel(dir.File("windowed.gguf"), spec with { SlidingWindow = 256 }, weights, GgufTensorType.F32); // window ≥ context: exact
         Assert.Contains("rope_freqs", Refusal(TinyDecoder.Qwen2Spec() with { RopeScaling = new GgufLlama3RopeScaling(8, 1, 4, 64) }, weights));
         var (qwenSpec, qwenWeights) = LlamaCppParityTests.Model("qwen2-tied-bias");
         Assert.Contains("model.layers.0.self_attn.q_proj.bias", Refusal(qwenSpec, Without(qwenWeights, "model.layers.0.self_attn.q_proj.bias")));
