@@ -161,7 +161,7 @@ public static partial class GgufModelExport
         {
             tokens.Add($"[PAD{i}]");
             types.Add((int)GgufTokenType.Unused);
-            scores?.Add(0f);
+            scores?.Add(-1000f);
         }
         writer.Add("tokenizer.ggml.model", GgufValue.String(tok.Model));
         if (tok.PreTokenizer is { } pre) writer.Add("tokenizer.ggml.pre", GgufValue.String(pre));
@@ -177,6 +177,7 @@ public static partial class GgufModelExport
         // for the vocabulary type (which comes with a default BOS id of its own, 11 for gpt2).
         if ((tok.AddBosToken ?? (spec.BosTokenId is null ? false : null)) is { } addBos)
             writer.Add("tokenizer.ggml.add_bos_token", GgufValue.Bool(addBos));
+        if (tok.AddSpacePrefix is { } spacePrefix) writer.Add("tokenizer.ggml.add_space_prefix", GgufValue.Bool(spacePrefix));
         if (tok.ChatTemplate is { } template) writer.Add("tokenizer.chat_template", GgufValue.String(template));
     }
 

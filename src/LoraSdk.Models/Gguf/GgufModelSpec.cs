@@ -43,6 +43,7 @@ public sealed record GgufLlama3RopeScaling(double Factor, double LowFreqFactor, 
 /// <param name="UnknownTokenId"><c>tokenizer.ggml.unknown_token_id</c>; omitted when null.</param>
 /// <param name="PaddingTokenId"><c>tokenizer.ggml.padding_token_id</c>; omitted when null.</param>
 /// <param name="ChatTemplate"><c>tokenizer.chat_template</c> (Jinja); omitted when null.</param>
+/// <param name="AddSpacePrefix"><c>tokenizer.ggml.add_space_prefix</c> (SentencePiece's <c>add_dummy_prefix</c>); omitted when null.</param>
 public sealed partial record GgufTokenizer(
     string Model,
     IReadOnlyList<string> Tokens,
@@ -53,7 +54,8 @@ public sealed partial record GgufTokenizer(
     bool? AddBosToken = null,
     int? UnknownTokenId = null,
     int? PaddingTokenId = null,
-    string? ChatTemplate = null);
+    string? ChatTemplate = null,
+    bool? AddSpacePrefix = null);
 
 /// <summary>llama.cpp's token types (<c>tokenizer.ggml.token_type</c>).</summary>
 public enum GgufTokenType
