@@ -40,7 +40,14 @@ public static partial class GgufModelExport
         foreach (var (hfName, tensor) in tensors.OrderBy(t => t.Key, StringComparer.Ordinal))
         {
             if (HuggingFaceGgufNames.IsIgnored(hfName)) continue;
-            if (hfName == "lm_head.weight" && spec.TieWordEmbeddings) continue; // llama.cpp reuses token_embd
+            if (hfName == "lm_head.weight" && spec.TieWordEmbeddings)
+            {
+                // llama.cpp reuses token_embd; dropping an lm_head that differs would change the model silently.
+                Tensor embedding = tensors["model.embed_tokens.weight"];
+                if (!tensor.shape.SequenceEqual(embedding.shape) || !tensor.to(ScalarType.Float64).allclose(embedding.to(ScalarType.Float64), rtol: 0, atol: 0))
+                    throw new ArgumentException("GgufModelSpec.TieWordEmbeddings is true but 'lm_head.weight' differs from 'model.embed_tokens.weight'.", nameof(tensors));
+                continue;
+            }
             GgufTensorMapping mapping = HuggingFaceGgufNames.Map(hfName, spec)
                 ?? throw new ArgumentException($"Tensor '{hfName}' is not part of a {arch} model with {spec.Layers} layers as llama.cpp reads it; refusing to drop it silently.", nameof(tensors));
             CheckShape(hfName, tensor, mapping.Shape);

@@ -106,6 +106,9 @@ public sealed class GgufModelExportTests
         var (qwenSpec, qwenWeights) = LlamaCppParityTests.Model("qwen2-tied-bias");
         Assert.Contains("model.layers.0.self_attn.q_proj.bias", Refusal(qwenSpec, Without(qwenWeights, "model.layers.0.self_attn.q_proj.bias")));
         Assert.Contains("model.layers.0.self_attn.o_proj.bias", Refusal(qwenSpec, With(qwenWeights, "model.layers.0.self_attn.o_proj.bias", ones(64))));
+        Assert.Contains("'lm_head.weight' differs", Refusal(qwenSpec, With(qwenWeights, "lm_head.weight", ones(288, 64))));
+        // An lm_head equal to the embedding (a tied checkpoint that stores both) is fine.
+        GgufModelExport.WriteModel(dir.File("tied.gguf"), qwenSpec, With(qwenWeights, "lm_head.weight", qwenWeights["model.embed_tokens.weight"].clone()), GgufTensorType.F32);
         Assert.False(File.Exists(path));
     }
 
