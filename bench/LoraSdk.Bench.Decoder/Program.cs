@@ -5,7 +5,9 @@ using static TorchSharp.torch;
 // SmolLM2-135M-shaped decoder, random weights. From the repository root, after a Release build:
 //   dotnet bench/LoraSdk.Bench.Decoder/bin/Release/net10.0/linux-x64/LoraSdk.Bench.Decoder.dll <part> [--tiny] [--threads 2] [--warmup 2] [--steps 5]
 // Parts: train-lora, train-full (one step time each; run each in its own process so each peak RSS is its own),
-//        write-folder <dir> (a sharded BF16 HF folder of the shape), nf4-load <dir> (load it with Base = Nf4: peak RSS vs goal).
+//        write-folder <dir> (a sharded BF16 HF folder of the shape), nf4-load <dir> (load it with Base = Nf4: peak RSS vs goal),
+//        generate [<dir>] [--new-tokens 128] [--rounds 5] (batch-1 greedy decode tokens/s: LoraSdk base / unmerged / merged
+//        vs llama.cpp on the F32 GGUF ExportGguf writes, interleaved rounds; <dir> holds the HF folder and the GGUF).
 // The PyTorch twin: . "$(/work/shared/tools/pytorch-env.sh)" && python3 bench/LoraSdk.Bench.Decoder/pytorch_twin.py train-lora
 // (same shapes, token formula, loss and optimizer). Measure alone, never beside other jobs.
 string? part = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal));
@@ -28,8 +30,12 @@ switch (part)
     case "nf4-load":
         Emit(Nf4Load.Run(folder));
         return 0;
+    case "generate":
+        Directory.CreateDirectory(folder);
+        Emit(GenerateSpeed.Run(shape, folder, int.Parse(Option("--threads") ?? "2"), warmup, int.Parse(Option("--rounds") ?? "5"), int.Parse(Option("--new-tokens") ?? "128")));
+        return 0;
     default:
-        Console.Error.WriteLine("Parts: train-lora, train-full, write-folder <dir>, nf4-load <dir> (add --tiny to check that a part runs).");
+        Console.Error.WriteLine("Parts: train-lora, train-full, write-folder <dir>, nf4-load <dir>, generate [<dir>] (add --tiny to check that a part runs).");
         return 2;
 }
 
