@@ -6,15 +6,24 @@ namespace LoraSdk.Models.Tests.Decoder;
 /// An independent float64 implementation of HuggingFace's Llama/Qwen2 forward, written from the math with plain tensor
 /// ops and loops (no LoraSdk class): RMSNorm, rotate_half RoPE with its own llama3/linear frequency code, GQA by explicit
 /// head mapping, causal + padding mask, SwiGLU, tied or separate head. Positions are the running count of real tokens.
+/// The one float64 reference of the decoder tests: the GGUF tests reach it through <c>Gguf.HfDecoderReference</c>.
 /// </summary>
 internal static class DecoderReference
 {
+    /// <summary>What the reference needs of a model's shape (head_dim given, so it may differ from hidden / heads).</summary>
+    public sealed record Shape(int Layers, int Heads, int KvHeads, int HeadDim, double Eps, double Theta);
+
+    /// <inheritdoc cref="Logits(Shape, IReadOnlyDictionary{string, Tensor}, long[,], long[,], ValueTuple{string, double, double, double, double}?)"/>
+    public static Tensor Logits(TinyDecoderSpec spec, IReadOnlyDictionary<string, Tensor> w, long[,] ids, long[,]? mask = null,
+        (string Type, double Factor, double Low, double High, double Original)? scaling = null) =>
+        Logits(new Shape(spec.Layers, spec.Heads, spec.KvHeads, spec.HeadDim, spec.Eps, spec.Theta), w, ids, mask, scaling);
+
     /// <param name="spec">The model's shape.</param>
     /// <param name="w">Float64 weights by HF name (adapted weights already folded in by the caller).</param>
     /// <param name="ids">batch × t token ids.</param>
     /// <param name="mask">batch × t, 1 for real tokens (null: all real).</param>
     /// <param name="scaling">(type, factor, low, high, original) or null.</param>
-    public static Tensor Logits(TinyDecoderSpec spec, IReadOnlyDictionary<string, Tensor> w, long[,] ids, long[,]? mask = null,
+    public static Tensor Logits(Shape spec, IReadOnlyDictionary<string, Tensor> w, long[,] ids, long[,]? mask = null,
         (string Type, double Factor, double Low, double High, double Original)? scaling = null)
     {
         int batch = ids.GetLength(0), t = ids.GetLength(1), d = spec.HeadDim;
@@ -91,7 +100,8 @@ internal static class DecoderReference
         return tensor(result, dtype: ScalarType.Float64);
     }
 
-    private static double[] InverseFrequencies(int d, double theta, (string Type, double Factor, double Low, double High, double Original)? scaling)
+    /// <summary>transformers' inv_freq (linear: divided by the factor; llama3: banded), in float64.</summary>
+    public static double[] InverseFrequencies(int d, double theta, (string Type, double Factor, double Low, double High, double Original)? scaling)
     {
         var inv = Enumerable.Range(0, d / 2).Select(i => Math.Pow(theta, -2.0 * i / d)).ToArray();
         if (scaling is not { } s) return inv;
