@@ -64,8 +64,8 @@ public sealed class CausalLMLlamaCppParityTests(ITestOutputHelper output)
         using var dir = new TempDirectory();
         using var model = TinyCausalLMs.Load(dir, name, new CausalLMLoadOptions { TargetModules = CausalLMLoadOptions.AllTargetModules, Rank = 4, Alpha = 8 });
         string basePath = dir.File("base.gguf"), adapterPath = dir.File("adapter.gguf"), mergedPath = dir.File("merged.gguf");
-        model.ExportGguf(basePath, GgufTensorType.F32); // B = 0: the base model
         RandomizeAdapters(model, seed: 3);
+        using (model.DisableLoRA()) model.ExportGguf(basePath, GgufTensorType.F32); // disabled adapters: the base weights
         model.ExportGgufAdapter(adapterPath);
         model.ExportGguf(mergedPath, GgufTensorType.F32);
         Assert.All(model.LoraAdapters(), a => Assert.False(a.Adapter.IsMerged)); // export computes W + s·B·A aside
