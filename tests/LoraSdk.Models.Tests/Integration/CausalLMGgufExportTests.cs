@@ -48,6 +48,28 @@ public sealed class CausalLMGgufExportTests
         Assert.Equal(expected, GgufPreTokenizerName.Derive(folder.File("tokenizer.json")));
     }
 
+    [Theory]
+    [InlineData("hello world")]
+    [InlineData("helloo  world!\n123 4567")]
+    [InlineData(" hello, ell's")]
+    public void Llama_cpp_tokenizes_the_exported_vocabulary_as_the_tokenizer_does(string text)
+    {
+        // Llama 3's layout (Split regex + ByteLevel, ignore_merges): recognised as "llama-bpe", which llama.cpp must then
+        // apply with the same splits and merges.
+        using var dir = new TempDirectory();
+        string folder = Path.Combine(dir.Path, "llama3-tokenizer");
+        var spec = TinyCausalLMs.Spec("llama-gqa") with { Vocab = TokenizerFolders.Word + 1 };
+        using (var scope = NewDisposeScope()) spec.WriteFolder(folder, spec.RandomWeights(1), ScalarType.Float32);
+        File.WriteAllText(Path.Combine(folder, "tokenizer.json"), TokenizerFolders.Llama3Style().ToJsonString());
+        File.WriteAllText(Path.Combine(folder, "tokenizer_config.json"), new JsonObject { ["bos_token"] = "<|begin_of_text|>", ["eos_token"] = "<|eot_id|>" }.ToJsonString());
+        using var model = CausalLM.Load(folder);
+        string path = dir.File("model.gguf");
+        model.ExportGguf(path, GgufTensorType.F16);
+
+        using var llama = LlamaCppModel.Load(path);
+        Assert.Equal(model.Tokenizer!.Encode(text, addSpecialTokens: false), llama.Tokenize(text));
+    }
+
     [Fact]
     public void Unknown_split_is_refused_naming_the_file_and_nothing_is_written()
     {
