@@ -45,4 +45,10 @@ internal interface IGenerationTokenizer
 
     /// <summary>The padding id, if the tokenizer names one.</summary>
     int? PadTokenId { get; }
+
+    /// <summary>
+    /// Whether <see cref="Decode"/> applies transformers' <c>clean_up_tokenization_spaces</c> (" ." → "." and the like),
+    /// which rewrites a trailing space once the next token arrives: streaming then holds such a tail back.
+    /// </summary>
+    bool CleansUpSpaces => false;
 }

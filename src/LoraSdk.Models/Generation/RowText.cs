@@ -105,9 +105,14 @@ internal sealed class RowText
         int end = current.Length;
         while (end > 0 && current[end - 1] == '\uFFFD') end--;
         int hold = 0;
-        foreach (string stop in stopStrings)
-            for (int n = Math.Min(stop.Length - 1, end); n > hold; n--)
-                if (string.CompareOrdinal(current, end - n, stop, 0, n) == 0) { hold = n; break; }
+        foreach (string pending in tokenizer.CleansUpSpaces ? stopStrings.Concat(CleanUpPatterns) : stopStrings)
+            for (int n = Math.Min(pending.Length - 1, end); n > hold; n--)
+                if (string.CompareOrdinal(current, end - n, pending, 0, n) == 0) { hold = n; break; }
         return end - hold;
     }
+
+    // transformers' clean_up_tokenization_spaces (Llama 3's tokenizer_config turns it on) rewrites " ." to "." and the
+    // like once the second half arrives, so a tail that could start one of these is not certain yet either: streaming
+    // it would have the next token change text already sent.
+    private static readonly string[] CleanUpPatterns = [" .", " ?", " !", " ,", " ' ", " n't", " 'm", " 's", " 've", " 're"];
 }

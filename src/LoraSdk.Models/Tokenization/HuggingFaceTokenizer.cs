@@ -238,6 +238,9 @@ public sealed class HuggingFaceTokenizer : IGenerationTokenizer
     public string? IdToToken(int id) =>
         _addedById.TryGetValue(id, out var added) ? added.Content : _model.TokensById.TryGetValue(id, out var token) ? token : null;
 
+    /// <summary>Whether decoding applies transformers' clean-up of spaces before punctuation (tokenizer_config.json's <c>clean_up_tokenization_spaces</c>).</summary>
+    public bool CleansUpSpaces => _cleanUpSpaces;
+
     /// <summary>Whether <paramref name="id"/> is an added token marked special.</summary>
     public bool IsSpecialToken(int id) => _addedById.TryGetValue(id, out var added) && added.Special;
 

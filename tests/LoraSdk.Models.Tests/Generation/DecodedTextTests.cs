@@ -27,6 +27,33 @@ public sealed class DecodedTextTests
         public int? PadTokenId => ByteTokenizer.Pad;
     }
 
+    /// <summary>Decodes with transformers' clean_up_tokenization_spaces (" ." → ".", " n't" → "n't", …), as Llama 3's tokenizer_config asks.</summary>
+    private sealed class CleanUpTokenizer : IGenerationTokenizer
+    {
+        private readonly ByteTokenizer bytes = new();
+        public IReadOnlyList<int> Encode(string text, bool addSpecialTokens) => bytes.Encode(text, addSpecialTokens);
+        public string Decode(IReadOnlyList<int> ids, bool skipSpecialTokens) => bytes.Decode(ids, skipSpecialTokens)
+            .Replace(" .", ".").Replace(" ?", "?").Replace(" !", "!").Replace(" ,", ",").Replace(" ' ", "'")
+            .Replace(" n't", "n't").Replace(" 'm", "'m").Replace(" 's", "'s").Replace(" 've", "'ve").Replace(" 're", "'re");
+        public int? BosTokenId => ByteTokenizer.Bos;
+        public IReadOnlyList<int> EosTokenIds => [ByteTokenizer.Eos];
+        public int? PadTokenId => ByteTokenizer.Pad;
+        public bool CleansUpSpaces => true;
+    }
+
+    [Fact]
+    public async Task Streaming_under_the_clean_up_of_spaces_holds_a_tail_the_next_token_could_rewrite()
+    {
+        // Each of " ." " ," " n't" " 's" arrives one byte token at a time: its leading space (and " n", " n'") must wait.
+        var factory = Continuing("p", "a . b , do n't it 's ok ?");
+        var pieces = new List<string>();
+        await foreach (var piece in TextGeneration.Stream(factory.Start, new CleanUpTokenizer(), "p")) pieces.Add(piece);
+        var whole = TextGeneration.Generate(factory.Start, new CleanUpTokenizer(), ["p"])[0].Text;
+        Assert.Equal("a. b, don't it's ok?", whole);
+        Assert.Equal(whole, string.Concat(pieces));
+        Assert.True(pieces.Count > 5, $"the text came in {pieces.Count} pieces; it should stream token by token");
+    }
+
     private static RuleSession.Factory Continuing(string prompt, string continuation) =>
         new(V, RuleSession.Scripted(new Dictionary<string, int[]> { [prompt] = [.. ByteTokenizer.Bytes(continuation), ByteTokenizer.Eos] }));
 
