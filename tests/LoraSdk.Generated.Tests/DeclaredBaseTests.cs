@@ -32,6 +32,20 @@ public sealed class DeclaredBaseTests
     }
 
     [Fact]
+    public void A_renamed_field_keeps_its_own_base()
+    {
+        using var model = new QuantizedRenamed();
+        var adapters = model.LoraAdapters().ToDictionary(a => a.Path, a => a.Adapter);
+        Assert.Equal(["k_proj", "value"], adapters.Keys.Order());
+
+        using var x = randn(3, 4);
+        using (no_grad()) model.call(x).Dispose();
+
+        Assert.Equal(LoraBase.Int8, adapters["k_proj"].BaseStorage); // the field's Base, though its target name is k_proj
+        Assert.Equal(LoraBase.Nf4, adapters["value"].BaseStorage);
+    }
+
+    [Fact]
     public void A_declared_base_on_an_unsupported_layer_kind_fails_when_the_model_is_built()
     {
         var e = Assert.Throws<NotSupportedException>(() => new QuantizedConv());
