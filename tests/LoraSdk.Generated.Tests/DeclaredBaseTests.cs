@@ -13,7 +13,7 @@ public sealed class DeclaredBaseTests
     {
         manual_seed(21);
         using var model = new QuantizedMlp(6, 10, 4);
-        var adapters = model.LoraAdapters().ToDictionary(a => a.Path, a => a.Adapter);
+        var adapters = model.ActiveLoraAdapters().ToDictionary(a => a.Path, a => a.Adapter);
         Assert.All(adapters.Values, a => Assert.Equal(LoraBase.Float32, a.BaseStorage)); // loading may still come
 
         var up = (Linear)adapters["up"].Target;
@@ -35,7 +35,7 @@ public sealed class DeclaredBaseTests
     public void A_renamed_field_keeps_its_own_base()
     {
         using var model = new QuantizedRenamed();
-        var adapters = model.LoraAdapters().ToDictionary(a => a.Path, a => a.Adapter);
+        var adapters = model.ActiveLoraAdapters().ToDictionary(a => a.Path, a => a.Adapter);
         Assert.Equal(["k_proj", "value"], adapters.Keys.Order());
 
         using var x = randn(3, 4);

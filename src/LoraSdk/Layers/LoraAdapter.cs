@@ -300,7 +300,7 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
         string problem = !ReferenceEquals(Host, this) ? "it is a named adapter (DeleteAdapter removes those)"
             : _merged ? "it is merged (unmerge first)"
             : QuantizedBase is not null ? "its base is quantized (QuantizeBase(LoraBase.Float32) first)"
-            : LayerAdapters.Count > 1 ? "the layer holds named adapters (delete them first)"
+            : AllLayerAdapters.Count > 1 ? "the layer holds named adapters (delete them first)"
             : MixedRows is not null ? "a per-row adapter scope is in force"
             : "";
         if (problem.Length > 0) throw new InvalidOperationException($"The LoRA adapter of '{TargetName}' cannot be removed: {problem}.");

@@ -11,6 +11,10 @@ public static class LoraModelExtensions
     /// The active adapter of every adapted layer in the tree with the dotted path of its target (e.g.
     /// <c>blocks.0.query</c>); with several named adapters, those of <see cref="MultiAdapterExtensions.ActiveAdapter"/>.
     /// </summary>
+    public static IReadOnlyList<(string Path, LoraAdapter Adapter)> ActiveLoraAdapters(this nn.Module module) => module.ActiveAdapters();
+
+    /// <summary>The former name of <see cref="ActiveLoraAdapters"/>.</summary>
+    [Obsolete("Renamed ActiveLoraAdapters(): the active adapter of every adapted layer in the tree, unlike ILoraLayer.ModuleAdapters (one module's own) and LoraAdapter.AllLayerAdapters (every named adapter of one layer).")]
     public static IReadOnlyList<(string Path, LoraAdapter Adapter)> LoraAdapters(this nn.Module module) => module.ActiveAdapters();
 
     /// <summary>
@@ -20,7 +24,7 @@ public static class LoraModelExtensions
     public static IReadOnlyList<(string Name, Tensor Parameter)> LoraParameters(this nn.Module module)
     {
         ModelFreezing.EnsureFrozen(module);
-        return module.LoraAdapters()
+        return module.ActiveLoraAdapters()
             .SelectMany(a => a.Adapter.ParameterNames.Select(p => (a.Path + "." + p.Name, p.Parameter)))
             .ToList();
     }
@@ -58,7 +62,7 @@ public static class LoraModelExtensions
         ArgumentNullException.ThrowIfNull(module);
         var keep = new HashSet<string>(modulesToSave, StringComparer.Ordinal);
         // Only the active adapters' factors train (PEFT: the other named adapters stay frozen).
-        var active = module.LoraAdapters().SelectMany(a => a.Adapter.ParameterNames).Select(p => p.Parameter.Handle).ToHashSet();
+        var active = module.ActiveLoraAdapters().SelectMany(a => a.Adapter.ParameterNames).Select(p => p.Parameter.Handle).ToHashSet();
         foreach (var (name, parameter) in module.named_parameters())
             parameter.requires_grad = active.Contains(parameter.Handle) || ModelFreezing.IsUnder(name, keep);
         ModelFreezing.MarkDecided(module);
@@ -69,12 +73,12 @@ public static class LoraModelExtensions
     /// adapter's path) leaves the whole model as it was, bit for bit.
     /// </summary>
     /// <exception cref="InvalidOperationException">A target's base weight is tied to another module of the tree (both paths named); nothing changed.</exception>
-    public static void MergeLoRA(this nn.Module module, bool safe = false) => AdapterMerge.MergeAll(module, module.LoraAdapters(), safe);
+    public static void MergeLoRA(this nn.Module module, bool safe = false) => AdapterMerge.MergeAll(module, module.ActiveLoraAdapters(), safe);
 
     /// <summary>Unmerges every merged adapter of the tree.</summary>
     public static void UnmergeLoRA(this nn.Module module)
     {
-        foreach (var (_, adapter) in module.LoraAdapters()) adapter.Unmerge();
+        foreach (var (_, adapter) in module.ActiveLoraAdapters()) adapter.Unmerge();
     }
 
     /// <summary>
@@ -84,7 +88,7 @@ public static class LoraModelExtensions
     /// </summary>
     public static void ResetLoRA(this nn.Module module)
     {
-        var adapters = module.LoraAdapters();
+        var adapters = module.ActiveLoraAdapters();
         var merged = adapters.Where(a => a.Adapter.IsMerged).Select(a => a.Path).ToList();
         if (merged.Count > 0)
             throw new InvalidOperationException($"Cannot re-initialise merged LoRA adapters ({string.Join(", ", merged)}); call UnmergeLoRA() first.");
@@ -99,7 +103,7 @@ public static class LoraModelExtensions
     /// </summary>
     public static IDisposable DisableLoRA(this nn.Module module)
     {
-        var changed = module.LoraHosts().SelectMany(h => h.Host.LayerAdapters).Where(a => a.Enabled).ToList();
+        var changed = module.LoraHosts().SelectMany(h => h.Host.AllLayerAdapters).Where(a => a.Enabled).ToList();
         var unmerged = changed.Where(a => a.IsMerged).ToList();
         foreach (var adapter in unmerged) adapter.Unmerge();
         foreach (var adapter in changed) adapter.Enabled = false;
@@ -109,7 +113,7 @@ public static class LoraModelExtensions
     /// <summary>Re-enables adapters that were switched off by hand (not needed after disposing <see cref="DisableLoRA"/>).</summary>
     public static void EnableLoRA(this nn.Module module)
     {
-        foreach (var adapter in module.LoraHosts().SelectMany(h => h.Host.LayerAdapters)) adapter.Enabled = true;
+        foreach (var adapter in module.LoraHosts().SelectMany(h => h.Host.AllLayerAdapters)) adapter.Enabled = true;
     }
 
     private sealed class Restore(List<LoraAdapter> disabled, List<LoraAdapter> unmerged) : IDisposable

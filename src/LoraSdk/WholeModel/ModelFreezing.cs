@@ -28,7 +28,7 @@ internal static class ModelFreezing
     public static void EnsureFrozen(nn.Module tree)
     {
         if (tree is LoraAdapter || Decided.TryGetValue(tree, out _)) return;
-        if (tree.LoraAdapters().Count == 0) return;
+        if (tree.ActiveLoraAdapters().Count == 0) return;
         FreezeUndecided(tree);
         MarkDecided(tree);
     }
