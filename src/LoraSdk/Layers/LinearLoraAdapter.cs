@@ -92,21 +92,5 @@ public sealed class LinearLoraAdapter : LoraAdapter
     public override Tensor DeltaWeight() => LoraB.matmul(LoraA).mul_(Scaling);
 
     /// <inheritdoc/>
-    public override void ResetLoraParameters()
-    {
-        switch (Options.Init)
-        {
-            case LoraInit.Gaussian:
-                LoraInitializer.Gaussian(LoraA, LoraB, Rank);
-                break;
-            case LoraInit.PiSSA:
-                EnsureFloatBase("initialise with PiSSA");
-                var (a, b) = LoraInitializer.PiSSA(BaseWeight, Rank, Scaling);
-                using (a) using (b) using (no_grad()) { LoraA.copy_(a); LoraB.copy_(b); }
-                break;
-            default:
-                LoraInitializer.Kaiming(LoraA, LoraB);
-                break;
-        }
-    }
+    public override void ResetLoraParameters() => LoraInitializer.Reset(this, LoraA, LoraB, FactorLayout.OutByIn);
 }
