@@ -19,25 +19,21 @@ public static class LoraModelExtensions
 
     /// <summary>
     /// The trainable LoRA tensors of the tree, named as in adapter files: <c>&lt;path&gt;.lora_A.weight</c>.
-    /// The first model-wide call on a tree with adapters freezes everything else in it (PEFT; see <see cref="FreezeBase"/>).
+    /// A query: it freezes nothing (see <see cref="FreezeBase"/> for when the rest of the tree is frozen).
     /// </summary>
-    public static IReadOnlyList<(string Name, Tensor Parameter)> LoraParameters(this nn.Module module)
-    {
-        ModelFreezing.EnsureFrozen(module);
-        return module.ActiveLoraAdapters()
+    public static IReadOnlyList<(string Name, Tensor Parameter)> LoraParameters(this nn.Module module) =>
+        module.ActiveLoraAdapters()
             .SelectMany(a => a.Adapter.ParameterNames.Select(p => (a.Path + "." + p.Name, p.Parameter)))
             .ToList();
-    }
 
     /// <summary>
-    /// Trainable (requires_grad) and total parameter counts, like PEFT's print_trainable_parameters. A tensor
-    /// held by two modules (tied weights) counts once. On a tree with adapters, the first model-wide call freezes
-    /// everything outside the adapters first (PEFT; see <see cref="FreezeBase"/>), so the count is what trains.
+    /// Trainable (requires_grad) and total parameter counts as they stand, like PEFT's print_trainable_parameters.
+    /// A tensor held by two modules (tied weights) counts once. A query: it freezes nothing, so a plain parent's own
+    /// layers count as trainable until <see cref="FreezeBase"/>, the trainer or <c>SaveAdapter</c> froze them.
     /// </summary>
     public static ParameterCount CountParameters(this nn.Module module)
     {
         ArgumentNullException.ThrowIfNull(module);
-        ModelFreezing.EnsureFrozen(module);
         long trainable = 0, total = 0;
         var seen = new HashSet<(IntPtr, long, long)>();
         foreach (var p in module.parameters())
@@ -53,9 +49,10 @@ public static class LoraModelExtensions
     /// <summary>
     /// Freezes every parameter that is not a LoRA parameter, except those of the modules whose dotted path
     /// (or last name part) is listed in <paramref name="modulesToSave"/> (PEFT's <c>modules_to_save</c>), and
-    /// unfreezes those. Without a call, the whole tree is frozen this way (keeping nothing) on its first
-    /// <see cref="LoraParameters"/>, <see cref="CountParameters"/>, <c>SaveAdapter</c> or trainer start; a
-    /// subtree frozen explicitly (or by generated code) keeps its state then.
+    /// unfreezes those. The freezing steps, in order: generated code freezes each <c>[LoRA]</c> class's subtree when it
+    /// is built (<c>RegisterComponents()</c> calls this); a plain parent's own layers stay as they are until this is
+    /// called on the parent, or <c>SaveAdapter</c> or the trainer (created or started) freezes them (keeping nothing);
+    /// a subtree frozen explicitly (or by generated code) keeps its state then. Queries never freeze.
     /// </summary>
     public static void FreezeBase(this nn.Module module, params string[] modulesToSave)
     {
