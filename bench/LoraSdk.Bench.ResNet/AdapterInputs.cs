@@ -28,9 +28,9 @@ internal static class AdapterInputs
         using (model.call(input)) { }
         foreach (var hook in hooks) hook.remove();
 
-        var adapters = model.LoraAdapters().ToDictionary(a => a.Path, a => a.Adapter);
+        var adapters = model.ActiveLoraAdapters().ToDictionary(a => a.Path, a => a.Adapter);
         var result = new List<(string, LoraAdapter, Tensor)>();
-        foreach (var (path, adapter) in model.LoraAdapters())
+        foreach (var (path, adapter) in model.ActiveLoraAdapters())
         {
             int dot = path.IndexOf(".conv", StringComparison.Ordinal) is >= 0 and var i ? i : path.IndexOf(".downsample", StringComparison.Ordinal);
             if (dot < 0)

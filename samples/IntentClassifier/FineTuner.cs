@@ -72,7 +72,7 @@ public static class FineTuner
 
     /// <summary>Every weight of the model; a quantized base weight counts as the elements it stands for.</summary>
     private static long ModelParameters(SequenceClassifier model) =>
-        model.BaseParameters().Values.Sum(w => w.numel()) + model.LoraAdapters().Sum(a => a.Adapter.QuantizedBase?.LogicalCount ?? 0);
+        model.BaseParameters().Values.Sum(w => w.numel()) + model.ActiveLoraAdapters().Sum(a => a.Adapter.QuantizedBase?.LogicalCount ?? 0);
 
     /// <summary>Parameters that the mode changes (the trainer also hands disabled adapters to AdamW; they get no gradient).</summary>
     private static long TrainedParameters(SequenceClassifier model, TrainingMode mode)

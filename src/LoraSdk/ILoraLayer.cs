@@ -6,8 +6,15 @@ namespace LoraSdk;
 /// </summary>
 public interface ILoraLayer
 {
-    /// <summary>This module's adapters, in declaration order.</summary>
-    IReadOnlyList<LoraAdapter> LoraAdapters { get; }
+    /// <summary>
+    /// This module's own adapters (its targets', after those of a <c>[LoRA]</c> base class), in declaration order: the
+    /// active adapter of each. The model-wide list, with target paths, is <see cref="LoraModelExtensions.ActiveLoraAdapters"/>.
+    /// </summary>
+    IReadOnlyList<LoraAdapter> ModuleAdapters { get; }
+
+    /// <summary>The former name of <see cref="ModuleAdapters"/>.</summary>
+    [Obsolete("Renamed ModuleAdapters: this module's own adapters, unlike the model-wide ActiveLoraAdapters().")]
+    IReadOnlyList<LoraAdapter> LoraAdapters => ModuleAdapters;
 
     /// <summary>True when every adapter of this module is merged.</summary>
     bool IsMerged { get; }

@@ -19,6 +19,7 @@ namespace LoraSdk.Shared
         public const string Dropout = "Dropout";
         public const string UseRsLoRA = "UseRsLoRA";
         public const string Init = "Init";
+        public const string Base = "Base";
 
         /// <summary>The dropout when none is given: none.</summary>
         public const double DefaultDropout = 0;
@@ -28,6 +29,9 @@ namespace LoraSdk.Shared
 
         /// <summary>The name of the <c>LoraInit</c> member used when none is given (PEFT's default init).</summary>
         public const string DefaultInit = "Kaiming";
+
+        /// <summary>The name of the <c>LoraBase</c> member used when none is given: the layer's own float weight.</summary>
+        public const string DefaultBase = "Float32";
 
         /// <summary>The rank of the fine-tuning host's adapters when <c>LoRA:Rank</c> is not set.</summary>
         public const int DefaultRank = 8;

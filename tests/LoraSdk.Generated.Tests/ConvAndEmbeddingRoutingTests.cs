@@ -19,7 +19,7 @@ public sealed class ConvAndEmbeddingRoutingTests
 
         using var actual = model.forward(x);
 
-        var adapter = (Conv2dLoraAdapter)model.LoraAdapters().Single().Adapter;
+        var adapter = (Conv2dLoraAdapter)model.ActiveLoraAdapters().Single().Adapter;
         var conv = (Conv2d)adapter.Target;
         double scaling = 6.0 / Math.Sqrt(3);   // Alpha / √rank with UseRsLoRA
         using var x64 = x.to(float64);
@@ -49,7 +49,7 @@ public sealed class ConvAndEmbeddingRoutingTests
         RandomizeLora(model);
         using var actual = model.call(ids);
 
-        var adapter = (EmbeddingLoraAdapter)model.LoraAdapters().Single().Adapter;
+        var adapter = (EmbeddingLoraAdapter)model.ActiveLoraAdapters().Single().Adapter;
         const double scaling = 2.0 / 4;
         using var table = adapter.BaseWeight.to(float64);
         using var aT = adapter.LoraA.to(float64).t();

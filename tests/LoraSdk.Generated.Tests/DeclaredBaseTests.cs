@@ -13,7 +13,7 @@ public sealed class DeclaredBaseTests
     {
         manual_seed(21);
         using var model = new QuantizedMlp(6, 10, 4);
-        var adapters = model.LoraAdapters().ToDictionary(a => a.Path, a => a.Adapter);
+        var adapters = model.ActiveLoraAdapters().ToDictionary(a => a.Path, a => a.Adapter);
         Assert.All(adapters.Values, a => Assert.Equal(LoraBase.Float32, a.BaseStorage)); // loading may still come
 
         var up = (Linear)adapters["up"].Target;
@@ -29,6 +29,20 @@ public sealed class DeclaredBaseTests
         using var actualUp = adapters["up"].QuantizedBase!.Dequantize(float32);
         Assert.True(actualUp.eq(expectedUp).all().item<bool>());
         Assert.Equal(0, up.weight.numel());
+    }
+
+    [Fact]
+    public void A_renamed_field_keeps_its_own_base()
+    {
+        using var model = new QuantizedRenamed();
+        var adapters = model.ActiveLoraAdapters().ToDictionary(a => a.Path, a => a.Adapter);
+        Assert.Equal(["k_proj", "value"], adapters.Keys.Order());
+
+        using var x = randn(3, 4);
+        using (no_grad()) model.call(x).Dispose();
+
+        Assert.Equal(LoraBase.Int8, adapters["k_proj"].BaseStorage); // the field's Base, though its target name is k_proj
+        Assert.Equal(LoraBase.Nf4, adapters["value"].BaseStorage);
     }
 
     [Fact]

@@ -44,6 +44,7 @@ public sealed class FreezingScopeTests : IDisposable
     {
         manual_seed(40);
         using var model = new TopModel();
+        model.FreezeBase(); // the plain top model's own norm and head: an explicit step
 
         var count = model.CountParameters();
 
@@ -54,11 +55,27 @@ public sealed class FreezingScopeTests : IDisposable
     }
 
     [Fact]
+    public void Queries_freeze_nothing()
+    {
+        manual_seed(40);
+        using var model = new TopModel();
+        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToList();
+
+        Assert.NotEmpty(model.LoraParameters());
+        var count = model.CountParameters();
+        Assert.Equal(4, model.ActiveLoraAdapters().Count); // up and down of two blocks
+
+        Assert.Equal(trainable, model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToList());
+        Assert.Equal(2 * LoraPerBlock + NormAndHead, count.Trainable); // the blocks were frozen when built; norm and head are not yet
+    }
+
+    [Fact]
     public void A_users_optimizer_over_trainable_parameters_changes_only_the_adapters()
     {
         manual_seed(40);
         using var model = new TopModel();
-        RandomizeLora(model); // a model-wide call, like print_trainable_parameters in PEFT: the whole model is frozen now
+        RandomizeLora(model);
+        model.FreezeBase(); // the explicit step that freezes the plain top model's own layers
         var before = Snapshot(model);
         using var optimizer = optim.AdamW(model.parameters().Where(p => p.requires_grad), 1e-2);
 

@@ -13,7 +13,7 @@ public sealed class GeneratedLayerTests
         manual_seed(41);
         using var model = new SelfAttention(8);
         RandomizeLora(model);
-        var adapters = model.LoraAdapters().Select(a => a.Adapter).ToList();
+        var adapters = model.ActiveLoraAdapters().Select(a => a.Adapter).ToList();
         var weightsBefore = adapters.Select(a => Values(a.BaseWeight)).ToList();
         // The last adapter would put NaN into its base weight: nothing may be merged.
         using (no_grad()) ((LinearLoraAdapter)adapters[^1]).LoraB.fill_(double.NaN);
@@ -31,7 +31,7 @@ public sealed class GeneratedLayerTests
     {
         using var model = new SelfAttention(8);
         var layer = (ILoraLayer)model;
-        Assert.Equal(["query", "key", "value", "output"], layer.LoraAdapters.Select(a => a.TargetName));
-        Assert.Equal([8, 8, 8, 4], layer.LoraAdapters.Select(a => a.Rank));
+        Assert.Equal(["query", "key", "value", "output"], layer.ModuleAdapters.Select(a => a.TargetName));
+        Assert.Equal([8, 8, 8, 4], layer.ModuleAdapters.Select(a => a.Rank));
     }
 }

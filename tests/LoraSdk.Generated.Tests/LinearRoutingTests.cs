@@ -33,7 +33,7 @@ public sealed class LinearRoutingTests
 
         using var actual = model.call(x);
 
-        var adapters = model.LoraAdapters().ToDictionary(a => a.Path, a => (LinearLoraAdapter)a.Adapter);
+        var adapters = model.ActiveLoraAdapters().ToDictionary(a => a.Path, a => (LinearLoraAdapter)a.Adapter);
         const double scaling = 8.0 / 4;   // Alpha / rank of [LoRA(rank: 4, Alpha = 8)]
         using var x64 = x.to(float64);
         using var hidden = LinearReference(x64, adapters["up"], scaling).relu();   // up.forward(x)
@@ -57,7 +57,7 @@ public sealed class LinearRoutingTests
         RandomizeLora(model);
         using var x = randn(2, 5, 8);
         using var unmerged = model.call(x);
-        var weightsBefore = model.LoraAdapters().Select(a => Values(a.Adapter.BaseWeight)).ToList();
+        var weightsBefore = model.ActiveLoraAdapters().Select(a => Values(a.Adapter.BaseWeight)).ToList();
 
         model.Merge();
         Assert.True(model.IsMerged);
@@ -66,7 +66,7 @@ public sealed class LinearRoutingTests
 
         model.Unmerge();
         Assert.False(model.IsMerged);
-        var weightsAfter = model.LoraAdapters().Select(a => Values(a.Adapter.BaseWeight)).ToList();
+        var weightsAfter = model.ActiveLoraAdapters().Select(a => Values(a.Adapter.BaseWeight)).ToList();
         for (int i = 0; i < weightsBefore.Count; i++)
         {
             var maxDiff = weightsBefore[i].Zip(weightsAfter[i], (p, q) => Math.Abs(p - q)).Max();
@@ -139,9 +139,9 @@ public sealed class LinearRoutingTests
     {
         using var model = new SelfAttention(8);
         model.eval();
-        Assert.All(model.LoraAdapters(), a => Assert.False(a.Adapter.training));
+        Assert.All(model.ActiveLoraAdapters(), a => Assert.False(a.Adapter.training));
         model.train();
-        Assert.All(model.LoraAdapters(), a => Assert.True(a.Adapter.training));
+        Assert.All(model.ActiveLoraAdapters(), a => Assert.True(a.Adapter.training));
     }
 
     [Fact]

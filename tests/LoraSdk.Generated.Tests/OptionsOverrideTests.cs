@@ -142,7 +142,7 @@ public sealed class OptionsOverrideTests
 
         var adapters = Linears(model);
         Assert.Equal(["down"], adapters.Keys);
-        Assert.Equal(["down"], ((ILoraLayer)model).LoraAdapters.Select(a => a.TargetName));
+        Assert.Equal(["down"], ((ILoraLayer)model).ModuleAdapters.Select(a => a.TargetName));
         Assert.DoesNotContain(model.named_modules(), m => m.name == "up_lora");
         Assert.All(model.named_parameters(), p => Assert.Equal(p.name.Contains("_lora."), p.parameter.requires_grad));
 
@@ -160,7 +160,7 @@ public sealed class OptionsOverrideTests
     }
 
     private static Dictionary<string, LinearLoraAdapter> Linears(nn.Module model) =>
-        model.LoraAdapters().ToDictionary(a => a.Path, a => (LinearLoraAdapter)a.Adapter);
+        model.ActiveLoraAdapters().ToDictionary(a => a.Path, a => (LinearLoraAdapter)a.Adapter);
 
     /// <summary>down(relu(up(x))) with scaling·B·A added to each, in float64.</summary>
     private static Tensor Reference(Tensor x, Dictionary<string, LinearLoraAdapter> adapters, double scaling)

@@ -110,14 +110,14 @@ public sealed class RealModelPatternTests : IDisposable
         }, ["query.lora_A.weight", "query.lora_B.weight", "head.lora_A.weight", "head.lora_B.weight"]);
 
         ILoraLayer layer = model;
-        Assert.Equal(["query", "head"], layer.LoraAdapters.Select(a => a.TargetName));
+        Assert.Equal(["query", "head"], layer.ModuleAdapters.Select(a => a.TargetName));
         Assert.Equal(["query", "head"], TaggerModel.LoraTargets.Select(t => t.Name));
         layer.Merge();
         Assert.True(layer.IsMerged);
-        Assert.All(model.LoraAdapters(), a => Assert.True(a.Adapter.IsMerged));
+        Assert.All(model.ActiveLoraAdapters(), a => Assert.True(a.Adapter.IsMerged));
         EncoderBase asBase = model;
         ((ILoraLayer)asBase).Unmerge();   // through the base type: still every adapter of the object
-        Assert.All(model.LoraAdapters(), a => Assert.False(a.Adapter.IsMerged));
+        Assert.All(model.ActiveLoraAdapters(), a => Assert.False(a.Adapter.IsMerged));
     }
 
     [Fact]
@@ -170,5 +170,5 @@ public sealed class RealModelPatternTests : IDisposable
     }
 
     private static LoraAdapter Adapter(nn.Module model, string path) =>
-        model.LoraAdapters().Single(a => a.Path == path).Adapter;
+        model.ActiveLoraAdapters().Single(a => a.Path == path).Adapter;
 }

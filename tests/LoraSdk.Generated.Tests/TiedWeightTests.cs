@@ -36,7 +36,7 @@ public sealed class TiedWeightTests : IDisposable
         using var scope = NewDisposeScope();
         var w = shared.to(float64);
         var hidden = w.index_select(0, Ids.reshape(-1)).reshape(2, 3, TiedLm.Dim);
-        var adapters = model.LoraAdapters().ToDictionary(a => a.Path, a => a.Adapter);
+        var adapters = model.ActiveLoraAdapters().ToDictionary(a => a.Path, a => a.Adapter);
         if (adapted && adapters.TryGetValue("tok", out var tokAdapter))
         {
             var embedding = (EmbeddingLoraAdapter)tokAdapter;
@@ -68,7 +68,7 @@ public sealed class TiedWeightTests : IDisposable
         using var model = TrainedTiedLm();
         using var before = model.forward(Ids);
         using var weightBefore = model.SharedWeight.clone();
-        var head = model.LoraAdapters().Single(a => a.Path == "head").Adapter;
+        var head = model.ActiveLoraAdapters().Single(a => a.Path == "head").Adapter;
 
         Action[] merges = [() => model.MergeLoRA(), () => model.MergeLoRA(safe: true), () => ((ILoraLayer)model).Merge(), () => head.Merge()];
         foreach (var merge in merges)
@@ -187,7 +187,7 @@ public sealed class TiedWeightTests : IDisposable
 
         // The root's merge sees both layers; so does the block's own merge, once a model-wide call (RandomizeLora's
         // LoraParameters() here) has seen the model that holds the block.
-        Action[] merges = [() => model.MergeLoRA(), () => ((ILoraLayer)model.Block).Merge(), () => model.Block.LoraAdapters()[0].Adapter.Merge()];
+        Action[] merges = [() => model.MergeLoRA(), () => ((ILoraLayer)model.Block).Merge(), () => model.Block.ActiveLoraAdapters()[0].Adapter.Merge()];
         foreach (var merge in merges)
         {
             var error = Assert.Throws<InvalidOperationException>(merge);

@@ -58,6 +58,31 @@ public sealed class GeneratedSourceSnapshotTests
     }
 
     [Fact]
+    public void Base_resolves_like_the_other_options_under_a_component_name()
+    {
+        MatchGenerated("Demo.QuantizedAttention.LoRA.g.cs", """
+            namespace Demo;
+
+            [LoRA(rank: 4, Base = LoraBase.Nf4)]
+            public sealed partial class QuantizedAttention : nn.Module<Tensor, Tensor>
+            {
+                [TorchSharp.Utils.ComponentName(Name = "k_proj")]
+                [LoRA(rank: 2, Base = LoraBase.Int8)] private readonly Linear key;
+                private readonly Linear value;
+
+                public QuantizedAttention() : base(nameof(QuantizedAttention))
+                {
+                    key = nn.Linear(4, 4);
+                    value = nn.Linear(4, 4);
+                    RegisterComponents();
+                }
+
+                public override Tensor forward(Tensor x) => value.forward(key.forward(x));
+            }
+            """);
+    }
+
+    [Fact]
     public void Targets_restricts_the_adapted_fields()
     {
         MatchGenerated("Demo.Qkv.LoRA.g.cs", """

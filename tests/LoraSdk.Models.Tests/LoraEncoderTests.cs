@@ -24,7 +24,7 @@ public sealed class LoraEncoderTests : IDisposable
         Assert.Equal(expected.Order(), names.Order());
         var a = model.LoraParameters().First(p => p.Name.EndsWith("query.lora_A.weight")).Parameter;
         Assert.Equal([8L, TinyBert.Config.HiddenSize], a.shape);
-        Assert.All(model.LoraAdapters(), adapter => Assert.Equal(2.0, adapter.Adapter.Scaling));
+        Assert.All(model.ActiveLoraAdapters(), adapter => Assert.Equal(2.0, adapter.Adapter.Scaling));
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public sealed class PeftFixtureTests
         Assert.All(file.Values, t => Assert.Equal("F16", t.DType));
         using (model.UseAdapter("peft"))
         {
-            var adapters = model.LoraAdapters().ToDictionary(a => a.Path, a => a.Adapter);
+            var adapters = model.ActiveLoraAdapters().ToDictionary(a => a.Path, a => a.Adapter);
             Assert.Equal(PeftMiniLmFixture.Targets().Select(t => t.Module).Order(), adapters.Keys.Order());
             foreach (var (layer, target, module) in PeftMiniLmFixture.Targets())
             {

@@ -16,12 +16,12 @@ internal static class GeneratedNames
     /// <summary>The generated field holding the adapters a class attached itself.</summary>
     public const string AdaptersField = "_generatedLoraAdapters";
 
-    /// <summary>The generated property that ILoraLayer's members read (a derived [LoRA] class extends it).</summary>
-    public const string AttachedAdaptersProperty = "AttachedLoraAdapters";
+    /// <summary>The generated core of ILoraLayer.ModuleAdapters that its members read (a derived [LoRA] class extends it).</summary>
+    public const string ModuleAdaptersCoreProperty = "ModuleAdaptersCore";
 
     /// <summary>Members the generated half declares; the user's half must not (LORA007).</summary>
     public static readonly ImmutableArray<string> Members = ImmutableArray.Create(
-        "RegisterComponents", TargetsProperty, "IsMerged", "Merge", "Unmerge", AdaptersField, AttachedAdaptersProperty);
+        "RegisterComponents", TargetsProperty, "IsMerged", "Merge", "Unmerge", AdaptersField, ModuleAdaptersCoreProperty);
 
     /// <summary>The suffix of every file this generator emits.</summary>
     public const string FileSuffix = ".LoRA.g.cs";

@@ -57,7 +57,7 @@ internal static class LoraClassEmitter
             {
                 w.Line($"new({String(t.Name)}, global::LoraSdk.LoraLayerKind.{t.Kind}, new global::LoraSdk.LoraOptions(" +
                        $"rank: {t.Rank}, alpha: {Double(t.Alpha)}, dropout: {Double(t.Dropout)}, " +
-                       $"useRsLoRA: {Bool(t.UseRsLoRA)}, init: global::LoraSdk.LoraInit.{t.Init})),{ShapeComment(t)}");
+                       $"useRsLoRA: {Bool(t.UseRsLoRA)}, init: global::LoraSdk.LoraInit.{t.Init}, @base: global::LoraSdk.LoraBase.{t.Base})),{ShapeComment(t)}");
             }
         }
         w.Line();
@@ -108,7 +108,7 @@ internal static class LoraClassEmitter
 
     private static void WriteLoraLayer(IndentedWriter w, LoraClassModel model)
     {
-        const string attached = GeneratedNames.AttachedAdaptersProperty;
+        const string attached = GeneratedNames.ModuleAdaptersCoreProperty;
         w.Line("// Throws a clear error when the constructor never called RegisterComponents().");
         if (model.ChainsToBase)
         {
@@ -121,9 +121,9 @@ internal static class LoraClassEmitter
         w.Line($"{(model.IsSealed ? "private" : "protected virtual")} global::LoraSdk.LoraAdapter[] {attached} =>");
         w.Line($"    global::LoraSdk.GeneratedLora.Attached({Adapters}, {String(model.DisplayName)});");
         w.Line();
-        // Explicit: a public LoraAdapters property would hide the LoraAdapters() extension on this class.
+        // Explicit: ILoraLayer's list stays off the class's own surface, where ActiveLoraAdapters() (the whole tree) is the one users see.
         w.Line("/// <inheritdoc/>");
-        w.Line($"global::System.Collections.Generic.IReadOnlyList<global::LoraSdk.LoraAdapter> global::LoraSdk.ILoraLayer.LoraAdapters => {attached};");
+        w.Line($"global::System.Collections.Generic.IReadOnlyList<global::LoraSdk.LoraAdapter> global::LoraSdk.ILoraLayer.ModuleAdapters => {attached};");
         w.Line();
         w.Line("/// <inheritdoc/>");
         w.Line($"public bool IsMerged => global::LoraSdk.GeneratedLora.IsMerged({attached});");

@@ -20,6 +20,8 @@ internal sealed class LoraAttributeValues
     public double? Dropout { get; private set; }
     public bool? UseRsLoRA { get; private set; }
     public string? Init { get; private set; }
+    /// <summary>A <c>LoraSdk.LoraBase</c> member name.</summary>
+    public string? Base { get; private set; }
 
     /// <summary>The <c>Targets</c> names, or default when not written.</summary>
     public ImmutableArray<string?> Targets { get; private set; }
@@ -38,6 +40,7 @@ internal sealed class LoraAttributeValues
                 case "Dropout" when constant.Value is double dropout: values.Dropout = dropout; break;
                 case "UseRsLoRA" when constant.Value is bool rs: values.UseRsLoRA = rs; break;
                 case "Init": values.Init = EnumMemberName(constant); break;
+                case "Base": values.Base = EnumMemberName(constant); break;
                 case "Targets" when constant.Kind == TypedConstantKind.Array:
                     values.Targets = constant.Values.Select(v => v.Value as string).ToImmutableArray();
                     break;

@@ -30,6 +30,7 @@ internal sealed record LoraClassModel(
 /// <param name="Name">The module name (TorchSharp's [ComponentName], else <paramref name="Member"/>): adapter files use it.</param>
 /// <param name="Kind">Linear, Conv1d, Conv2d or Embedding (names of <c>LoraSdk.LoraLayerKind</c>); a collection's element kind.</param>
 /// <param name="Init">A <c>LoraSdk.LoraInit</c> member name.</param>
+/// <param name="Base">A <c>LoraSdk.LoraBase</c> member name: how the frozen base weight is stored.</param>
 /// <param name="Inherited">Declared and attached by a [LoRA] base class; this class only routes its calls.</param>
 internal sealed record LoraTargetModel(
     string Member,
@@ -40,6 +41,7 @@ internal sealed record LoraTargetModel(
     double Dropout,
     bool UseRsLoRA,
     string Init,
+    string Base,
     TargetShape Shape,
     bool Inherited)
 {

@@ -121,7 +121,7 @@ public sealed partial class CausalLM : nn.Module<Tensor, Tensor>, ILoraTrainable
     /// <summary>Quantizes all seven projections of a filled layer: adapted ones as QuantizeBase does, plain ones through their stand-ins.</summary>
     private static void QuantizeProjections(DecoderLayer layer, LoraBase kind)
     {
-        if (layer.LoraAdapters().Count > 0) layer.QuantizeBase(kind);
+        if (layer.ActiveLoraAdapters().Count > 0) layer.QuantizeBase(kind);
         foreach (var owner in new nn.Module[] { layer.SelfAttention, layer.Mlp })
             foreach (var (_, child) in owner.named_children().ToList())
                 if (child is Linear linear && LoraRouter.TryGetStandIn(linear, out var standIn)) standIn.QuantizePlain(kind);

@@ -17,7 +17,7 @@ internal static class WeightLoader
     public static ImportReport Load(nn.Module model, IReadOnlyDictionary<string, SourceTensor> weights, string source, IReadOnlyList<string> ignored,
         IReadOnlyDictionary<string, Tensor>? targets = null)
     {
-        var adapters = model.LoraAdapters();
+        var adapters = model.ActiveLoraAdapters();
         var merged = adapters.FirstOrDefault(a => a.Adapter.IsMerged);
         if (merged.Adapter is not null)
             throw new InvalidOperationException(

@@ -24,7 +24,7 @@ internal static class AdapterWriter
         var saved = ModulesToSave.Resolve(model, options.ModulesToSave, hosts,
             (entry, message) => new ArgumentException($"ModulesToSave entry '{entry}' {message}", nameof(options)));
         var metadata = Metadata(options.Metadata);
-        var folders = hosts[0].Host.LayerAdapters.Select(a => a.AdapterName).Select(name =>
+        var folders = hosts[0].Host.AllLayerAdapters.Select(a => a.AdapterName).Select(name =>
         {
             bool isDefault = name == LoraAdapter.DefaultName;
             var adapters = hosts.Select(h => (h.Path, h.Host.FindAdapter(name)!)).ToList();

@@ -131,7 +131,7 @@ internal sealed class LoraFineTuningService(
     private LoraOptions? DeclaredAdapterOptions(LoraFineTuningOptions o, FineTuningData data)
     {
         using var model = CreateModel(new LoraModelContext(o.ToLoraOptions(), o, data.Tokenizer, data.Labels, services), o.Adapter.IsEmpty ? null : o.Adapter);
-        var distinct = model.LoraAdapters().Select(a => a.Adapter.Options).Distinct().ToList();
+        var distinct = model.ActiveLoraAdapters().Select(a => a.Adapter.Options).Distinct().ToList();
         return distinct.Count == 1 ? distinct[0] : null;
     }
 
@@ -142,7 +142,7 @@ internal sealed class LoraFineTuningService(
     private void WarnIfOverrideNotApplied(nn.Module model, LoraOptionsOverride? adapterOverride)
     {
         if (adapterOverride is null) return;
-        var missed = model.LoraAdapters().FirstOrDefault(a => !adapterOverride.IsReflectedIn(a.Adapter.Options));
+        var missed = model.ActiveLoraAdapters().FirstOrDefault(a => !adapterOverride.IsReflectedIn(a.Adapter.Options));
         if (missed.Adapter is null) return;
         var actual = missed.Adapter.Options;
         _logger.LogWarning(

@@ -139,5 +139,5 @@ public abstract class ConvolutionLoraAdapter : LoraAdapter
 
     /// <inheritdoc/>
     public override void ResetLoraParameters() =>
-        LoraInitializer.Reset(Options.Init, LoraA, LoraB, Rank, Scaling, BaseWeight, OutFeatures);
+        LoraInitializer.Reset(this, LoraA, LoraB, FactorLayout.OutByIn);
 }

@@ -72,27 +72,5 @@ public sealed class EmbeddingLoraAdapter : LoraAdapter
     }
 
     /// <inheritdoc/>
-    public override void ResetLoraParameters()
-    {
-        using var _ = no_grad();
-        switch (Options.Init)
-        {
-            case LoraInit.PiSSA:
-                // The table (num × dim) is the transpose of a Linear weight (dim × num).
-                using (var transposed = BaseWeight.t().contiguous())
-                {
-                    var (a, b) = LoraInitializer.PiSSA(transposed, Rank, Scaling);
-                    using (a) using (b) { LoraA.copy_(a); LoraB.copy_(b); BaseWeight.copy_(transposed.t()); }
-                }
-                break;
-            case LoraInit.Gaussian:
-                nn.init.normal_(LoraA, 0, 1.0 / Rank);
-                LoraB.zero_();
-                break;
-            default:
-                LoraA.zero_();
-                nn.init.normal_(LoraB);
-                break;
-        }
-    }
+    public override void ResetLoraParameters() => LoraInitializer.Reset(this, LoraA, LoraB, FactorLayout.Table);
 }

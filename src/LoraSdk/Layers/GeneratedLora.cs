@@ -24,9 +24,7 @@ public static class GeneratedLora
                 $"{owner.GetType().Name}.{target.Name} is null when RegisterComponents() runs: create every layer in the constructor before calling RegisterComponents().");
         var options = LoraOptionsOverride.Current?.ApplyTo(target.Options) ?? target.Options;
         if (LoraOptionsOverride.Current?.Selects(target.Name) == false) return LoraAdapter.Standby(owner, target.Name, layer, options);
-        var adapter = LoraAdapter.Attach(owner, target.Name, layer, options);
-        adapter.RequestBase(Quantization.DeclaredBase.For(owner.GetType(), target.Name), $"{owner.GetType().Name}.{target.Name}");
-        return adapter;
+        return LoraAdapter.Attach(owner, target.Name, layer, options);
     }
 
     /// <summary>
@@ -58,11 +56,9 @@ public static class GeneratedLora
             throw new InvalidOperationException(
                 $"{owner.GetType().Name}.{target.Name} is null when RegisterComponents() runs: create the collection and its layers in the constructor before calling RegisterComponents().");
         var options = LoraOptionsOverride.Current?.ApplyTo(target.Options) ?? target.Options;
-        var declaredBase = Quantization.DeclaredBase.For(owner.GetType(), target.Name);
         if (LoraOptionsOverride.Current?.Selects(target.Name) == false)
             return layers.Select(e => LoraAdapter.Standby(owner, $"{target.Name}.{e.Key}", e.Layer, options)).ToArray();
-        return layers.Select(e => LoraAdapter.Attach(owner, $"{target.Name}.{e.Key}", e.Layer, options))
-            .Select(a => { a.RequestBase(declaredBase, $"{owner.GetType().Name}.{a.TargetName}"); return a; }).ToArray();
+        return layers.Select(e => LoraAdapter.Attach(owner, $"{target.Name}.{e.Key}", e.Layer, options)).ToArray();
     }
 
     /// <summary>

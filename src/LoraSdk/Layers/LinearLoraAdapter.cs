@@ -49,9 +49,9 @@ public sealed class LinearLoraAdapter : LoraAdapter
     public override IReadOnlyList<(string Name, Tensor Parameter)> ParameterNames =>
         [("lora_A.weight", LoraA), ("lora_B.weight", LoraB)];
 
-    /// <summary>The frozen layer's forward; a quantized base is dequantized for the call (<see cref="Quantization.DequantizingLinear"/>).</summary>
+    /// <summary>The frozen layer's forward; a quantized base is dequantized for the call (<see cref="DequantizingLinear"/>).</summary>
     public override Tensor BaseForward(Tensor input) =>
-        QuantizedBase is { } quantized ? Quantization.DequantizingLinear.Forward(input, quantized, _target.bias) : _target.forward(input);
+        QuantizedBase is { } quantized ? DequantizingLinear.Forward(input, quantized, _target.bias) : _target.forward(input);
 
     /// <summary>
     /// Without autograd, where the cost rule says so, one <c>linear</c> on W + s·B·A (<see cref="EffectiveWeightPath"/>).
@@ -92,21 +92,5 @@ public sealed class LinearLoraAdapter : LoraAdapter
     public override Tensor DeltaWeight() => LoraB.matmul(LoraA).mul_(Scaling);
 
     /// <inheritdoc/>
-    public override void ResetLoraParameters()
-    {
-        switch (Options.Init)
-        {
-            case LoraInit.Gaussian:
-                LoraInitializer.Gaussian(LoraA, LoraB, Rank);
-                break;
-            case LoraInit.PiSSA:
-                EnsureFloatBase("initialise with PiSSA");
-                var (a, b) = LoraInitializer.PiSSA(BaseWeight, Rank, Scaling);
-                using (a) using (b) using (no_grad()) { LoraA.copy_(a); LoraB.copy_(b); }
-                break;
-            default:
-                LoraInitializer.Kaiming(LoraA, LoraB);
-                break;
-        }
-    }
+    public override void ResetLoraParameters() => LoraInitializer.Reset(this, LoraA, LoraB, FactorLayout.OutByIn);
 }

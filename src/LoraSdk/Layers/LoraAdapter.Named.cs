@@ -30,8 +30,12 @@ public abstract partial class LoraAdapter
     public LoraAdapter Active => Host._active ?? Host;
 
     /// <summary>Every adapter of this layer, the default first, then the others in the order they were added.</summary>
-    public IReadOnlyList<LoraAdapter> LayerAdapters =>
+    public IReadOnlyList<LoraAdapter> AllLayerAdapters =>
         Host._named is { } named ? [Host, .. named.Values] : [Host];
+
+    /// <summary>The former name of <see cref="AllLayerAdapters"/>.</summary>
+    [Obsolete("Renamed AllLayerAdapters: every named adapter of this one layer, unlike the model-wide ActiveLoraAdapters().")]
+    public IReadOnlyList<LoraAdapter> LayerAdapters => AllLayerAdapters;
 
     /// <summary>The layer's adapter called <paramref name="name"/>, or null.</summary>
     public LoraAdapter? FindAdapter(string name) =>
@@ -41,7 +45,7 @@ public abstract partial class LoraAdapter
     internal MixedBatchPlan? MixedRows { get; set; }
 
     /// <summary>True while any adapter of this layer is folded into the shared base weight.</summary>
-    internal bool AnyMerged => LayerAdapters.Any(a => a.IsMerged);
+    internal bool AnyMerged => AllLayerAdapters.Any(a => a.IsMerged);
 
     /// <summary>Registers <paramref name="adapter"/> (a fresh adapter of the same target) under this host as <paramref name="name"/>.</summary>
     internal void AddNamed(string name, LoraAdapter adapter)
@@ -73,7 +77,7 @@ public abstract partial class LoraAdapter
     {
         var target = FindAdapter(name) ?? throw new InvalidOperationException($"Layer '{TargetName}' has no adapter named '{name}'.");
         _active = ReferenceEquals(target, this) ? null : target;
-        foreach (var adapter in LayerAdapters)
+        foreach (var adapter in AllLayerAdapters)
         {
             bool trainable = ReferenceEquals(adapter, target);
             foreach (var (_, parameter) in adapter.ParameterNames) parameter.requires_grad = trainable;

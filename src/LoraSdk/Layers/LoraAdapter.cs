@@ -251,12 +251,16 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
     /// <summary>
     /// Creates an adapter for <paramref name="target"/>, registers it on <paramref name="owner"/> and routes
     /// the target's calls through it. Generated code calls this from <c>RegisterComponents()</c>; it also
-    /// serves models that are adapted by hand.
+    /// serves models that are adapted by hand. A quantized <see cref="LoraOptions.Base"/> is checked against the layer
+    /// kind now and applied at the layer's first forward (after pretrained weights were loaded).
     /// </summary>
+    /// <exception cref="NotSupportedException">The options ask for a quantized base on a layer that is not a <c>Linear</c>.</exception>
     public static LoraAdapter Attach(nn.Module owner, string targetName, nn.Module target, LoraOptions options)
     {
         ArgumentNullException.ThrowIfNull(owner);
+        ArgumentNullException.ThrowIfNull(options);
         var adapter = Create(targetName, target, options);
+        adapter.RequestBase(options.Base, $"{owner.GetType().Name}.{targetName}");
         owner.register_module(ModuleNameFor(targetName), adapter);
         adapter.Owner = adapter.KnownTree = owner;
         LoraRouter.Register(target, adapter);
@@ -296,7 +300,7 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
         string problem = !ReferenceEquals(Host, this) ? "it is a named adapter (DeleteAdapter removes those)"
             : _merged ? "it is merged (unmerge first)"
             : QuantizedBase is not null ? "its base is quantized (QuantizeBase(LoraBase.Float32) first)"
-            : LayerAdapters.Count > 1 ? "the layer holds named adapters (delete them first)"
+            : AllLayerAdapters.Count > 1 ? "the layer holds named adapters (delete them first)"
             : MixedRows is not null ? "a per-row adapter scope is in force"
             : "";
         if (problem.Length > 0) throw new InvalidOperationException($"The LoRA adapter of '{TargetName}' cannot be removed: {problem}.");

@@ -4,32 +4,69 @@ using static TorchSharp.torch;
 
 namespace LoraSdk;
 
-/// <summary>PEFT's initialisations of the low-rank factors, shared by every layer kind.</summary>
+/// <summary>
+/// How an adapter's base weight lines up with its update B·A (out × in): it decides PiSSA's view of the weight and
+/// PEFT's default initialisation. The only thing about initialisation that differs between layer kinds.
+/// </summary>
+internal enum FactorLayout
+{
+    /// <summary>
+    /// Linear (out × in) and convolutions ((out, in, kernel…) viewed as out × (in·kernel…), A's rows reshaped into
+    /// kernels): A kaiming-uniform, B zeros by default.
+    /// </summary>
+    OutByIn,
+
+    /// <summary>Embedding: the table (num × dim) is the transpose of B·A (dim × num); A zeros, B normal by default (PEFT).</summary>
+    Table,
+}
+
+/// <summary>PEFT's initialisations of the low-rank factors: the one way every layer kind initialises A and B.</summary>
 internal static class LoraInitializer
 {
     /// <summary>
-    /// Initialises A and B of a convolution adapter as <paramref name="init"/> says; PiSSA views the base weight
-    /// (out, in, kernel…) as out × (in·kernel…) and reshapes A's rows into kernels.
+    /// Initialises <paramref name="a"/> and <paramref name="b"/> of <paramref name="adapter"/> as its
+    /// <see cref="LoraOptions.Init"/> says; PiSSA also moves the top-r part out of the base weight (refused on a
+    /// quantized base).
     /// </summary>
-    public static void Reset(LoraInit init, Tensor a, Tensor b, int rank, double scaling, Tensor baseWeight, long outFeatures)
+    public static void Reset(LoraAdapter adapter, Tensor a, Tensor b, FactorLayout layout)
     {
-        switch (init)
+        switch (adapter.Options.Init)
         {
             case LoraInit.Gaussian:
-                Gaussian(a, b, rank);
+                Gaussian(a, b, adapter.Rank);
                 break;
             case LoraInit.PiSSA:
-                using (no_grad())
-                {
-                    using var flat = baseWeight.view(outFeatures, -1);
-                    var (pa, pb) = PiSSA(flat, rank, scaling);
-                    using (pa) using (pb) { a.copy_(pa.view(a.shape)); b.copy_(pb.view(b.shape)); }
-                }
+                adapter.EnsureFloatBase("initialise with PiSSA");
+                PiSSAInto(a, b, adapter.BaseWeight, adapter.Rank, adapter.Scaling, layout);
                 break;
             default:
-                Kaiming(a, b);
+                if (layout == FactorLayout.Table) ZerosAndNormal(a, b);
+                else Kaiming(a, b);
                 break;
         }
+    }
+
+    private static void PiSSAInto(Tensor a, Tensor b, Tensor baseWeight, int rank, double scaling, FactorLayout layout)
+    {
+        using var _ = no_grad();
+        if (layout == FactorLayout.Table)
+        {
+            using var transposed = baseWeight.t().contiguous(); // dim × num, as a Linear weight
+            var (ta, tb) = PiSSA(transposed, rank, scaling);
+            using (ta) using (tb) { a.copy_(ta); b.copy_(tb); baseWeight.copy_(transposed.t()); }
+            return;
+        }
+        using var flat = baseWeight.dim() == 2 ? baseWeight.alias() : baseWeight.view(baseWeight.shape[0], -1);
+        var (pa, pb) = PiSSA(flat, rank, scaling);
+        using (pa) using (pb) { a.copy_(pa.view(a.shape)); b.copy_(pb.view(b.shape)); }
+    }
+
+    /// <summary>zeros on A, normal(0, 1) on B: PEFT's default for an embedding adapter.</summary>
+    private static void ZerosAndNormal(Tensor a, Tensor b)
+    {
+        using var _ = no_grad();
+        a.zero_();
+        nn.init.normal_(b);
     }
 
     /// <summary>

@@ -46,7 +46,7 @@ public sealed class LoraTrainer
     /// </summary>
     private void FreezeOutsideAdapters()
     {
-        if (_model.LoraAdapters().Count == 0) return; // Train() refuses such a model with its own message
+        if (_model.ActiveLoraAdapters().Count == 0) return; // Train() refuses such a model with its own message
         var strays = ModelFreezing.Strays(_model, _options.ModulesToSave);
         if (strays.Count > 0)
             _logger.LogWarning(
@@ -66,7 +66,7 @@ public sealed class LoraTrainer
         ITrainingObserver? observer = null, CancellationToken cancellationToken = default)
     {
         if (_options.Threads > 0) torch.set_num_threads(_options.Threads);
-        if (_model.LoraAdapters().Count == 0)
+        if (_model.ActiveLoraAdapters().Count == 0)
             throw new InvalidOperationException($"{_model.GetType().Name} has no LoRA parameters: attach adapters ([LoRA] or LoraAdapter.Attach) before training.");
         FreezeOutsideAdapters();
 

@@ -11,29 +11,29 @@ public static class LoraModelExtensions
     /// The active adapter of every adapted layer in the tree with the dotted path of its target (e.g.
     /// <c>blocks.0.query</c>); with several named adapters, those of <see cref="MultiAdapterExtensions.ActiveAdapter"/>.
     /// </summary>
+    public static IReadOnlyList<(string Path, LoraAdapter Adapter)> ActiveLoraAdapters(this nn.Module module) => module.ActiveAdapters();
+
+    /// <summary>The former name of <see cref="ActiveLoraAdapters"/>.</summary>
+    [Obsolete("Renamed ActiveLoraAdapters(): the active adapter of every adapted layer in the tree, unlike ILoraLayer.ModuleAdapters (one module's own) and LoraAdapter.AllLayerAdapters (every named adapter of one layer).")]
     public static IReadOnlyList<(string Path, LoraAdapter Adapter)> LoraAdapters(this nn.Module module) => module.ActiveAdapters();
 
     /// <summary>
     /// The trainable LoRA tensors of the tree, named as in adapter files: <c>&lt;path&gt;.lora_A.weight</c>.
-    /// The first model-wide call on a tree with adapters freezes everything else in it (PEFT; see <see cref="FreezeBase"/>).
+    /// A query: it freezes nothing (see <see cref="FreezeBase"/> for when the rest of the tree is frozen).
     /// </summary>
-    public static IReadOnlyList<(string Name, Tensor Parameter)> LoraParameters(this nn.Module module)
-    {
-        ModelFreezing.EnsureFrozen(module);
-        return module.LoraAdapters()
+    public static IReadOnlyList<(string Name, Tensor Parameter)> LoraParameters(this nn.Module module) =>
+        module.ActiveLoraAdapters()
             .SelectMany(a => a.Adapter.ParameterNames.Select(p => (a.Path + "." + p.Name, p.Parameter)))
             .ToList();
-    }
 
     /// <summary>
-    /// Trainable (requires_grad) and total parameter counts, like PEFT's print_trainable_parameters. A tensor
-    /// held by two modules (tied weights) counts once. On a tree with adapters, the first model-wide call freezes
-    /// everything outside the adapters first (PEFT; see <see cref="FreezeBase"/>), so the count is what trains.
+    /// Trainable (requires_grad) and total parameter counts as they stand, like PEFT's print_trainable_parameters.
+    /// A tensor held by two modules (tied weights) counts once. A query: it freezes nothing, so a plain parent's own
+    /// layers count as trainable until <see cref="FreezeBase"/>, the trainer or <c>SaveAdapter</c> froze them.
     /// </summary>
     public static ParameterCount CountParameters(this nn.Module module)
     {
         ArgumentNullException.ThrowIfNull(module);
-        ModelFreezing.EnsureFrozen(module);
         long trainable = 0, total = 0;
         var seen = new HashSet<(IntPtr, long, long)>();
         foreach (var p in module.parameters())
@@ -49,16 +49,17 @@ public static class LoraModelExtensions
     /// <summary>
     /// Freezes every parameter that is not a LoRA parameter, except those of the modules whose dotted path
     /// (or last name part) is listed in <paramref name="modulesToSave"/> (PEFT's <c>modules_to_save</c>), and
-    /// unfreezes those. Without a call, the whole tree is frozen this way (keeping nothing) on its first
-    /// <see cref="LoraParameters"/>, <see cref="CountParameters"/>, <c>SaveAdapter</c> or trainer start; a
-    /// subtree frozen explicitly (or by generated code) keeps its state then.
+    /// unfreezes those. The freezing steps, in order: generated code freezes each <c>[LoRA]</c> class's subtree when it
+    /// is built (<c>RegisterComponents()</c> calls this); a plain parent's own layers stay as they are until this is
+    /// called on the parent, or <c>SaveAdapter</c> or the trainer (created or started) freezes them (keeping nothing);
+    /// a subtree frozen explicitly (or by generated code) keeps its state then. Queries never freeze.
     /// </summary>
     public static void FreezeBase(this nn.Module module, params string[] modulesToSave)
     {
         ArgumentNullException.ThrowIfNull(module);
         var keep = new HashSet<string>(modulesToSave, StringComparer.Ordinal);
         // Only the active adapters' factors train (PEFT: the other named adapters stay frozen).
-        var active = module.LoraAdapters().SelectMany(a => a.Adapter.ParameterNames).Select(p => p.Parameter.Handle).ToHashSet();
+        var active = module.ActiveLoraAdapters().SelectMany(a => a.Adapter.ParameterNames).Select(p => p.Parameter.Handle).ToHashSet();
         foreach (var (name, parameter) in module.named_parameters())
             parameter.requires_grad = active.Contains(parameter.Handle) || ModelFreezing.IsUnder(name, keep);
         ModelFreezing.MarkDecided(module);
@@ -69,12 +70,12 @@ public static class LoraModelExtensions
     /// adapter's path) leaves the whole model as it was, bit for bit.
     /// </summary>
     /// <exception cref="InvalidOperationException">A target's base weight is tied to another module of the tree (both paths named); nothing changed.</exception>
-    public static void MergeLoRA(this nn.Module module, bool safe = false) => AdapterMerge.MergeAll(module, module.LoraAdapters(), safe);
+    public static void MergeLoRA(this nn.Module module, bool safe = false) => AdapterMerge.MergeAll(module, module.ActiveLoraAdapters(), safe);
 
     /// <summary>Unmerges every merged adapter of the tree.</summary>
     public static void UnmergeLoRA(this nn.Module module)
     {
-        foreach (var (_, adapter) in module.LoraAdapters()) adapter.Unmerge();
+        foreach (var (_, adapter) in module.ActiveLoraAdapters()) adapter.Unmerge();
     }
 
     /// <summary>
@@ -84,7 +85,7 @@ public static class LoraModelExtensions
     /// </summary>
     public static void ResetLoRA(this nn.Module module)
     {
-        var adapters = module.LoraAdapters();
+        var adapters = module.ActiveLoraAdapters();
         var merged = adapters.Where(a => a.Adapter.IsMerged).Select(a => a.Path).ToList();
         if (merged.Count > 0)
             throw new InvalidOperationException($"Cannot re-initialise merged LoRA adapters ({string.Join(", ", merged)}); call UnmergeLoRA() first.");
@@ -99,7 +100,7 @@ public static class LoraModelExtensions
     /// </summary>
     public static IDisposable DisableLoRA(this nn.Module module)
     {
-        var changed = module.LoraHosts().SelectMany(h => h.Host.LayerAdapters).Where(a => a.Enabled).ToList();
+        var changed = module.LoraHosts().SelectMany(h => h.Host.AllLayerAdapters).Where(a => a.Enabled).ToList();
         var unmerged = changed.Where(a => a.IsMerged).ToList();
         foreach (var adapter in unmerged) adapter.Unmerge();
         foreach (var adapter in changed) adapter.Enabled = false;
@@ -109,7 +110,7 @@ public static class LoraModelExtensions
     /// <summary>Re-enables adapters that were switched off by hand (not needed after disposing <see cref="DisableLoRA"/>).</summary>
     public static void EnableLoRA(this nn.Module module)
     {
-        foreach (var adapter in module.LoraHosts().SelectMany(h => h.Host.LayerAdapters)) adapter.Enabled = true;
+        foreach (var adapter in module.LoraHosts().SelectMany(h => h.Host.AllLayerAdapters)) adapter.Enabled = true;
     }
 
     private sealed class Restore(List<LoraAdapter> disabled, List<LoraAdapter> unmerged) : IDisposable

@@ -8,9 +8,10 @@ namespace LoraSdk;
 /// <summary>
 /// PEFT's freezing scope: once a model holds adapters, every parameter outside the adapters and the declared
 /// modules_to_save is frozen in the whole model, a non-LoRA parent's own layers included. Generated code
-/// freezes a <c>[LoRA]</c> class's subtree when it is built; the whole tree is frozen on the first model-wide
-/// call on it (<c>LoraParameters()</c>, <c>CountParameters()</c>, <c>SaveAdapter</c>, the trainer), because
-/// TorchSharp gives a module no way to reach the module that holds it.
+/// freezes a <c>[LoRA]</c> class's subtree when it is built; the whole tree is frozen by an explicit
+/// <c>FreezeBase()</c> or by the first command that trains or saves it (<c>SaveAdapter</c>, the trainer), because
+/// TorchSharp gives a module no way to reach the module that holds it. Queries (<c>LoraParameters()</c>,
+/// <c>CountParameters()</c>) never freeze.
 /// </summary>
 internal static class ModelFreezing
 {
@@ -28,7 +29,7 @@ internal static class ModelFreezing
     public static void EnsureFrozen(nn.Module tree)
     {
         if (tree is LoraAdapter || Decided.TryGetValue(tree, out _)) return;
-        if (tree.LoraAdapters().Count == 0) return;
+        if (tree.ActiveLoraAdapters().Count == 0) return;
         FreezeUndecided(tree);
         MarkDecided(tree);
     }

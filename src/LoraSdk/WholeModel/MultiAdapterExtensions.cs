@@ -15,7 +15,7 @@ public static class MultiAdapterExtensions
 {
     /// <summary>The names of the model's adapters, <c>default</c> first.</summary>
     public static IReadOnlyList<string> AdapterNames(this nn.Module model) =>
-        FirstHost(model).LayerAdapters.Select(a => a.AdapterName).ToList();
+        FirstHost(model).AllLayerAdapters.Select(a => a.AdapterName).ToList();
 
     /// <summary>The name of the adapter forward passes use and training updates (PEFT's <c>active_adapter</c>).</summary>
     public static string ActiveAdapter(this nn.Module model) => FirstHost(model).Active.AdapterName;
@@ -121,7 +121,7 @@ public static class MultiAdapterExtensions
     private static void RequireExisting(IReadOnlyList<(string Path, LoraAdapter Host)> hosts, string name)
     {
         if (hosts.Any(h => h.Host.FindAdapter(name) is null))
-            throw new InvalidOperationException($"The model has no adapter named '{name}' (it has: {string.Join(", ", hosts[0].Host.LayerAdapters.Select(a => a.AdapterName))}).");
+            throw new InvalidOperationException($"The model has no adapter named '{name}' (it has: {string.Join(", ", hosts[0].Host.AllLayerAdapters.Select(a => a.AdapterName))}).");
     }
 
     private static LoraAdapter FirstHost(nn.Module model) =>

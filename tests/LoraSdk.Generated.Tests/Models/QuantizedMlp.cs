@@ -42,3 +42,30 @@ public sealed partial class QuantizedConv : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x) => conv.forward(x);
 }
+
+/// <summary>
+/// A field renamed by TorchSharp's [ComponentName] that declares its own Base: the target's name (k_proj) differs from
+/// the C# member (key), and the field's Base must still win over the class's.
+/// </summary>
+[LoRA(rank: 2, Base = LoraBase.Nf4)]
+public sealed partial class QuantizedRenamed : nn.Module<Tensor, Tensor>
+{
+    [TorchSharp.Utils.ComponentName(Name = "k_proj")]
+    [LoRA(rank: 2, Base = LoraBase.Int8)]
+    private readonly Linear key;
+
+    private readonly Linear value;
+
+    public QuantizedRenamed() : base(nameof(QuantizedRenamed))
+    {
+        key = nn.Linear(4, 4);
+        value = nn.Linear(4, 4);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var keyed = key.forward(x);
+        return value.forward(keyed);
+    }
+}

@@ -75,7 +75,7 @@ public sealed class DecoderAdapterTests
 
         model.LoadAdapter(folder);
         Assert.Equal(["q_proj", "k_proj", "v_proj", "o_proj"], model.AdaptedModules());
-        Assert.Equal(Spec.Layers * 4, model.LoraAdapters().Count);
+        Assert.Equal(Spec.Layers * 4, model.ActiveLoraAdapters().Count);
         using var logits = model.call(DecoderTestKit.IdsTensor);
         using var expected = DecoderReference.Logits(Spec, effective, DecoderTestKit.Ids);
         Assert.True(DecoderTestKit.MaxDiffAtRealTokens(logits, expected) < 1e-10);

@@ -17,7 +17,7 @@ public sealed class DecoderLoraTests
         using var dir = new TempDirectory();
         var weights = Spec.RandomWeights(5);
         using var model = DecoderTestKit.LoadTiny(dir, Spec, weights, AllSeven);
-        Assert.Equal(Spec.Layers * 7, model.LoraAdapters().Count);
+        Assert.Equal(Spec.Layers * 7, model.ActiveLoraAdapters().Count);
         var effective = DecoderLoraKit.RandomizeAdapters(model, weights, 9);
 
         using var expected = DecoderReference.Logits(Spec, effective, DecoderTestKit.Ids, DecoderTestKit.Mask);

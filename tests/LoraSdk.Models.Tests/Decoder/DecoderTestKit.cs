@@ -36,7 +36,7 @@ internal static class DecoderLoraKit
         var generator = new TorchSharp.torch.Generator((ulong)seed);
         var effective = baseWeights.ToDictionary(w => w.Key, w => w.Value.clone());
         using var _ = no_grad();
-        foreach (var (path, adapter) in model.LoraAdapters())
+        foreach (var (path, adapter) in model.ActiveLoraAdapters())
         {
             var linear = (LinearLoraAdapter)adapter;
             linear.LoraA.copy_(randn(linear.LoraA.shape, ScalarType.Float64, generator: generator) * 0.2);

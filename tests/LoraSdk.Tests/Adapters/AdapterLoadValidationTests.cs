@@ -36,7 +36,7 @@ public sealed class AdapterLoadValidationTests : IDisposable
         var merged = Snapshot(_target);
         var error = Assert.Throws<T>(() => _target.LoadAdapter(directory ?? _folder.Path));
         AssertUnchanged(merged, _target);
-        Assert.All(_target.LoraAdapters(), a => Assert.True(a.Adapter.IsMerged));
+        Assert.All(_target.ActiveLoraAdapters(), a => Assert.True(a.Adapter.IsMerged));
         return error;
     }
 

@@ -31,7 +31,7 @@ public class AdapterRoundTripTests
 
         AssertSameLora(original, fresh);
         AssertSameOutput(original, fresh);
-        Assert.Equal(TinyNet.TargetPaths.Order(), original.LoraAdapters().Select(a => a.Path).Order());
+        Assert.Equal(TinyNet.TargetPaths.Order(), original.ActiveLoraAdapters().Select(a => a.Path).Order());
     }
 
     [Fact]
@@ -135,18 +135,18 @@ public class AdapterRoundTripTests
         using var unmergedOutput = Output(original);
 
         var fresh = FreshCopy(original, loraSeed: 8);
-        var baseWeights = fresh.LoraAdapters().Select(a => a.Adapter.BaseWeight.detach().clone()).ToList();
+        var baseWeights = fresh.ActiveLoraAdapters().Select(a => a.Adapter.BaseWeight.detach().clone()).ToList();
         fresh.MergeLoRA();
 
         fresh.LoadAdapter(folder.Path);
 
-        Assert.All(fresh.LoraAdapters(), a => Assert.True(a.Adapter.IsMerged));
+        Assert.All(fresh.ActiveLoraAdapters(), a => Assert.True(a.Adapter.IsMerged));
         AssertSameLora(original, fresh);
         using (var merged = Output(fresh))
             // float32 merging rounds; a stale or missing re-merge would be off by O(1).
             Assert.True(merged.allclose(unmergedOutput, rtol: 1e-4, atol: 1e-4), "merged output must equal the loaded adapter's output");
         fresh.UnmergeLoRA();
-        var adapters = fresh.LoraAdapters();
+        var adapters = fresh.ActiveLoraAdapters();
         for (int i = 0; i < adapters.Count; i++)
             Assert.True(adapters[i].Adapter.BaseWeight.allclose(baseWeights[i], rtol: 1e-4, atol: 1e-4), $"base weight of {adapters[i].Path} not restored");
     }

@@ -67,7 +67,7 @@ public sealed class MultiAdapterFolderTests
         using var model = SameBase(source); // rank 4 everywhere
         model.LoadAdapter(folder.Path, "uneven");
         using var scope = model.UseAdapter("uneven");
-        Assert.Equal(2, model.LoraAdapters().Single(a => a.Path == "blocks.1.value").Adapter.Rank);
+        Assert.Equal(2, model.ActiveLoraAdapters().Single(a => a.Path == "blocks.1.value").Adapter.Rank);
         AssertSameLora(source, model);
         AssertSameOutput(source, model);
     }

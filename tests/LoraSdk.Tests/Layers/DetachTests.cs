@@ -28,13 +28,13 @@ public sealed class DetachTests
         Assert.True((adapted - plain).abs().max().item<float>() > 1e-3);
 
         adapter.Detach();
-        Assert.Empty(owner.LoraAdapters());
+        Assert.Empty(owner.ActiveLoraAdapters());
         Assert.DoesNotContain(owner.named_parameters(), p => p.name.Contains("lora"));
         using var detached = owner.call(x);
         Assert.Equal(0, (detached - plain).abs().max().item<float>());
 
         adapter.Reattach();
-        Assert.Single(owner.LoraAdapters());
+        Assert.Single(owner.ActiveLoraAdapters());
         using var again = owner.call(x);
         Assert.Equal(0, (again - adapted).abs().max().item<float>());
     }
@@ -47,7 +47,7 @@ public sealed class DetachTests
         adapter.Merge();
         var error = Assert.Throws<InvalidOperationException>(adapter.Detach);
         Assert.Contains("merged", error.Message);
-        Assert.Single(owner.LoraAdapters());
+        Assert.Single(owner.ActiveLoraAdapters());
     }
 
     [Fact]
@@ -66,7 +66,7 @@ public sealed class DetachTests
         LoraAdapter standIn;
         using (LoraOptionsOverride.Apply(new LoraOptionsOverride { Targets = new HashSet<string> { "Other" } }))
             standIn = GeneratedLora.Attach(owner, target, owner.Layer);
-        Assert.Empty(owner.LoraAdapters());
+        Assert.Empty(owner.ActiveLoraAdapters());
         using var x = randn(2, 4);
         using var plain = owner.Layer.forward(x);
         using var routed = owner.call(x);

@@ -74,7 +74,7 @@ public class QuantizedBaseStateTests
         var e = Assert.Throws<NotSupportedException>(() => owner.QuantizeBase(LoraBase.Nf4));
         Assert.Contains("'conv'", e.Message);
         Assert.Contains("Conv2d", e.Message);
-        Assert.Equal(LoraBase.Float32, owner.LoraAdapters()[0].Adapter.BaseStorage);
+        Assert.Equal(LoraBase.Float32, owner.ActiveLoraAdapters()[0].Adapter.BaseStorage);
     }
 
     [Fact]

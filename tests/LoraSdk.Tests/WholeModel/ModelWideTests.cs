@@ -14,8 +14,8 @@ public class ModelWideTests
     public void AdaptersAreListedWithDottedTargetPaths()
     {
         using var model = new TinyTransformer();
-        Assert.Equal(TargetPaths, model.LoraAdapters().Select(a => a.Path));
-        Assert.All(model.LoraAdapters(), a => Assert.Equal(a.Path.Split('.')[^1], a.Adapter.TargetName));
+        Assert.Equal(TargetPaths, model.ActiveLoraAdapters().Select(a => a.Path));
+        Assert.All(model.ActiveLoraAdapters(), a => Assert.Equal(a.Path.Split('.')[^1], a.Adapter.TargetName));
     }
 
     [Fact]
@@ -27,7 +27,7 @@ public class ModelWideTests
             ("encoder", new AdaptedLayer(nn.Linear(4, 4), options)),
             ("decoder", new AdaptedLayer(nn.Linear(4, 2), options)));
 
-        Assert.Equal(["encoder.layer", "decoder.layer"], model.LoraAdapters().Select(a => a.Path));
+        Assert.Equal(["encoder.layer", "decoder.layer"], model.ActiveLoraAdapters().Select(a => a.Path));
     }
 
     [Fact]
@@ -83,16 +83,16 @@ public class ModelWideTests
         RandomizeAll(model);
         using var input = randn(3, TinyTransformer.Dim);
         using var adapted = model.forward(input);
-        var originals = model.LoraAdapters().Select(a => a.Adapter.BaseWeight.detach().clone()).ToList();
+        var originals = model.ActiveLoraAdapters().Select(a => a.Adapter.BaseWeight.detach().clone()).ToList();
 
         model.MergeLoRA();
-        Assert.All(model.LoraAdapters(), a => Assert.True(a.Adapter.IsMerged));
+        Assert.All(model.ActiveLoraAdapters(), a => Assert.True(a.Adapter.IsMerged));
         using var merged = model.forward(input);
         Close.Relative(adapted, merged, 1e-5);
 
         model.UnmergeLoRA();
-        Assert.All(model.LoraAdapters(), a => Assert.False(a.Adapter.IsMerged));
-        foreach (var (original, (_, adapter)) in originals.Zip(model.LoraAdapters()))
+        Assert.All(model.ActiveLoraAdapters(), a => Assert.False(a.Adapter.IsMerged));
+        foreach (var (original, (_, adapter)) in originals.Zip(model.ActiveLoraAdapters()))
             Close.Absolute(original, adapter.BaseWeight, 1e-6);
     }
 
@@ -101,7 +101,7 @@ public class ModelWideTests
     {
         using var model = new TinyTransformer();
         RandomizeAll(model);
-        var adapters = model.LoraAdapters().Select(a => a.Adapter).ToList();
+        var adapters = model.ActiveLoraAdapters().Select(a => a.Adapter).ToList();
         LoraFactors.Poison(LoraFactors.B(adapters[^1]), double.NaN); // earlier adapters would merge fine
         var originals = adapters.Select(a => a.BaseWeight.detach().clone()).ToList();
 
@@ -148,7 +148,7 @@ public class ModelWideTests
             Close.Relative(baseOutput, off, 1e-6);
         }
 
-        Assert.All(model.LoraAdapters(), a => Assert.True(a.Adapter.IsMerged));
+        Assert.All(model.ActiveLoraAdapters(), a => Assert.True(a.Adapter.IsMerged));
         using var on = model.forward(input);
         Close.Relative(adapted, on, 1e-5);
     }
@@ -161,14 +161,14 @@ public class ModelWideTests
         var inner = model.DisableLoRA();
 
         inner.Dispose();
-        Assert.All(model.LoraAdapters(), a => Assert.False(a.Adapter.Enabled));
+        Assert.All(model.ActiveLoraAdapters(), a => Assert.False(a.Adapter.Enabled));
         outer.Dispose();
-        Assert.All(model.LoraAdapters(), a => Assert.True(a.Adapter.Enabled));
+        Assert.All(model.ActiveLoraAdapters(), a => Assert.True(a.Adapter.Enabled));
     }
 
     private static void RandomizeAll(nn.Module model)
     {
-        foreach (var (_, adapter) in model.LoraAdapters()) LoraFactors.Randomize(adapter);
+        foreach (var (_, adapter) in model.ActiveLoraAdapters()) LoraFactors.Randomize(adapter);
     }
 
     private static List<string> TrainableNames(nn.Module model) =>

@@ -67,8 +67,8 @@ public sealed class MultiAdapterTests
         using var only = OnlyB(model);
         model.SetActiveAdapter("b");
         AssertSameOutput(only, model);
-        Assert.All(model.LoraAdapters(), a => Assert.Equal("b", a.Adapter.AdapterName));
-        Assert.All(model.LoraAdapters(), a => Assert.Equal(2, a.Adapter.Rank));
+        Assert.All(model.ActiveLoraAdapters(), a => Assert.Equal("b", a.Adapter.AdapterName));
+        Assert.All(model.ActiveLoraAdapters(), a => Assert.Equal(2, a.Adapter.Rank));
     }
 
     [Fact]

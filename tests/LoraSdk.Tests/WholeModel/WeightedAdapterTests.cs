@@ -26,7 +26,7 @@ public sealed class WeightedAdapterTests
     private static Dictionary<string, (Tensor B, Tensor A, double Scaling)> Factors(TinyNet model, string name)
     {
         using var scope = model.UseAdapter(name);
-        return model.LoraAdapters().ToDictionary(a => a.Path, a =>
+        return model.ActiveLoraAdapters().ToDictionary(a => a.Path, a =>
         {
             var (pa, pb) = (a.Adapter.ParameterNames[0].Parameter, a.Adapter.ParameterNames[1].Parameter);
             return (pb.detach().reshape(pb.shape[0], -1).clone(), pa.detach().reshape(pa.shape[0], -1).clone(), a.Adapter.Scaling);

@@ -48,7 +48,7 @@ public class AdapterOverrideHostTests
 
         Assert.Equal(FineTuningExitCodes.Success, await host.RunLoraFineTuningAsync());
 
-        Assert.All(built!.LoraAdapters(), a => Assert.Equal(LoraBase.Nf4, a.Adapter.BaseStorage));
+        Assert.All(built!.ActiveLoraAdapters(), a => Assert.Equal(LoraBase.Nf4, a.Adapter.BaseStorage));
         var shapes = SafetensorsShapes(Path.Combine(output, "adapter_model.safetensors"));
         Assert.Equal(2 * (2 * 6 + 1), shapes.Count); // only lora_A/lora_B: nothing of the quantized base
         Assert.All(shapes.Keys, k => Assert.Contains(".lora_", k));

@@ -16,17 +16,21 @@ public sealed record LoraOptions
     /// <param name="dropout">Dropout probability on the adapter input, in [0, 1).</param>
     /// <param name="useRsLoRA">Scale by alpha / √r instead of alpha / r.</param>
     /// <param name="init">How A and B start; null for <see cref="DefaultInit"/>.</param>
+    /// <param name="base">How the layer's frozen base weight is stored (<see cref="LoraBase"/>); float unless set.</param>
     /// <exception cref="ArgumentOutOfRangeException">A value breaks its rule; the message names it.</exception>
     public LoraOptions(int rank, double alpha, double dropout = LoraOptionRules.DefaultDropout,
-        bool useRsLoRA = LoraOptionRules.DefaultUseRsLoRA, LoraInit? init = null)
+        bool useRsLoRA = LoraOptionRules.DefaultUseRsLoRA, LoraInit? init = null, LoraBase @base = LoraBase.Float32)
     {
         foreach (var (option, value, requirement) in LoraOptionRules.Problems(rank, alpha, dropout))
             throw new ArgumentOutOfRangeException(option.ToLowerInvariant(), value, $"LoRA {option.ToLowerInvariant()} must be {requirement}.");
+        if (!Enum.IsDefined(@base))
+            throw new ArgumentOutOfRangeException(nameof(@base), @base, $"LoRA base must be one of {string.Join(", ", Enum.GetNames<LoraBase>())}.");
         Rank = rank;
         Alpha = alpha;
         Dropout = dropout;
         UseRsLoRA = useRsLoRA;
         Init = init ?? DefaultInit;
+        Base = @base;
     }
 
     /// <summary>r: the inner dimension of B·A.</summary>
@@ -39,11 +43,16 @@ public sealed record LoraOptions
     public bool UseRsLoRA { get; }
     /// <summary>How A and B start (and whether PiSSA rewrites the base weight).</summary>
     public LoraInit Init { get; }
+    /// <summary>
+    /// How the frozen base weight is stored, as declared (<c>[LoRA(Base = …)]</c>): a quantized base is applied at the
+    /// layer's first forward, after pretrained weights were loaded. The storage in force is the adapter's <c>BaseStorage</c>.
+    /// </summary>
+    public LoraBase Base { get; }
 
     /// <summary>alpha / r, or alpha / √r with rsLoRA.</summary>
     public double Scaling => UseRsLoRA ? Alpha / Math.Sqrt(Rank) : Alpha / Rank;
 
     /// <summary>The options an attribute declares (its alpha defaulting to its rank).</summary>
     public static LoraOptions From(LoRAAttribute attribute) =>
-        new(attribute.Rank, attribute.Alpha, attribute.Dropout, attribute.UseRsLoRA, attribute.Init);
+        new(attribute.Rank, attribute.Alpha, attribute.Dropout, attribute.UseRsLoRA, attribute.Init, attribute.Base);
 }

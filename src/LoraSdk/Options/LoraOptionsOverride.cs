@@ -11,7 +11,7 @@ namespace LoraSdk;
 /// flows with the async context (an <see cref="AsyncLocal{T}"/>), and nested scopes compose: the inner wins.
 /// Adapters report the effective options; the generated static <c>LoraTargets</c> stay the compile-time declaration.
 /// The fine-tuning host binds the <c>LoRA</c> section's adapter keys to one of these
-/// (<see cref="Hosting.LoraFineTuningOptions.Adapter"/>): a key that is not set stays null.
+/// (<c>LoraFineTuningOptions.Adapter</c>): a key that is not set stays null.
 /// </summary>
 public sealed record LoraOptionsOverride
 {
@@ -39,7 +39,10 @@ public sealed record LoraOptionsOverride
     public static LoraOptionsOverride? Current => Active.Value;
 
     /// <summary>True when nothing is set: the scope changes no option.</summary>
-    public bool IsEmpty => Rank is null && Alpha is null && Dropout is null && UseRsLoRA is null && Init is null && Targets is null;
+    public bool IsEmpty => Equals(Nothing);
+
+    // The override that sets nothing: record equality with it is "nothing set", whatever options exist.
+    private static readonly LoraOptionsOverride Nothing = new();
 
     /// <summary>Puts <paramref name="overrides"/> in force until the returned scope is disposed.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A set value is invalid; the message names the option and the value.</exception>
@@ -57,14 +60,11 @@ public sealed record LoraOptionsOverride
     {
         ArgumentNullException.ThrowIfNull(declared);
         return new LoraOptions(Rank ?? declared.Rank, Alpha ?? declared.Alpha, Dropout ?? declared.Dropout,
-            UseRsLoRA ?? declared.UseRsLoRA, Init ?? declared.Init);
+            UseRsLoRA ?? declared.UseRsLoRA, Init ?? declared.Init, declared.Base);
     }
 
     /// <summary>Whether <paramref name="options"/> has every value this override sets (i.e. the override reached it).</summary>
-    public bool IsReflectedIn(LoraOptions options) =>
-        (Rank is null || Rank == options.Rank) && (Alpha is null || Alpha == options.Alpha) &&
-        (Dropout is null || Dropout == options.Dropout) && (UseRsLoRA is null || UseRsLoRA == options.UseRsLoRA) &&
-        (Init is null || Init == options.Init);
+    public bool IsReflectedIn(LoraOptions options) => ApplyTo(options).Equals(options); // putting the override in changes nothing
 
     private LoraOptionsOverride ThenApply(LoraOptionsOverride inner) => new()
     {

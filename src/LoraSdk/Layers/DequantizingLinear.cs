@@ -1,6 +1,7 @@
+using LoraSdk.Quantization;
 using static TorchSharp.torch;
 
-namespace LoraSdk.Quantization;
+namespace LoraSdk;
 
 /// <summary>
 /// y = x·Wᵀ + b for a quantized W as one autograd node: W is dequantized for the forward GEMM and freed right after,
