@@ -135,7 +135,7 @@ public sealed partial class CausalLM
         if (host.MixedRows is not null)
             throw new InvalidOperationException($"GGUF export inside UseAdapterPerRow: '{path}' has a different adapter per row; export outside the scope.");
         var active = host.Active;
-        var merged = host.LayerAdapters.Where(a => a.IsMerged).ToList();
+        var merged = host.AllLayerAdapters.Where(a => a.IsMerged).ToList();
         if (merged.Count > 1 || (merged.Count == 1 && merged[0] != active))
             throw new InvalidOperationException($"GGUF export: '{path}' has adapter(s) {string.Join(", ", merged.Select(a => a.AdapterName))} merged while '{active.AdapterName}' is active; unmerge first.");
         Tensor baseWeight = host.QuantizedBase is { } quantized ? quantized.Dequantize(ScalarType.Float64) : layer.weight!.detach().to(ScalarType.Float64);
