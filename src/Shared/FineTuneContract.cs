@@ -50,6 +50,9 @@ namespace LoraSdk.Shared
         public static string Beside(string adapterDirectory, string suffix) =>
             adapterDirectory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar) + suffix;
 
+        /// <summary>The loss curve of an adapter folder, absolute: <c>&lt;adapter&gt;.loss.svg</c>.</summary>
+        public static string LossCurvePath(string adapterDirectory) => Beside(Path.GetFullPath(adapterDirectory), LossCurveSuffix);
+
         /// <summary>Process exit codes of the program (public as LoraSdk.Hosting.FineTuningExitCodes).</summary>
         public static class ExitCodes
         {

@@ -1,3 +1,4 @@
+using LoraSdk.Files;
 using System.Text;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -93,25 +94,7 @@ public sealed class GgufWriter
     /// <summary>Writes the file to <paramref name="path"/> (temporary file, then rename), replacing any file there.</summary>
     public void Write(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = Path.GetFullPath(path);
-        string directory = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(directory);
-        string staging = Path.Combine(directory, $".{Path.GetFileName(full)}.tmp-{Guid.NewGuid():N}");
-        try
-        {
-            using (var stream = new FileStream(staging, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                WriteTo(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(staging, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(staging);
-            throw;
-        }
+        AtomicFile.Write(path, WriteTo);
     }
 
     private void WriteTo(Stream stream)

@@ -1,8 +1,18 @@
 namespace LoraSdk.Data;
 
-/// <summary>The error ids that training reports for bad input (the build turns them into MSBuild errors).</summary>
+/// <summary>
+/// The catalogue of the runtime's codes, LORA2xx: what a fine-tuning program reports (the build turns each into an
+/// MSBuild error or warning). One constant per code, each with its row in docs/training.md or docs/search.md; the
+/// other ranges have their own catalogue (LORA0xx: the generator's <c>LoraDiagnostics</c>; LORA1xx: the build's
+/// <c>FineTuneContract.BuildCodes</c>). tests/LoraSdk.Generators.Tests/CodeCatalogueTests checks that every code the
+/// sources and docs name is in its range's catalogue and documented. (It lives in <c>Data/</c>, the folder every
+/// other may use, under the public name users already reference.)
+/// </summary>
 public static class LoraErrorCodes
 {
+    /// <summary>An unexpected failure inside the fine-tuning program (a bug, not bad input).</summary>
+    public const string UnexpectedFailure = "LORA200";
+
     /// <summary>A record that cannot be parsed (invalid JSON, bad CSV quoting, wrong field count, wrong type).</summary>
     public const string InvalidRecord = "LORA201";
 
@@ -21,9 +31,19 @@ public static class LoraErrorCodes
     /// <summary>A configuration value that fails validation.</summary>
     public const string InvalidOption = "LORA210";
 
+    /// <summary>A file or folder the run needs could not be read or written (disk full, permissions).</summary>
+    public const string FileSystem = "LORA211";
+
     /// <summary>A checkpoint that cannot be resumed (missing, cut short, changed or impossible values); training starts over (warning).</summary>
     public const string DamagedCheckpoint = "LORA220";
 
     /// <summary>A search in which every trial of a round failed: no winner, no adapter (the report says why).</summary>
     public const string SearchFailed = "LORA230";
+
+    /// <summary>A training run stopped because its loss or a gradient is not finite (the image template's trainer: docs/models.md); no adapter.</summary>
+    public const string TrainingDiverged = "LORA231";
+
+    /// <summary>Every code above, for the test that checks the sources and docs against this catalogue.</summary>
+    public static IReadOnlyList<string> All { get; } =
+        [UnexpectedFailure, InvalidRecord, MissingField, UnknownLabel, EmptyFile, UnreadableEncoding, InvalidOption, FileSystem, DamagedCheckpoint, SearchFailed, TrainingDiverged];
 }

@@ -1,3 +1,4 @@
+using LoraSdk.Files;
 using LoraSdk.Shared;
 using Microsoft.Extensions.Configuration;
 
@@ -21,10 +22,7 @@ internal static class DependencyFileWriter
     {
         if (configuration[FineTuneContract.DependencyFileKey] is not { Length: > 0 } requested) return;
         string path = Path.GetFullPath(requested, contentRoot);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        string staging = $"{path}.tmp-{Guid.NewGuid():N}";
-        File.WriteAllText(staging, FineTuneContract.DependencyFile.Format(FilesRead(configuration, contentRoot, inputs, exclude)));
-        File.Move(staging, path, overwrite: true);
+        AtomicFile.WriteAllText(path, FineTuneContract.DependencyFile.Format(FilesRead(configuration, contentRoot, inputs, exclude)));
     }
 
     /// <summary>The existing files the hosted trainer read, absolute, sorted, each once.</summary>

@@ -11,10 +11,10 @@ namespace LoraSdk.Hosting;
 internal static class FailureReport
 {
     /// <summary>An unexpected failure inside the fine-tuning program (a bug, not bad input).</summary>
-    public const string UnexpectedCode = "LORA200";
+    public const string UnexpectedCode = LoraErrorCodes.UnexpectedFailure;
 
     /// <summary>A file or folder the run needs could not be read or written.</summary>
-    public const string FileSystemCode = "LORA211";
+    public const string FileSystemCode = LoraErrorCodes.FileSystem;
 
     public static int Write(Exception e, ILogger logger)
     {

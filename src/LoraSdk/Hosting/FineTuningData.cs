@@ -7,7 +7,7 @@ namespace LoraSdk.Hosting;
 /// The configured data, read, checked and tokenised before any training starts: every bad record surfaces
 /// here as a <see cref="LoraInputException"/> naming file and line.
 /// </summary>
-public sealed record FineTuningData(
+internal sealed record FineTuningData(
     IReadOnlyList<EncodedExample> Train, IReadOnlyList<EncodedExample> Validation, ITextTokenizer Tokenizer, LabelSet? Labels)
 {
     /// <summary>Reads, splits and encodes the configured datasets with the configured tokenizer.</summary>

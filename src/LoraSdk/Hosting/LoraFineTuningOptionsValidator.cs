@@ -9,7 +9,7 @@ namespace LoraSdk.Hosting;
 /// Start-up checks of the <c>LoRA</c> section. Each failure reads <c>LoRA:Key = value: problem</c>, so the host
 /// can point at the file and line that set the key (<see cref="ConfigurationOrigin"/>).
 /// </summary>
-public sealed class LoraFineTuningOptionsValidator(IConfiguration configuration) : IValidateOptions<LoraFineTuningOptions>
+internal sealed class LoraFineTuningOptionsValidator(IConfiguration configuration) : IValidateOptions<LoraFineTuningOptions>
 {
     private static readonly HashSet<string> KnownKeys = LoraFineTuningOptions.Keys.Concat(SearchOptions.Keys).ToHashSet(StringComparer.OrdinalIgnoreCase);
 

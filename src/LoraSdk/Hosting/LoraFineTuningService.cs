@@ -170,7 +170,7 @@ internal sealed class LoraFineTuningService(
         DependencyFileWriter.WriteIfRequested(configuration, o, services.GetRequiredService<IHostEnvironment>().ContentRootPath);
 
     /// <summary>The loss curve goes next to the adapter folder: <c>&lt;adapter&gt;.loss.svg</c>.</summary>
-    public static string LossCurvePath(string adapterDirectory) => FineTuneContract.Beside(Path.GetFullPath(adapterDirectory), FineTuneContract.LossCurveSuffix);
+    public static string LossCurvePath(string adapterDirectory) => FineTuneContract.LossCurvePath(adapterDirectory);
 
     private void LogSummary(TrainingResult result, string adapter, string curve)
     {

@@ -1,3 +1,5 @@
+using LoraSdk.Charts;
+using LoraSdk.Files;
 using LoraSdk.Training;
 
 namespace LoraSdk.Hosting;
@@ -24,5 +26,5 @@ public static class LossCurveSvg
     }
 
     /// <summary>Writes <see cref="Render"/>'s SVG to <paramref name="path"/>.</summary>
-    public static void Write(string path, IReadOnlyList<LossPoint> history, string title) => SvgChart.WriteFile(path, Render(history, title));
+    public static void Write(string path, IReadOnlyList<LossPoint> history, string title) => AtomicFile.WriteAllText(path, Render(history, title));
 }

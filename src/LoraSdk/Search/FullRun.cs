@@ -1,14 +1,13 @@
 using System.Globalization;
-using LoraSdk.Hosting;
+using LoraSdk.Training;
 
 namespace LoraSdk.Search;
 
 /// <summary>The optimizer steps of one full run of a candidate (its batch size and accumulation may be searched), as the trainer counts them.</summary>
 internal static class FullRun
 {
-    public static int Steps(int trainExamples, LoraFineTuningOptions options, Candidate candidate)
+    public static int Steps(int trainExamples, TrainerOptions trainer, Candidate candidate)
     {
-        var trainer = options.Trainer;
         int batch = candidate[nameof(trainer.BatchSize)] is { } b ? int.Parse(b, CultureInfo.InvariantCulture) : trainer.BatchSize;
         int accumulation = candidate[nameof(trainer.GradientAccumulationSteps)] is { } a ? int.Parse(a, CultureInfo.InvariantCulture) : trainer.GradientAccumulationSteps;
         return Math.Max(1, (trainer with { BatchSize = batch, GradientAccumulationSteps = accumulation }).TotalSteps(trainExamples));

@@ -1,7 +1,7 @@
 namespace LoraSdk.Search;
 
-/// <summary>Trains one trial and measures it. The product's runner is <see cref="ChildProcessTrialRunner"/>.</summary>
-public interface ITrialRunner
+/// <summary>Trains one trial and measures it. The product's runner is <c>Hosting/ChildProcessTrialRunner</c> (the host implements it: Search never depends on Hosting).</summary>
+internal interface ITrialRunner
 {
     /// <summary>
     /// Trains <paramref name="request"/>; a run that fails returns <see cref="TrialStatus.Failed"/> (never throws for

@@ -7,7 +7,7 @@ namespace LoraSdk.Search;
 /// The search keys of the <c>LoRA</c> section (<c>--LoRA:Search=...</c>, or the build item's <c>Search="..."</c>
 /// metadata): when <see cref="Search"/> is set, the run is a search whose winner becomes the adapter.
 /// </summary>
-public sealed class SearchOptions
+internal sealed class SearchOptions
 {
     /// <summary>
     /// Trials run at once by default. Measured on the 2-core development machine (docs/benchmarks.md, "Rank/hyper-parameter

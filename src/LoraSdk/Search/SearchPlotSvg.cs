@@ -1,5 +1,5 @@
 using System.Globalization;
-using LoraSdk.Hosting;
+using LoraSdk.Charts;
 
 namespace LoraSdk.Search;
 

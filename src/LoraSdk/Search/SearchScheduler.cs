@@ -4,7 +4,7 @@ namespace LoraSdk.Search;
 /// How a search ended: the winner (null when every trial of a rung failed), every trial of the plan, and the
 /// incumbent (the configured settings; null when the search had none) with its full run.
 /// </summary>
-public sealed record SearchOutcome(TrialRecord? Winner, IReadOnlyList<TrialRecord> Trials, string? Failure,
+internal sealed record SearchOutcome(TrialRecord? Winner, IReadOnlyList<TrialRecord> Trials, string? Failure,
     Candidate? Incumbent = null, TrialRecord? IncumbentRun = null)
 {
     /// <summary>The incumbent's full run is the winner: no candidate beat the configured settings.</summary>
@@ -19,7 +19,7 @@ public sealed record SearchOutcome(TrialRecord? Winner, IReadOnlyList<TrialRecor
 /// recorded and never promoted. Ranking waits for the whole rung, so the result is the same whatever order
 /// parallel trials finish in.
 /// </summary>
-public sealed class SearchScheduler(
+internal sealed class SearchScheduler(
     SuccessiveHalvingPlan plan,
     IReadOnlyList<Candidate> grid,
     Func<Candidate, int> fullRunSteps,

@@ -3,13 +3,13 @@ using System.Text.Json.Serialization;
 namespace LoraSdk.Search;
 
 /// <summary>One searched option and the values to try, canonical and in the order written.</summary>
-public sealed record SearchDimension(string Key, IReadOnlyList<string> Values);
+internal sealed record SearchDimension(string Key, IReadOnlyList<string> Values);
 
 /// <summary>
 /// One setting of every searched option: <c>Rank=8, LearningRate=0.001</c>. The incumbent (the configured settings)
 /// may leave a key <see cref="AsDeclared"/>: no value is passed, so the model keeps what its <c>[LoRA]</c> attribute declares.
 /// </summary>
-public sealed record Candidate(int Index, IReadOnlyList<KeyValuePair<string, string>> Settings)
+internal sealed record Candidate(int Index, IReadOnlyList<KeyValuePair<string, string>> Settings)
 {
     /// <summary>The value of a key the configuration does not set (the model's declared one applies).</summary>
     public const string AsDeclared = "";
@@ -34,7 +34,7 @@ public sealed record Candidate(int Index, IReadOnlyList<KeyValuePair<string, str
 /// The options a search varies and their values: <c>Rank=4,8,16;LearningRate=3e-4,1e-3</c>. The candidates
 /// are every combination (the grid), the first dimension varying slowest.
 /// </summary>
-public sealed record SearchSpace(IReadOnlyList<SearchDimension> Dimensions)
+internal sealed record SearchSpace(IReadOnlyList<SearchDimension> Dimensions)
 {
     /// <summary>The number of candidates: the product of the dimensions' value counts.</summary>
     public int Count => Dimensions.Aggregate(1, (product, d) => checked(product * d.Values.Count));

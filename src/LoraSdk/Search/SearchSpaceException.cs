@@ -1,4 +1,4 @@
 namespace LoraSdk.Search;
 
 /// <summary>A search space that cannot be read: the message names the key and value at fault.</summary>
-public sealed class SearchSpaceException(string message) : FormatException(message);
+internal sealed class SearchSpaceException(string message) : FormatException(message);

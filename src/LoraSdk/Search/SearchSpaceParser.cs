@@ -5,7 +5,7 @@ namespace LoraSdk.Search;
 /// options (<see cref="SearchableOption.All"/>, any case), e.g. <c>Rank=4,8,16;LearningRate=3e-4,1e-3</c>.
 /// Every mistake is a <see cref="SearchSpaceException"/> naming the key and the value.
 /// </summary>
-public static class SearchSpaceParser
+internal static class SearchSpaceParser
 {
     /// <summary>Parses <paramref name="text"/>; throws <see cref="SearchSpaceException"/> naming the key and value at fault.</summary>
     public static SearchSpace Parse(string? text)

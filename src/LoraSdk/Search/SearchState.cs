@@ -1,3 +1,4 @@
+using LoraSdk.Files;
 using System.Text.Json;
 
 namespace LoraSdk.Search;
@@ -8,7 +9,7 @@ namespace LoraSdk.Search;
 /// covers everything a result depends on (program, data, configuration, search space, budget): a state with
 /// another fingerprint is discarded, never mixed in.
 /// </summary>
-public sealed class SearchState
+internal sealed class SearchState
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
     private readonly object _gate = new();
@@ -109,18 +110,7 @@ public sealed class SearchState
             _trials.RemoveAll(t => t.Request.Key == record.Request.Key);
             _trials.Add(record);
             if (_path is null) return;
-            Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-            string temp = _path + ".tmp";
-            try
-            {
-                File.WriteAllText(temp, JsonSerializer.Serialize(new Saved(Fingerprint, _trials), Json));
-                File.Move(temp, _path, overwrite: true);
-            }
-            catch
-            {
-                if (File.Exists(temp)) File.Delete(temp); // never a stray half-state beside the real one
-                throw;
-            }
+            AtomicFile.WriteAllText(_path, JsonSerializer.Serialize(new Saved(Fingerprint, _trials), Json));
         }
     }
 

@@ -6,7 +6,7 @@ namespace LoraSdk.Search;
 /// One round of successive halving: how many challengers train in it, each up to what fraction of a full run
 /// (cumulative: a promoted candidate continues from where its previous round paused).
 /// </summary>
-public sealed record Rung(int Candidates, double Fraction);
+internal sealed record Rung(int Candidates, double Fraction);
 
 /// <summary>
 /// Successive halving within a budget (in full runs), ASHA-style: a trial of round k runs the first
@@ -17,7 +17,7 @@ public sealed record Rung(int Candidates, double Fraction);
 /// The fractions grow by <see cref="Eta"/> per round and are as long as the budget allows; when even then the first
 /// round's trials would be shorter than <see cref="MinimumFraction"/> of a run, a seeded sample of the grid is searched.
 /// </summary>
-public sealed record SuccessiveHalvingPlan(IReadOnlyList<int> CandidateIndexes, IReadOnlyList<Rung> Rungs, bool Incumbent = false)
+internal sealed record SuccessiveHalvingPlan(IReadOnlyList<int> CandidateIndexes, IReadOnlyList<Rung> Rungs, bool Incumbent = false)
 {
     /// <summary>Candidates kept per rung: 1/Eta go on (rounded up); also the growth of the trials' length per rung.</summary>
     public const int Eta = 3;

@@ -3,14 +3,14 @@ using System.Text.Json.Serialization;
 namespace LoraSdk.Search;
 
 /// <summary>What a trial trains: one candidate for a number of optimizer steps.</summary>
-public sealed record TrialRequest(Candidate Candidate, int Rung, int Steps)
+internal sealed record TrialRequest(Candidate Candidate, int Rung, int Steps)
 {
     /// <summary>Identity in the search state: the same settings trained for the same steps give the same result.</summary>
     [JsonIgnore] public string Key => $"{Candidate.Label} @ {Steps}";
 }
 
 /// <summary>How a trial ended.</summary>
-public enum TrialStatus
+internal enum TrialStatus
 {
     /// <summary>The run finished with a finite validation metric.</summary>
     Succeeded,
@@ -20,7 +20,7 @@ public enum TrialStatus
 }
 
 /// <summary>What a finished trial measured. <see cref="Failure"/> says why a failed one failed.</summary>
-public sealed record TrialResult(
+internal sealed record TrialResult(
     TrialStatus Status,
     double? ValidationLoss,
     double? ValidationAccuracy,
@@ -34,4 +34,4 @@ public sealed record TrialResult(
 }
 
 /// <summary>A trial of this search and its result, as the state file and the report keep it.</summary>
-public sealed record TrialRecord(TrialRequest Request, TrialResult Result);
+internal sealed record TrialRecord(TrialRequest Request, TrialResult Result);

@@ -5,7 +5,7 @@ namespace LoraSdk.Search;
 /// before it wrote its result. It did not fail: its settings are not at fault, so it is not recorded; the search
 /// stops without a winner, and the next run trains the trial again from its candidate's checkpoint.
 /// </summary>
-public sealed class TrialInterruptedException(TrialRequest request, int signal, string log)
+internal sealed class TrialInterruptedException(TrialRequest request, int signal, string log)
     : Exception($"Trial {request.Candidate.Label}, {request.Steps} steps was killed by signal {signal} ({SignalName(signal)}) before it finished " +
         $"(the out-of-memory killer, a timeout or a kill from outside; log: {log})")
 {

@@ -7,7 +7,7 @@ namespace LoraSdk.Search;
 /// validation loss), validation loss for language models. Failed trials come last; remaining ties go to the
 /// candidate listed first, so the order never depends on which trial finished first.
 /// </summary>
-public sealed class TrialRanking(LoraTask task) : IComparer<TrialRecord>
+internal sealed class TrialRanking(LoraTask task) : IComparer<TrialRecord>
 {
     /// <summary>Whether trials are ranked by validation accuracy (classification) rather than validation loss.</summary>
     public bool UsesAccuracy => task == LoraTask.SequenceClassification;

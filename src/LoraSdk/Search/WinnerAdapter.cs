@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using LoraSdk.Hosting;
+using LoraSdk.Shared;
 
 namespace LoraSdk.Search;
 
@@ -26,8 +26,8 @@ internal static class WinnerAdapter
             json[ConfigKey] = Describe(winner, configured, ranking, trials, Path.GetFileName(reportPath));
             File.WriteAllText(config, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         }, warn: warn);
-        string curve = LoraFineTuningService.LossCurvePath(trialAdapter);
-        if (File.Exists(curve)) File.Copy(curve, LoraFineTuningService.LossCurvePath(output), overwrite: true);
+        string curve = FineTuneContract.LossCurvePath(trialAdapter);
+        if (File.Exists(curve)) File.Copy(curve, FineTuneContract.LossCurvePath(output), overwrite: true);
     }
 
     private static JsonObject Describe(TrialRecord winner, bool configured, TrialRanking ranking, int trials, string report)

@@ -1,3 +1,4 @@
+using LoraSdk.Hosting;
 using LoraSdk.Search;
 
 namespace LoraSdk.Training.Tests.Search;

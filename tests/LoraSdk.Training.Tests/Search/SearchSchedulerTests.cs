@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using LoraSdk.Hosting;
 using LoraSdk.Search;
 
 namespace LoraSdk.Training.Tests.Search;

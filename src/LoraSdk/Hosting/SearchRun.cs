@@ -2,12 +2,13 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using LoraSdk.Data;
-using LoraSdk.Hosting;
+using LoraSdk.Files;
+using LoraSdk.Search;
 using LoraSdk.Training;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
-namespace LoraSdk.Search;
+namespace LoraSdk.Hosting;
 
 /// <summary>
 /// A fine-tuning run whose <c>LoRA:Search</c> is set: plans successive halving over the search space, runs the
@@ -68,7 +69,7 @@ internal sealed class SearchRun(LoraFineTuningOptions options, SearchOptions sea
         int parallel = Math.Max(1, Math.Min(search.MaxParallelTrials, plan.CandidateIndexes.Count + (plan.Incumbent ? 1 : 0)));
         int threads = options.Trainer.Threads > 0 ? options.Trainer.Threads : Math.Max(1, Environment.ProcessorCount / parallel);
         var runner = new ChildProcessTrialRunner(TrialProgram.Current(), inherited, Path.Combine(work, "trials"), threads);
-        int FullRunSteps(Candidate c) => FullRun.Steps(data.Train.Count, options, c);
+        int FullRunSteps(Candidate c) => FullRun.Steps(data.Train.Count, options.Trainer, c);
         logger.LogInformation("Searching {Space} for {Model}: {Count} candidates{Incumbent}, budget {Budget} runs of {Steps} steps, rounds {Rounds} (trials continue, each round up to that much of the full run); {Parallel} trial(s) at a time, {Threads} thread(s) each",
             space.ToString(), modelName, plan.CandidateIndexes.Count, incumbent is null ? "" : $" and the configured settings ({incumbent.Label}), never pruned",
             search.Budget, FullRunSteps(grid[0]),
@@ -104,7 +105,7 @@ internal sealed class SearchRun(LoraFineTuningOptions options, SearchOptions sea
         string name = Path.GetFileName(Trimmed(output));
         if (result.Winner is null)
         {
-            SvgChart.WriteFile(report, SearchReport.Markdown(name, space, search, plan, grid.Count, result, ranking, options.Trainer.Seed, Path.GetFileName(PlotPath(output)), null));
+            AtomicFile.WriteAllText(report, SearchReport.Markdown(name, space, search, plan, grid.Count, result, ranking, options.Trainer.Seed, Path.GetFileName(PlotPath(output)), null));
             Console.Error.WriteLine($"error {LoraErrorCodes.SearchFailed}: the search found no winner: {result.Failure}. Report: {report}");
             return FineTuningExitCodes.Failed;
         }
@@ -112,8 +113,8 @@ internal sealed class SearchRun(LoraFineTuningOptions options, SearchOptions sea
         var winner = result.Winner;
         WinnerAdapter.Install(runner.AdapterDirectory(winner.Request), output, winner, result.IncumbentWon, ranking, result.Trials.Count, report,
             message => logger.LogWarning("{Warning}", message));
-        SvgChart.WriteFile(PlotPath(output), SearchPlotSvg.Render(space, result.Trials, winner, ranking, $"{name}: {ranking.MetricName} of each trial"));
-        SvgChart.WriteFile(report, SearchReport.Markdown(name, space, search, plan, grid.Count, result, ranking, options.Trainer.Seed, Path.GetFileName(PlotPath(output)), output));
+        AtomicFile.WriteAllText(PlotPath(output), SearchPlotSvg.Render(space, result.Trials, winner, ranking, $"{name}: {ranking.MetricName} of each trial"));
+        AtomicFile.WriteAllText(report, SearchReport.Markdown(name, space, search, plan, grid.Count, result, ranking, options.Trainer.Seed, Path.GetFileName(PlotPath(output)), output));
         CleanUpTrials(Path.Combine(work, "trials"), search.KeepTrialAdapters);
 
         logger.LogInformation("Search winner: {Settings} ({Metric} {Value}) of {Count} trials{Configured}; report: {Report}",

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
 
-namespace LoraSdk.Hosting;
+using LoraSdk.Files;
+
+namespace LoraSdk.Charts;
 
 /// <summary>One axis of a <see cref="SvgChart"/> panel: its label, range, linear or logarithmic scale, and tick values.</summary>
 internal sealed record SvgAxis(string Label, double Min, double Max, bool Logarithmic = false, IReadOnlyList<double>? Ticks = null, string TickFormat = "0.###")
@@ -29,7 +31,7 @@ internal sealed record SvgAxis(string Label, double Min, double Max, bool Logari
 /// <summary>
 /// A small standalone SVG figure: a title and one or more panels side by side, each with axes, grid lines,
 /// line series, dots and labelled markers. Hand-written so plots need no native plotting dependency; used for
-/// the loss curve (<see cref="LossCurveSvg"/>) and the search report's plot.
+/// the loss curve (<c>Hosting/LossCurveSvg</c>) and the search report's plot (<c>Search/SearchPlotSvg</c>).
 /// </summary>
 internal sealed class SvgChart(string title, int panels = 1, double panelWidth = 640, double height = 360)
 {
@@ -61,16 +63,7 @@ internal sealed class SvgChart(string title, int panels = 1, double panelWidth =
     }
 
     /// <summary>Writes the figure to a temporary file, then renames it into place.</summary>
-    public void Write(string path) => WriteFile(path, Render());
-
-    /// <summary>Writes <paramref name="text"/> to a temporary sibling, then renames it over <paramref name="path"/>.</summary>
-    public static void WriteFile(string path, string text)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, text);
-        File.Move(temp, path, overwrite: true);
-    }
+    public void Write(string path) => AtomicFile.WriteAllText(path, Render());
 
     public static string Escape(string text) =>
         text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&quot;");

@@ -1,8 +1,8 @@
 using System.Globalization;
-using LoraSdk.Hosting;
+using LoraSdk.Search;
 using LoraSdk.Training;
 
-namespace LoraSdk.Search;
+namespace LoraSdk.Hosting;
 
 /// <summary>
 /// The incumbent: the settings a plain <c>train</c> would use for each searched key, as a candidate. It is the grid's

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using LoraSdk.Hosting;
+using LoraSdk.Search;
 using LoraSdk.Training;
 
-namespace LoraSdk.Search;
+namespace LoraSdk.Hosting;
 
 /// <summary>
 /// Runs each trial as a child process of the program (<see cref="TrialProgram"/>): the run's whole <c>LoRA</c>
@@ -14,7 +14,7 @@ namespace LoraSdk.Search;
 /// over. A crash, NaN or bad option in one trial cannot touch the others or the search. The child's output goes to <c>train.log</c> in the trial's folder; its <c>lora-result</c> line is
 /// the measurement, and the adapter file gives the trainable parameter count.
 /// </summary>
-public sealed class ChildProcessTrialRunner(TrialProgram program, IReadOnlyList<KeyValuePair<string, string>> configuration, string trialsDirectory, int threadsPerTrial)
+internal sealed class ChildProcessTrialRunner(TrialProgram program, IReadOnlyList<KeyValuePair<string, string>> configuration, string trialsDirectory, int threadsPerTrial)
     : ITrialRunner
 {
     /// <summary>The sub-folder of a trial's folder that its run writes the adapter to.</summary>

@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Reflection;
 
-namespace LoraSdk.Search;
+namespace LoraSdk.Hosting;
 
 /// <summary>
 /// How to start this program again for one trial: the same executable (or <c>dotnet</c> and the entry assembly)
 /// with the <c>train</c> command, as the build starts it.
 /// </summary>
-public sealed record TrialProgram(string FileName, IReadOnlyList<string> Arguments, string WorkingDirectory)
+internal sealed record TrialProgram(string FileName, IReadOnlyList<string> Arguments, string WorkingDirectory)
 {
     /// <summary>The program command a trial runs (the one the build step runs).</summary>
     public const string TrainCommand = "train";
