@@ -36,6 +36,7 @@ internal sealed class MixedBatchPlan : IDisposable
             throw new InvalidOperationException(
                 $"Mixed batch: layer '{host.TargetName}' got an input with {(input.dim() == 0 ? 0 : input.shape[0])} rows in its first dimension, but UseAdapterPerRow named {BatchSize} adapters (one per row).");
         var output = inPlace ? result : result.clone();
+        if (BatchedLinearUpdate.TryAdd(host, _groups, BatchSize, output, input)) return output;
         var indices = IndicesOn(input.device);
         for (int g = 0; g < _groups.Length; g++)
         {
