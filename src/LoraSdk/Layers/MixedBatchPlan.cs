@@ -5,7 +5,8 @@ namespace LoraSdk;
 /// <summary>
 /// Which adapter each row of a batch uses (PEFT's <c>adapter_names</c> argument, LoRAX/S-LoRA style serving):
 /// the rows are grouped by adapter once, and every adapted layer adds each group's low-rank update to just
-/// those rows (index_select → B(A(x)) → index_add), so one forward serves many adapters on one base.
+/// those rows (index_select → B(A(x)) → index_add; Linear layers in eval: <see cref="BatchedLinearUpdate"/>), so one
+/// forward serves many adapters on one base.
 /// Rows named <see cref="BaseName"/> get no update.
 /// </summary>
 internal sealed class MixedBatchPlan : IDisposable
