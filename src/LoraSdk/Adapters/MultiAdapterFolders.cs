@@ -17,6 +17,7 @@ internal static class MultiAdapterFolders
         options ??= new AdapterLoadOptions();
         string folder = Path.GetFullPath(directory);
         var hosts = model.LoraHosts();
+        foreach (var (_, host) in hosts) host.EnsureNoMixedScope("load an adapter");
         var loaders = new List<AdapterLoader>();
         var created = new List<(string Name, List<LoraAdapter> Adapters)>();
         try
@@ -56,6 +57,7 @@ internal static class MultiAdapterFolders
         string folder = Path.GetFullPath(directory);
         var hosts = model.LoraHosts();
         if (hosts.Count == 0) throw new InvalidOperationException("The model has no LoRA adapters to load into.");
+        foreach (var (_, host) in hosts) host.EnsureNoMixedScope($"load adapter '{name}'");
         var adapters = CreateFor(model, folder, name, hosts);
         try
         {

@@ -44,6 +44,13 @@ public abstract partial class LoraAdapter
     /// <summary>Per-row adapters of a mixed batch while <c>UseAdapterPerRow</c> is in force (set on the host).</summary>
     internal MixedBatchPlan? MixedRows { get; set; }
 
+    /// <summary>Refuses a change to the layer's adapters or base while a per-row scope is in force: its rows would silently get other adapters than they named.</summary>
+    internal void EnsureNoMixedScope(string action)
+    {
+        if (Host.MixedRows is not null)
+            throw new InvalidOperationException($"Cannot {action} while a UseAdapterPerRow scope is in force on '{TargetName}': its rows would get other adapters than they named. Dispose the scope first.");
+    }
+
     /// <summary>True while any adapter of this layer is folded into the shared base weight.</summary>
     internal bool AnyMerged => AllLayerAdapters.Any(a => a.IsMerged);
 

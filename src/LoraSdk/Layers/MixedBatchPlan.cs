@@ -5,7 +5,8 @@ namespace LoraSdk;
 /// <summary>
 /// Which adapter each row of a batch uses (PEFT's <c>adapter_names</c> argument, LoRAX/S-LoRA style serving):
 /// the rows are grouped by adapter once, and every adapted layer adds each group's low-rank update to just
-/// those rows (index_select → B(A(x)) → index_add), so one forward serves many adapters on one base.
+/// those rows (index_select → B(A(x)) → index_add; Linear layers in eval: <see cref="BatchedLinearUpdate"/>), so one
+/// forward serves many adapters on one base.
 /// Rows named <see cref="BaseName"/> get no update.
 /// </summary>
 internal sealed class MixedBatchPlan : IDisposable
@@ -36,6 +37,7 @@ internal sealed class MixedBatchPlan : IDisposable
             throw new InvalidOperationException(
                 $"Mixed batch: layer '{host.TargetName}' got an input with {(input.dim() == 0 ? 0 : input.shape[0])} rows in its first dimension, but UseAdapterPerRow named {BatchSize} adapters (one per row).");
         var output = inPlace ? result : result.clone();
+        if (BatchedLinearUpdate.TryAdd(host, _groups, BatchSize, output, input)) return output;
         var indices = IndicesOn(input.device);
         for (int g = 0; g < _groups.Length; g++)
         {

@@ -22,6 +22,7 @@ public static class BaseQuantizationExtensions
         var hosts = model.LoraHosts().Where(h => !ModelFreezing.IsUnder(h.Path + ".weight", keep)).ToList();
         if (hosts.Count == 0)
             throw new InvalidOperationException($"{model.GetType().Name} has no LoRA adapters outside {string.Join(", ", keepFloat)}: base quantization applies to adapted layers.");
+        foreach (var (path, host) in hosts) host.EnsureNoMixedScope("quantize the base");
         foreach (var (path, host) in hosts) host.EnsureQuantizable(path, kind);
         foreach (var (_, host) in hosts) host.SetBase(kind);
     }

@@ -9,7 +9,7 @@ namespace LoraSdk;
 /// <c>AddWeightedAdapter</c>), one is active at a time and only it trains; a mixed batch gives each row its own
 /// adapter (<see cref="UseAdapterPerRow"/>). Every adapted layer holds every adapter, so a name means the same on
 /// every layer. Switching, adding and deleting refuse while an adapter is merged (the shared base weight then
-/// holds it); unmerge first.
+/// holds it); unmerge first. Every change but DisableLoRA and to() also refuses during a per-row scope.
 /// </summary>
 public static class MultiAdapterExtensions
 {
@@ -69,14 +69,14 @@ public static class MultiAdapterExtensions
     /// <summary>
     /// Until disposed, row i of every batch goes through adapter <paramref name="adapterIds"/>[i]
     /// (<c>__base__</c>: no adapter), PEFT's <c>adapter_names</c>; the batch must be the first dimension of each
-    /// adapted layer's input. Refused while an adapter is merged. Not for concurrent forwards on one model.
+    /// adapted layer's input. Refused while an adapter is merged; merging, loading, switching, adding, deleting and
+    /// quantizing are refused until it is disposed. Not for concurrent forwards on one model.
     /// </summary>
     public static IDisposable UseAdapterPerRow(this nn.Module model, IReadOnlyList<string> adapterIds)
     {
         ArgumentNullException.ThrowIfNull(adapterIds);
         var hosts = HostsForChange(model, "run a mixed batch");
         if (adapterIds.Count == 0) throw new ArgumentException("A mixed batch needs one adapter name per row.", nameof(adapterIds));
-        if (hosts.Any(h => h.Host.MixedRows is not null)) throw new InvalidOperationException("A mixed batch is already in force on this model.");
         var plan = new MixedBatchPlan(adapterIds);
         foreach (var name in plan.AdapterNames.Where(n => n != MixedBatchPlan.BaseName)) RequireExisting(hosts, name);
         foreach (var (_, host) in hosts) host.MixedRows = plan;
@@ -94,6 +94,7 @@ public static class MultiAdapterExtensions
         var merged = hosts.FirstOrDefault(h => h.Host.AnyMerged);
         if (merged.Host is not null)
             throw new InvalidOperationException($"Cannot {action} while an adapter of '{merged.Path}' is merged into the base weight; call UnmergeLoRA() first.");
+        foreach (var (_, host) in hosts) host.EnsureNoMixedScope(action);
         return hosts;
     }
 

@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+
+namespace LoraSdk.Serving;
+
+/// <summary>
+/// Gathers concurrent requests that name different adapters into one forward with a per-row adapter scope: the first
+/// request waits at most <see cref="BatcherOptions.Window"/> for others, up to <see cref="BatcherOptions.MaxBatchSize"/>.
+/// One worker runs every forward (the model's adapter state is shared), through <see cref="AdapterStore.Use{T}"/>,
+/// so each caller gets exactly what a forward with its adapter alone gives. Requests naming an unknown or unusable
+/// adapter fail alone; the rest of their batch runs.
+/// </summary>
+public sealed class AdapterBatcher<TRequest, TResult> : IAsyncDisposable
+{
+    private readonly AdapterStore _store;
+    private readonly IServableModel<TRequest, TResult> _model;
+    private readonly BatcherOptions _options;
+    private readonly ServingMetrics? _metrics;
+    private readonly Channel<Pending> _queue;
+    private readonly Task _worker;
+    private readonly int _maxDistinct;
+    private volatile bool _stopping;
+
+    /// <summary>Starts the worker.</summary>
+    /// <param name="store">Resolves adapter names into the model's adapters.</param>
+    /// <param name="model">The servable model (its <see cref="IServableModel{TRequest, TResult}.Module"/> is the store's model).</param>
+    /// <param name="options">Window, batch size and queue limit.</param>
+    /// <param name="metrics">Where batch sizes and queue times go, if anywhere.</param>
+    /// <param name="maxDistinctAdapters">At most this many adapters per forward (the store's MaxAdapters, so a batch fits in memory).</param>
+    public AdapterBatcher(AdapterStore store, IServableModel<TRequest, TResult> model, BatcherOptions options, ServingMetrics? metrics = null, int maxDistinctAdapters = int.MaxValue)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _store = store;
+        _model = model;
+        _options = options;
+        _metrics = metrics;
+        _maxDistinct = Math.Max(1, maxDistinctAdapters);
+        _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.QueueLimit) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        _worker = Task.Factory.StartNew(WorkAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>
+    /// Queues <paramref name="request"/> for adapter <paramref name="adapter"/> and completes with its answer.
+    /// Throws <see cref="ServingRequestException"/>: 400 bad input (checked now), 429 queue full, 503 stopping;
+    /// the task faults with 404/422 when the adapter is unknown or does not load.
+    /// </summary>
+    public Task<TResult> SubmitAsync(string adapter, TRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(adapter);
+        _model.Validate(request);
+        if (_stopping) throw new ServerBusyException(stopping: true);
+        var pending = new Pending(adapter, request, _model.BatchKey(request), Stopwatch.GetTimestamp(), cancellationToken);
+        if (!_queue.Writer.TryWrite(pending)) throw new ServerBusyException(stopping: _stopping);
+        return pending.Completion.Task;
+    }
+
+    /// <summary>Stops taking requests and completes once every queued one is answered (graceful drain).</summary>
+    public async Task DrainAsync()
+    {
+        _stopping = true;
+        _queue.Writer.TryComplete();
+        await _worker.ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => new(DrainAsync());
+
+    private async Task WorkAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<Pending>(_options.MaxBatchSize);
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            if (!reader.TryRead(out var first)) continue;
+            batch.Add(first);
+            long deadline = Stopwatch.GetTimestamp() + (long)(_options.Window.TotalSeconds * Stopwatch.Frequency);
+            while (batch.Count < _options.MaxBatchSize)
+            {
+                if (reader.TryRead(out var next)) { batch.Add(next); continue; }
+                var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+                if (left <= TimeSpan.Zero) break;
+                var more = reader.WaitToReadAsync().AsTask();
+                if (await Task.WhenAny(more, Task.Delay(left)).ConfigureAwait(false) != more || !await more.ConfigureAwait(false)) break;
+            }
+            foreach (var group in batch.GroupBy(p => p.Key, StringComparer.Ordinal))
+                foreach (var part in SplitByDistinctAdapters(group.ToList()))
+                    RunPart(part);
+        }
+    }
+
+    /// <summary>Parts of at most <c>maxDistinctAdapters</c> adapters each, in arrival order.</summary>
+    private IEnumerable<List<Pending>> SplitByDistinctAdapters(List<Pending> group)
+    {
+        var part = new List<Pending>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var pending in group)
+        {
+            if (!names.Contains(pending.Adapter) && names.Count == _maxDistinct)
+            {
+                yield return part;
+                part = [];
+                names.Clear();
+            }
+            names.Add(pending.Adapter);
+            part.Add(pending);
+        }
+        if (part.Count > 0) yield return part;
+    }
+
+    private void RunPart(List<Pending> part)
+    {
+        var live = part.Where(p => !p.Cancelled()).ToList();
+        if (live.Count == 0) return;
+        try
+        {
+            _store.Use(live.Select(p => p.Adapter).ToList(), leases =>
+            {
+                var runnable = new List<(Pending Pending, string Slot)>();
+                for (int i = 0; i < live.Count; i++)
+                {
+                    if (leases[i].Error is { } error) live[i].Completion.TrySetException(error);
+                    else runnable.Add((live[i], leases[i].Slot!));
+                }
+                if (runnable.Count == 0) return 0;
+                foreach (var (pending, _) in runnable) _metrics?.QueueTime(Stopwatch.GetElapsedTime(pending.Queued));
+                _metrics?.Batch(runnable.Count);
+                IReadOnlyList<TResult> results;
+                using (_model.Module.UseAdapterPerRow(runnable.Select(r => r.Slot).ToList()))
+                    results = _model.Run(runnable.Select(r => r.Pending.Request).ToList());
+                if (results.Count != runnable.Count)
+                    throw new InvalidOperationException($"The servable model returned {results.Count} results for {runnable.Count} requests.");
+                for (int i = 0; i < runnable.Count; i++) runnable[i].Pending.Completion.TrySetResult(results[i]);
+                return runnable.Count;
+            });
+        }
+        catch (Exception e)
+        {
+            // A forward that throws fails the requests it carried, never the worker or the other batches.
+            foreach (var pending in live) pending.Completion.TrySetException(e);
+        }
+    }
+
+    private sealed class Pending(string adapter, TRequest request, string key, long queued, CancellationToken cancellation)
+    {
+        public string Adapter { get; } = adapter;
+        public TRequest Request { get; } = request;
+        public string Key { get; } = key;
+        public long Queued { get; } = queued;
+        public TaskCompletionSource<TResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool Cancelled()
+        {
+            if (!cancellation.IsCancellationRequested) return false;
+            Completion.TrySetCanceled(cancellation);
+            return true;
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using System.Diagnostics.Metrics;
+using LoraSdk.Models;
+using Microsoft.Extensions.Hosting;
+
+namespace LoraSdk.Serving;
+
+/// <summary>
+/// The served model, its store and its batcher, built once when the host starts. Stopping the host drains the batcher:
+/// queued and running requests are answered, new ones get 503.
+/// </summary>
+public sealed class LoraServer : IHostedService, IAsyncDisposable
+{
+    private readonly LoraServingOptions _options;
+    private readonly IServiceProvider _services;
+    private volatile bool _stopping;
+
+    /// <summary>Created by the container (<c>AddLoraServing</c>).</summary>
+    public LoraServer(LoraServingOptions options, IServiceProvider services, IMeterFactory? meters = null)
+    {
+        _options = options;
+        _services = services;
+        Metrics = new ServingMetrics(meters);
+    }
+
+    /// <summary>The server's instruments.</summary>
+    public ServingMetrics Metrics { get; }
+
+    /// <summary>The adapter store (null until the host has started).</summary>
+    public AdapterStore? Store { get; private set; }
+
+    /// <summary>The classifier's batcher, when a classifier is served.</summary>
+    public AdapterBatcher<string, ClassificationResult>? Classifier { get; private set; }
+
+    /// <summary>The classifier served, if any.</summary>
+    public TextClassifierServable? ClassifierModel { get; private set; }
+
+    /// <summary>The decoder's batcher, when a decoder is served.</summary>
+    public AdapterBatcher<CompletionRequest, GenerationResult>? Completions { get; private set; }
+
+    /// <summary>The decoder served, if any.</summary>
+    public CausalLMServable? CausalLMModel { get; private set; }
+
+    /// <summary>True once the model is loaded and until shutdown starts (the readiness probe).</summary>
+    public bool Ready => Store is not null && !_stopping;
+
+    /// <summary>Builds the model, the store and the batcher.</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_options.Classifier is { } classifier)
+        {
+            ClassifierModel = classifier(_services);
+            Store = new AdapterStore(ClassifierModel.Module, _options.Store, Metrics);
+            Classifier = new AdapterBatcher<string, ClassificationResult>(Store, ClassifierModel, _options.Batching, Metrics, _options.Store.MaxAdapters);
+        }
+        else if (_options.CausalLM is { } causal)
+        {
+            CausalLMModel = causal(_services);
+            Store = new AdapterStore(CausalLMModel.Module, _options.Store, Metrics);
+            Completions = new AdapterBatcher<CompletionRequest, GenerationResult>(Store, CausalLMModel, _options.Batching, Metrics, _options.Store.MaxAdapters);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Refuses new requests (503) and waits until every queued one is answered.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        if (Classifier is not null) await Classifier.DrainAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (Completions is not null) await Completions.DrainAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (Classifier is not null) await Classifier.DisposeAsync().ConfigureAwait(false);
+        if (Completions is not null) await Completions.DisposeAsync().ConfigureAwait(false);
+        Metrics.Dispose();
+    }
+}
