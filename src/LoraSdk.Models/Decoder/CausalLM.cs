@@ -56,6 +56,13 @@ public sealed partial class CausalLM : nn.Module<Tensor, Tensor>, ILoraTrainable
     /// <summary>The options the model was built with.</summary>
     public CausalLMLoadOptions Options { get; }
 
+    /// <summary>Recompute each decoder layer in backward to save activation memory (see <see cref="DecoderModel.GradientCheckpointing"/>).</summary>
+    public bool GradientCheckpointing
+    {
+        get => model.GradientCheckpointing;
+        set => model.GradientCheckpointing = value;
+    }
+
     /// <summary>The decoder stack (<c>model</c>).</summary>
     public DecoderModel Model => model;
 

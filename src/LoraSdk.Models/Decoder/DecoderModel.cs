@@ -33,6 +33,13 @@ public sealed class DecoderModel : nn.Module
     /// <summary>The token embedding (also the output head when embeddings are tied).</summary>
     public Embedding EmbedTokens => embed_tokens;
 
+    /// <summary>
+    /// Recompute each layer in backward instead of keeping its activations (<see cref="CheckpointedLayer"/>): while a
+    /// graph is recorded, activation memory then grows with one layer rather than all of them, for about one more
+    /// forward pass of compute. Off by default; generation and evaluation (no graph) are unaffected.
+    /// </summary>
+    public bool GradientCheckpointing { get; set; }
+
     /// <summary>The blocks in order.</summary>
     public IReadOnlyList<DecoderLayer> Layers => [.. layers];
 
@@ -113,7 +120,9 @@ public sealed class DecoderModel : nn.Module
         {
             // One dispose scope per layer: only the layer output survives.
             using var scope = NewDisposeScope();
-            var next = layers[i].Forward(hidden, cos, sin, additive, caches?[i]);
+            var next = GradientCheckpointing && caches is null && is_grad_enabled()
+                ? CheckpointedLayer.Forward(layers[i], hidden, cos, sin, additive)
+                : layers[i].Forward(hidden, cos, sin, additive, caches?[i]);
             hidden.Dispose();
             hidden = next.MoveToOuterDisposeScope();
         }
