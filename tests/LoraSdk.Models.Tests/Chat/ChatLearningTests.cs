@@ -86,7 +86,7 @@ public sealed class ChatLearningTests(ITestOutputHelper log)
 
         using var output = new StringWriter();
         var observer = new ChatSampleObserver(model, validation.Records, output, dir.Path, samples: 2, maxNewTokens: 24, template: ChatTemplate.Llama3);
-        var trainer = new LoraTrainer(model, new TrainerOptions { Epochs = 30, BatchSize = 4, LearningRate = 1e-2, WarmupSteps = 5, EvalEvery = 30, LogEvery = 30, Seed = 1 });
+        var trainer = new LoraTrainer(model, new TrainerOptions { Epochs = 10, BatchSize = 4, LearningRate = 1e-2, WarmupSteps = 5, EvalEvery = 40, LogEvery = 40, Seed = 1 });
         var result = trainer.Train(train.Examples, validation.Examples, paddingId: 0, observer);
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"format task: base validation loss {baseLoss:0.0000} (perplexity {Math.Exp(baseLoss):0.0}), fine-tuned {result.ValidationLoss:0.0000} (perplexity {Math.Exp(result.ValidationLoss!.Value):0.00}), {result.Steps} steps"));
