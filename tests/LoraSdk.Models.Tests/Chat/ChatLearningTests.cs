@@ -15,6 +15,7 @@ namespace LoraSdk.Models.Tests.Chat;
 /// reproduces a memorisation set's answers that the base does not, and a held-out split of a rule-following task ends
 /// with a validation loss below the base's. The sample observer prints validation perplexity and generations.
 /// </summary>
+[Collection(GlobalRandomCollection.Name)]
 public sealed class ChatLearningTests(ITestOutputHelper log)
 {
     private const int StartHeader = 280, EndHeader = 281;

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 namespace LoraSdk.Models.Tests.Decoder;
 
 /// <summary>Gradient checkpointing recomputes each layer in backward: the gradients must be those of the plain backward (float64).</summary>
+[Collection(GlobalRandomCollection.Name)]
 public sealed class GradientCheckpointingTests
 {
     [Theory]
