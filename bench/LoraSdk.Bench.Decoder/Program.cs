@@ -4,6 +4,8 @@ using static TorchSharp.torch;
 
 // SmolLM2-135M-shaped decoder, random weights. From the repository root, after a Release build:
 //   dotnet bench/LoraSdk.Bench.Decoder/bin/Release/net10.0/linux-x64/LoraSdk.Bench.Decoder.dll <part> [--tiny] [--threads 2] [--warmup 2] [--steps 5]
+//   [--length 1024 --batch 1] [--checkpointing]: another sequence shape, and gradient checkpointing (CausalLM.GradientCheckpointing);
+//   issue 26's memory goal compares train-lora --length 1024 --batch 1 with and without --checkpointing (peak RSS, each its own process).
 // Parts: train-lora, train-full (one step time each; run each in its own process so each peak RSS is its own),
 //        write-folder <dir> (a sharded BF16 HF folder of the shape), nf4-load <dir> (load it with Base = Nf4: peak RSS vs goal),
 //        generate [<dir>] [--new-tokens 128] [--rounds 5] (batch-1 greedy decode tokens/s: LoraSdk base / unmerged / merged
@@ -13,6 +15,8 @@ using static TorchSharp.torch;
 string? part = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal));
 string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
 var shape = args.Contains("--tiny") ? BenchShape.Tiny : BenchShape.SmolLm2;
+if (Option("--length") is { } length) shape = shape with { Length = int.Parse(length) };
+if (Option("--batch") is { } batch) shape = shape with { Batch = int.Parse(batch) };
 set_num_threads(int.Parse(Option("--threads") ?? "2"));
 int warmup = int.Parse(Option("--warmup") ?? "2"), steps = int.Parse(Option("--steps") ?? "5");
 string folder = args.SkipWhile(a => a != part).Skip(1).FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "decoder-bench-model";
@@ -21,7 +25,7 @@ switch (part)
 {
     case "train-lora":
     case "train-full":
-        Emit(TrainStep.Run(shape, part == "train-lora", warmup, steps));
+        Emit(TrainStep.Run(shape, part == "train-lora", warmup, steps, args.Contains("--checkpointing")));
         return 0;
     case "write-folder":
         Nf4Load.WriteFolder(shape, folder, shardBytes: shape == BenchShape.Tiny ? 100_000 : 100_000_000);

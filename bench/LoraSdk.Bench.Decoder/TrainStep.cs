@@ -10,12 +10,13 @@ namespace LoraSdk.Bench.Decoder;
 /// </summary>
 public static class TrainStep
 {
-    public sealed record Result(string Mode, double MedianStepMilliseconds, long TrainableParameters, long PeakRssBytes, double LastLoss);
+    public sealed record Result(string Mode, int Batch, int Length, bool GradientCheckpointing, double MedianStepMilliseconds, long TrainableParameters, long PeakRssBytes, double LastLoss);
 
-    public static Result Run(BenchShape shape, bool lora, int warmup, int steps)
+    public static Result Run(BenchShape shape, bool lora, int warmup, int steps, bool checkpointing = false)
     {
         manual_seed(0);
         using var model = new CausalLM(shape.Config, new CausalLMLoadOptions { TargetModules = ["q_proj", "v_proj"], Rank = 8, Alpha = 16 });
+        model.GradientCheckpointing = checkpointing;
         using var disabled = lora ? null : model.DisableLoRA();
         if (!lora)
             foreach (var (name, parameter) in model.named_parameters())
@@ -47,7 +48,7 @@ public static class TrainStep
             Step();
             times.Add(clock.Elapsed.TotalMilliseconds);
         }
-        return new Result(lora ? "LoRA r=8 (q_proj, v_proj)" : "full fine-tuning", Median(times), trainable.Sum(p => p.numel()), PeakRss.Bytes(), lastLoss);
+        return new Result(lora ? "LoRA r=8 (q_proj, v_proj)" : "full fine-tuning", shape.Batch, shape.Length, checkpointing, Median(times), trainable.Sum(p => p.numel()), PeakRss.Bytes(), lastLoss);
     }
 
     private static double Median(List<double> values)

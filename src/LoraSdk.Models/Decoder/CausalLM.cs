@@ -56,6 +56,13 @@ public sealed partial class CausalLM : nn.Module<Tensor, Tensor>, ILoraTrainable
     /// <summary>The options the model was built with.</summary>
     public CausalLMLoadOptions Options { get; }
 
+    /// <summary>Recompute each decoder layer in backward to save activation memory (see <see cref="DecoderModel.GradientCheckpointing"/>).</summary>
+    public bool GradientCheckpointing
+    {
+        get => model.GradientCheckpointing;
+        set => model.GradientCheckpointing = value;
+    }
+
     /// <summary>The decoder stack (<c>model</c>).</summary>
     public DecoderModel Model => model;
 
@@ -82,11 +89,35 @@ public sealed partial class CausalLM : nn.Module<Tensor, Tensor>, ILoraTrainable
         return Head(model.Forward(ids, attentionMask.to_type(ScalarType.Bool), 0, null)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Logits (batch × t × vocab) for rows holding several examples packed one after another: <paramref name="segmentIds"/>
+    /// (batch × t, int64) gives each token its example's number (1, 2, …) and 0 to padding at the end. Each example
+    /// starts at position 0 and attends only within itself, so its logits equal those of the example alone.
+    /// </summary>
+    public Tensor CallPacked(Tensor ids, Tensor segmentIds)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentNullException.ThrowIfNull(segmentIds);
+        if (!segmentIds.shape.SequenceEqual(ids.shape))
+            throw new ArgumentException($"segmentIds has shape [{string.Join(", ", segmentIds.shape)}]; it must match ids [{string.Join(", ", ids.shape)}].", nameof(segmentIds));
+        using var scope = NewDisposeScope();
+        return Head(model.ForwardPacked(ids, segmentIds.to_type(ScalarType.Int64))).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Next-token prediction: <see cref="LoraTrainer"/> scores position t against token t + 1.</summary>
     public LoraTask Task => LoraTask.CausalLanguageModeling;
 
-    /// <summary>The trainer's forward: <see cref="call(Tensor, Tensor)"/> (right or left padding; padded targets are not scored).</summary>
-    public Tensor ComputeLogits(Tensor inputIds, Tensor attentionMask) => call(inputIds, attentionMask);
+    /// <summary>
+    /// The trainer's forward: <see cref="call(Tensor, Tensor)"/> (right or left padding; padded targets are not scored),
+    /// or <see cref="CallPacked"/> when the mask numbers packed examples (values above 1, as <c>Batch.Collate</c> writes
+    /// them for <c>EncodedExample.SegmentIds</c>).
+    /// </summary>
+    public Tensor ComputeLogits(Tensor inputIds, Tensor attentionMask)
+    {
+        ArgumentNullException.ThrowIfNull(attentionMask);
+        bool packed = attentionMask.dtype == ScalarType.Int64 && attentionMask.numel() > 0 && attentionMask.max().item<long>() > 1;
+        return packed ? CallPacked(inputIds, attentionMask) : call(inputIds, attentionMask);
+    }
 
     /// <summary>Starts a cached decoding of <paramref name="batch"/> rows (see <see cref="IDecodingSession"/>).</summary>
     internal IDecodingSession StartDecoding(long batch) => new DecodingSession(this, batch);

@@ -33,6 +33,13 @@ public sealed class DecoderModel : nn.Module
     /// <summary>The token embedding (also the output head when embeddings are tied).</summary>
     public Embedding EmbedTokens => embed_tokens;
 
+    /// <summary>
+    /// Recompute each layer in backward instead of keeping its activations (<see cref="CheckpointedLayer"/>): while a
+    /// graph is recorded, activation memory then grows with one layer rather than all of them, for about one more
+    /// forward pass of compute. Off by default; generation and evaluation (no graph) are unaffected.
+    /// </summary>
+    public bool GradientCheckpointing { get; set; }
+
     /// <summary>The blocks in order.</summary>
     public IReadOnlyList<DecoderLayer> Layers => [.. layers];
 
@@ -68,12 +75,54 @@ public sealed class DecoderModel : nn.Module
             hidden = embed_tokens.call(ids);
             foreach (var kept in new[] { cos, sin, additive, hidden }) kept.MoveToOuterDisposeScope();
         }
+        return RunLayers(hidden, cos, sin, additive, caches);
+    }
+
+    /// <summary>
+    /// Final hidden states for rows that each hold several examples packed one after another: <paramref name="segments"/>
+    /// (batch × t, int64) numbers each token's example (1, 2, …; 0 for padding at the end). Every example starts at
+    /// position 0 and attends only to its own earlier tokens (a block-diagonal causal mask), so each gets exactly the
+    /// hidden states it would get alone.
+    /// </summary>
+    internal Tensor ForwardPacked(Tensor ids, Tensor segments)
+    {
+        long t = ids.shape[1];
+        var dtype = embed_tokens.weight!.dtype;
+        Tensor hidden, cos, sin, additive;
+        using (var setup = NewDisposeScope())
+        {
+            var index = arange(t, device: ids.device).unsqueeze(0).expand(ids.shape[0], t);
+            // Where a new example starts its index is its start; elsewhere 0. The running maximum is then each token's
+            // example start, and the position is the distance from it.
+            var previous = cat([full(ids.shape[0], 1, -1L, ScalarType.Int64, ids.device), segments.narrow(1, 0, t - 1)], 1);
+            var starts = index.masked_fill(segments.eq(previous), 0).cummax(1).values;
+            var positions = index - starts;
+            if (_config.SlidingWindow is { } window && positions.max().item<long>() >= window)
+                throw new InvalidOperationException(
+                    $"A packed example has more than the config's sliding_window ({window}) positions; LoraSdk has no sliding-window attention.");
+            (cos, sin) = _rotary.Angles(positions, dtype);
+            var causal = index.unsqueeze(1) <= index.unsqueeze(2); // batch × query × key
+            var sameExample = segments.unsqueeze(1).eq(segments.unsqueeze(2)).logical_and(segments.ne(0).unsqueeze(1));
+            // As in Forward: a padding query attends to itself so that no softmax row is empty.
+            var self = eye(t, dtype: ScalarType.Bool, device: ids.device).unsqueeze(0);
+            var allowed = causal.logical_and(sameExample).logical_or(self).unsqueeze(1); // batch × 1 × t × t
+            additive = zeros(allowed.shape, dtype, ids.device).masked_fill_(allowed.logical_not(), MostNegative(dtype));
+            hidden = embed_tokens.call(ids);
+            foreach (var kept in new[] { cos, sin, additive, hidden }) kept.MoveToOuterDisposeScope();
+        }
+        return RunLayers(hidden, cos, sin, additive, null);
+    }
+
+    private Tensor RunLayers(Tensor hidden, Tensor cos, Tensor sin, Tensor additive, IReadOnlyList<LayerKeyValues>? caches)
+    {
         using var keep = new DisposeAll(cos, sin, additive);
         for (int i = 0; i < layers.Count; i++)
         {
             // One dispose scope per layer: only the layer output survives.
             using var scope = NewDisposeScope();
-            var next = layers[i].Forward(hidden, cos, sin, additive, caches?[i]);
+            var next = GradientCheckpointing && caches is null && is_grad_enabled()
+                ? CheckpointedLayer.Forward(layers[i], hidden, cos, sin, additive)
+                : layers[i].Forward(hidden, cos, sin, additive, caches?[i]);
             hidden.Dispose();
             hidden = next.MoveToOuterDisposeScope();
         }

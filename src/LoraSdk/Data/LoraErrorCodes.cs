@@ -28,6 +28,12 @@ public static class LoraErrorCodes
     /// <summary>A file that is not valid UTF-8 (or cannot be read at all).</summary>
     public const string UnreadableEncoding = "LORA205";
 
+    /// <summary>A conversation longer than the maximum length when the data options say to refuse rather than truncate.</summary>
+    public const string SequenceTooLong = "LORA206";
+
+    /// <summary>Truncation cut inside an assistant turn (a warning: the turn's start is not trained on).</summary>
+    public const string TruncatedTurn = "LORA207";
+
     /// <summary>A configuration value that fails validation.</summary>
     public const string InvalidOption = "LORA210";
 

@@ -2,7 +2,7 @@ using LoraSdk.Data;
 
 namespace LoraSdk.Training;
 
-/// <summary>A 64-bit FNV-1a hash of the encoded examples (token ids, lengths and labels), as hex.</summary>
+/// <summary>A 64-bit FNV-1a hash of the encoded examples (token ids, lengths, labels, token labels and packing), as hex.</summary>
 internal static class DataFingerprint
 {
     public static string Of(IReadOnlyList<EncodedExample> examples)
@@ -22,6 +22,9 @@ internal static class DataFingerprint
             Add(example.TokenIds.Length);
             foreach (int id in example.TokenIds) Add(id);
             Add(example.Label);
+            // Which tokens are scored and how they are packed change the run as much as the tokens do.
+            foreach (int label in example.TokenLabels ?? []) Add(label);
+            foreach (int segment in example.SegmentIds ?? []) Add(segment);
         }
         return hash.ToString("x16");
     }

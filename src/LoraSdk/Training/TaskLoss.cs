@@ -15,16 +15,26 @@ internal static class TaskLoss
         _ => ClassificationLoss(logits, batch),
     };
 
-    /// <summary>Position t predicts token t+1; targets at padded positions are ignored.</summary>
+    /// <summary>
+    /// Position t predicts token t+1; targets at padded positions are ignored, and so are those the batch's
+    /// <see cref="Batch.TokenLabels"/> mark -100 (the prompt tokens of instruction data).
+    /// </summary>
     private static (Tensor, long) NextTokenLoss(Tensor logits, Batch batch)
     {
         long length = batch.InputIds.shape[1];
         if (length < 2) throw new ArgumentException("Causal language modelling needs sequences of at least two tokens.");
         var predictions = logits[.., ..(int)(length - 1), ..];
-        var targets = batch.InputIds[.., 1..];
-        var real = batch.AttentionMask[.., 1..].eq(1);
-        var maskedTargets = targets.masked_fill(real.logical_not(), Ignored);
-        long count = real.sum().item<long>();
+        Tensor maskedTargets;
+        if (batch.TokenLabels is { } tokenLabels)
+        {
+            maskedTargets = tokenLabels[.., 1..];
+        }
+        else
+        {
+            var real = batch.AttentionMask[.., 1..].ne(0);
+            maskedTargets = batch.InputIds[.., 1..].masked_fill(real.logical_not(), Ignored);
+        }
+        long count = maskedTargets.ne(Ignored).sum().item<long>();
         var loss = nn.functional.cross_entropy(
             predictions.reshape(-1, predictions.shape[2]), maskedTargets.reshape(-1), ignore_index: Ignored);
         return (loss, count);
