@@ -70,7 +70,7 @@ public static class GenerateSpeed
     private static void RandomizeAdapters(CausalLM model)
     {
         using var _ = no_grad();
-        foreach (var (_, adapter) in model.LoraAdapters())
+        foreach (var (_, adapter) in model.ActiveLoraAdapters())
             foreach (var (_, parameter) in adapter.ParameterNames)
                 parameter.copy_(randn(parameter.shape) * 0.02);
     }

@@ -22,7 +22,7 @@ internal sealed class CheckpointedLayer : autograd.SingleTensorFunction<Checkpoi
     {
         var parameters = layer.parameters().Where(p => p.requires_grad).Cast<Tensor>().ToList();
         if (parameters.Count == 0 && !hidden.requires_grad) return layer.Forward(hidden, cos, sin, additive, null);
-        bool dropout = layer.LoraAdapters().Any(a => a.Adapter.DropoutActive);
+        bool dropout = layer.ActiveLoraAdapters().Any(a => a.Adapter.DropoutActive);
         if (dropout && hidden.device.type != TorchSharp.DeviceType.CPU)
             throw new NotSupportedException(
                 $"Gradient checkpointing with adapter dropout runs on the CPU only (its recomputation must draw the same dropout masks, and TorchSharp " +
@@ -37,7 +37,7 @@ internal sealed class CheckpointedLayer : autograd.SingleTensorFunction<Checkpoi
         var (hidden, cos, sin, additive) = ((Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3], (Tensor)vars[4]);
         // The generator's state as bytes: a tensor cannot be kept in the context's data.
         byte[]? rngState = null;
-        if (layer.LoraAdapters().Any(a => a.Adapter.DropoutActive))
+        if (layer.ActiveLoraAdapters().Any(a => a.Adapter.DropoutActive))
             using (var state = get_rng_state()) rngState = state.data<byte>().ToArray();
         Tensor output;
         using (no_grad()) output = layer.Forward(hidden, cos, sin, additive, null);

@@ -68,7 +68,7 @@ public sealed class CausalLMLlamaCppParityTests(ITestOutputHelper output)
         using (model.DisableLoRA()) model.ExportGguf(basePath, GgufTensorType.F32); // disabled adapters: the base weights
         model.ExportGgufAdapter(adapterPath);
         model.ExportGguf(mergedPath, GgufTensorType.F32);
-        Assert.All(model.LoraAdapters(), a => Assert.False(a.Adapter.IsMerged)); // export computes W + s·B·A aside
+        Assert.All(model.ActiveLoraAdapters(), a => Assert.False(a.Adapter.IsMerged)); // export computes W + s·B·A aside
 
         using var withAdapter = LlamaCppModel.Load(basePath, adapterPath);
         using var merged = LlamaCppModel.Load(mergedPath);
@@ -114,7 +114,7 @@ public sealed class CausalLMLlamaCppParityTests(ITestOutputHelper output)
     {
         var generator = new Generator((ulong)seed);
         using var _ = no_grad();
-        foreach (var (_, adapter) in model.LoraAdapters())
+        foreach (var (_, adapter) in model.ActiveLoraAdapters())
         {
             var linear = (LinearLoraAdapter)adapter;
             linear.LoraA.copy_(randn(linear.LoraA.shape, generator: generator) * 0.2);

@@ -24,7 +24,7 @@ public sealed class MixedBatchScopeTests
         {
             var error = Assert.Throws<InvalidOperationException>(() => model.MergeLoRA());
             Assert.Contains("UseAdapterPerRow", error.Message);
-            Assert.DoesNotContain(model.LoraAdapters(), a => a.Adapter.IsMerged);
+            Assert.DoesNotContain(model.ActiveLoraAdapters(), a => a.Adapter.IsMerged);
             using var after = model.forward(ids);
             Assert.True(Same(before, after), "a refused merge changed the mixed batch's output");
         }
@@ -35,7 +35,7 @@ public sealed class MixedBatchScopeTests
     {
         using var model = TwoAdapterModel();
         using (model.UseAdapterPerRow(Rows))
-            Assert.Contains("UseAdapterPerRow", Assert.Throws<InvalidOperationException>(() => model.LoraAdapters()[1].Adapter.Merge()).Message);
+            Assert.Contains("UseAdapterPerRow", Assert.Throws<InvalidOperationException>(() => model.ActiveLoraAdapters()[1].Adapter.Merge()).Message);
     }
 
     [Fact]
