@@ -49,7 +49,8 @@ public static class LoraErrorCodes
     /// <summary>A training run stopped because its loss or a gradient is not finite (the image template's trainer: docs/models.md); no adapter.</summary>
     public const string TrainingDiverged = "LORA231";
 
-    /// <summary>Every code above, for the test that checks the sources and docs against this catalogue.</summary>
-    public static IReadOnlyList<string> All { get; } =
-        [UnexpectedFailure, InvalidRecord, MissingField, UnknownLabel, EmptyFile, UnreadableEncoding, InvalidOption, FileSystem, DamagedCheckpoint, SearchFailed, TrainingDiverged];
+    /// <summary>Every code above (read from the constants, so a new one cannot be left out), for the test that checks the sources and docs against this catalogue.</summary>
+    public static IReadOnlyList<string> All { get; } = typeof(LoraErrorCodes)
+        .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+        .Where(f => f.IsLiteral && f.FieldType == typeof(string)).Select(f => (string)f.GetRawConstantValue()!).Order(StringComparer.Ordinal).ToArray();
 }

@@ -137,8 +137,12 @@ public sealed class ArchitectureTests
     internal static readonly string[] RuntimeInternalsModelsUses =
     [
         "LoraSdk.AdapterLoader",
+        "LoraSdk.BackwardHandles",
+        "LoraSdk.Data.JsonErrorText",
+        "LoraSdk.Data.StrictTextFile",
         "LoraSdk.Files.AtomicFile",
         "LoraSdk.LoraAdapter.Detach",
+        "LoraSdk.LoraAdapter.get_DropoutActive",
         "LoraSdk.LoraAdapter.get_MixedRows",
         "LoraSdk.LoraAdapter.QuantizePlain",
         "LoraSdk.LoraAdapter.Reattach",
