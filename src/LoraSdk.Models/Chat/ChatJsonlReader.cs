@@ -30,17 +30,7 @@ public static class ChatJsonlReader
 
     private static List<ChatMessage> ParseLine(string path, int line, string json)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json);
-        }
-        catch (JsonException e)
-        {
-            int column = (int)(e.BytePositionInLine ?? 0) + 1;
-            throw new LoraInputException(LoraErrorCodes.InvalidRecord, path, line, column, $"invalid JSON: {JsonErrorText.WithoutPosition(e.Message)}", e);
-        }
-        using (document)
+        using (var document = JsonlReader.ParseDocument(path, line, json))
         {
             var root = document.RootElement;
             LoraInputException Invalid(string code, string problem) => new(code, path, line, 1, problem);

@@ -18,19 +18,23 @@ public static class JsonlReader
         return records;
     }
 
-    private static TextRecord ParseLine(string path, int line, string json, string textField, string? labelField)
+    /// <summary>One JSONL line as a document; invalid JSON is LORA201 at <paramref name="path"/>(line, column of the error).</summary>
+    internal static JsonDocument ParseDocument(string path, int line, string json)
     {
-        JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json);
+            return JsonDocument.Parse(json);
         }
         catch (JsonException e)
         {
             int column = (int)(e.BytePositionInLine ?? 0) + 1;
             throw new LoraInputException(LoraErrorCodes.InvalidRecord, path, line, column, $"invalid JSON: {JsonErrorText.WithoutPosition(e.Message)}", e);
         }
-        using (document)
+    }
+
+    private static TextRecord ParseLine(string path, int line, string json, string textField, string? labelField)
+    {
+        using (var document = ParseDocument(path, line, json))
         {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)

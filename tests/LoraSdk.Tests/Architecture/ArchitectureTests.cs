@@ -138,7 +138,7 @@ public sealed class ArchitectureTests
     [
         "LoraSdk.AdapterLoader",
         "LoraSdk.BackwardHandles",
-        "LoraSdk.Data.JsonErrorText",
+        "LoraSdk.Data.JsonlReader.ParseDocument",
         "LoraSdk.Data.StrictTextFile",
         "LoraSdk.Files.AtomicFile",
         "LoraSdk.LoraAdapter.Detach",
