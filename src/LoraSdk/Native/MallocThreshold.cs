@@ -26,7 +26,7 @@ public static class MallocThreshold
 
     private static readonly Lazy<bool> Primed = new(PrimeNow);
 
-    /// <summary>Raises the threshold (once per process); true when glibc was primed, false elsewhere or when opted out.</summary>
+    /// <summary>Raises the threshold (once per process); true when glibc was primed, false elsewhere, when opted out, or when eight ~32 MiB requests in a row were served from free heap chunks.</summary>
     public static bool Prime() => Primed.Value;
 
     /// <summary>Whether a value of <see cref="OptOutVariable"/> turns the priming off (unset or anything else: on).</summary>
@@ -37,8 +37,31 @@ public static class MallocThreshold
     {
         if (IsOptOut(Environment.GetEnvironmentVariable(OptOutVariable))) return false;
         if (!OperatingSystem.IsLinux() || !MallocTrim.IsGlibc()) return false;
-        // Marshal.AllocHGlobal is malloc on Unix: above the threshold it is a fresh mapping, and its free raises the threshold.
-        Marshal.FreeHGlobal(Marshal.AllocHGlobal(PrimingBytes));
-        return true;
+        // Marshal.AllocHGlobal is malloc on Unix: above the threshold it is a fresh mapping, and its free raises the
+        // threshold. But a free chunk of that size already in this thread's arena (the process's allocation history)
+        // serves the request from the heap, and freeing that raises nothing: such blocks are held (untouched) until one
+        // is a mapping, glibc's IS_MMAPPED bit (bit 1 of the size word before the pointer) says which.
+        var held = new List<IntPtr>();
+        try
+        {
+            for (int attempt = 0; attempt < MaxAttempts; attempt++)
+            {
+                var block = Marshal.AllocHGlobal(PrimingBytes);
+                if ((Marshal.ReadInt64(block - 8) & IsMmappedBit) != 0)
+                {
+                    Marshal.FreeHGlobal(block);
+                    return true;
+                }
+                held.Add(block);
+            }
+            return false; // the arena kept serving from free heap chunks: glibc left as it was
+        }
+        finally
+        {
+            foreach (var block in held) Marshal.FreeHGlobal(block);
+        }
     }
+
+    private const long IsMmappedBit = 0x2;
+    private const int MaxAttempts = 8;
 }
