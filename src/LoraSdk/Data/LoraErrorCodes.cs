@@ -49,6 +49,9 @@ public static class LoraErrorCodes
     /// <summary>A training run stopped because its loss or a gradient is not finite (the image template's trainer: docs/models.md); no adapter.</summary>
     public const string TrainingDiverged = "LORA231";
 
+    /// <summary>An export the run asked for (<c>LoRA:Gguf</c>) could not write its file; the PEFT adapter beside it is complete, the run fails.</summary>
+    public const string ExportFailed = "LORA240";
+
     /// <summary>Every code above (read from the constants, so a new one cannot be left out), for the test that checks the sources and docs against this catalogue.</summary>
     public static IReadOnlyList<string> All { get; } = typeof(LoraErrorCodes)
         .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)

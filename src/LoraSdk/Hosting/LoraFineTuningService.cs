@@ -26,7 +26,8 @@ internal sealed class LoraFineTuningService(
     IServiceProvider services,
     ILoggerFactory loggers,
     IHostApplicationLifetime lifetime,
-    FineTuningOutcome outcome) : BackgroundService
+    FineTuningOutcome outcome,
+    IEnumerable<ILoraAdapterExporter> exporters) : BackgroundService
 {
     private readonly ILogger _logger = loggers.CreateLogger("LoraSdk.FineTuning");
 
@@ -73,6 +74,8 @@ internal sealed class LoraFineTuningService(
 
         WarnIfOverrideNotApplied(model, adapterOverride);
         if (o.BaseQuantization is { } baseKind) QuantizeBase(model, baseKind, [.. o.Trainer.ModulesToSave]);
+        // LoRA:Gguf and the like: refused now, before the first step, when no registered exporter takes this model.
+        var exports = AdapterExports.Choose(model, registration.ModelName, o, exporters, configuration);
 
         var reporter = new ProgressReporter(_logger, Console.Out, Console.Error, o.Progress, !Console.IsOutputRedirected);
         var saveOptions = new AdapterSaveOptions
@@ -99,8 +102,11 @@ internal sealed class LoraFineTuningService(
 
         model.SaveAdapter(o.Output, saveOptions);
         string adapter = Path.GetFullPath(o.Output);
+        outcome.AdapterPath = adapter;
         string curve = LossCurvePath(adapter);
         LossCurveSvg.Write(curve, result.History, $"{registration.ModelName}: LoRA fine-tuning loss");
+        // After the PEFT adapter is in place: a failed export ends the run (LORA240) with that adapter intact.
+        exports.Write(model, adapter, o, _logger);
         // A paused run (LoRA:PauseAtStep, as search trials run) keeps its checkpoint: the next run continues it.
         if (result.Outcome != TrainingOutcome.Paused && Directory.Exists(o.ResolvedCheckpointDirectory))
             Directory.Delete(o.ResolvedCheckpointDirectory, recursive: true);
@@ -108,7 +114,6 @@ internal sealed class LoraFineTuningService(
 
         LogSummary(result, adapter, curve);
         reporter.WriteResult(adapter, result);
-        outcome.AdapterPath = adapter;
         outcome.Result = result;
         return FineTuningExitCodes.Success;
     }
