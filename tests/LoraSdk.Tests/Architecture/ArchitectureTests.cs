@@ -152,6 +152,7 @@ public sealed class ArchitectureTests
         "LoraSdk.SafetensorsHeader",
         "LoraSdk.SafetensorsHeader+Failure",
         "LoraSdk.Shapes",
+        "LoraSdk.Shared.FineTuneContract",
     ];
 
     [Fact]
