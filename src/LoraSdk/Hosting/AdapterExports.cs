@@ -63,6 +63,8 @@ internal sealed class AdapterExports
         foreach (var exporter in _unused.Concat(_chosen))
             foreach (string name in exporter.FileNames)
             {
+                // A process killed while writing leaves the hidden temporary file, which each save would carry over.
+                foreach (string leftover in Directory.EnumerateFiles(adapterDirectory, $".{name}.tmp-*")) File.Delete(leftover);
                 string stale = Path.Combine(adapterDirectory, name);
                 if (!File.Exists(stale)) continue;
                 File.Delete(stale);

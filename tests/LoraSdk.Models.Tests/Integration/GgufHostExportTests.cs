@@ -112,6 +112,8 @@ public sealed class GgufHostExportTests(ITestOutputHelper output)
         (exitCode, stderr) = await Train(dir, folder, adapter, registerExporter: true, "--LoRA:Seed=7");
         Assert.True(exitCode == FineTuningExitCodes.Success, stderr);
         Assert.All(new[] { "adapter_model.gguf", "base_model.gguf", "Modelfile" }, f => Assert.False(File.Exists(Path.Combine(adapter, f)), f));
+        int[] prompt = TinyCausalLMs.Prompts(seed: 3)[2];
+        Tensor secondRun = LogitsWithAdapter(folder, adapter, prompt);
 
         // A folder where the base GGUF goes: that file cannot be written, after the PEFT adapter was.
         Directory.CreateDirectory(Path.Combine(adapter, "base_model.gguf"));
@@ -123,15 +125,20 @@ public sealed class GgufHostExportTests(ITestOutputHelper output)
         Assert.Empty(Directory.EnumerateFiles(adapter, ".*tmp-*")); // no half-written temporary file left
         Assert.False(File.Exists(Path.Combine(adapter, "Modelfile")));
 
-        // The PEFT adapter of this run is complete: it loads, and it is not the earlier run's (seed 7).
+        // The PEFT adapter saved before the export is complete: both files are there, it loads, and it is a trained one.
+        Assert.True(File.Exists(Path.Combine(adapter, "adapter_model.safetensors")) && File.Exists(Path.Combine(adapter, "adapter_config.json")));
+        // (seed 11, not the seed-7 adapter of the run before, which a lost save would have left in place).
+        Assert.True(LogitsWithAdapter(folder, adapter, prompt).sub(secondRun).abs().max().item<double>() > 1e-3,
+            "the adapter left after the failed export is the previous run's: this run's PEFT adapter was not kept");
+        using var baseOnly = CausalLM.Load(folder, LoadOptions);
+        Assert.True(secondRun.sub(TinyCausalLMs.Logits(baseOnly, prompt)).abs().max().item<double>() > 1e-3, "the adapters do not change the model");
+    }
+
+    private static Tensor LogitsWithAdapter(string folder, string adapter, int[] prompt)
+    {
         using var model = CausalLM.Load(folder, LoadOptions);
         model.LoadAdapter(adapter);
-        using var earlier = CausalLM.Load(folder, LoadOptions);
-        Assert.True(exitCode != 0 && File.Exists(Path.Combine(adapter, "adapter_model.safetensors")));
-        int[] prompt = TinyCausalLMs.Prompts(seed: 3)[2];
-        using var scope = NewDisposeScope();
-        Assert.True(TinyCausalLMs.Logits(model, prompt).sub(TinyCausalLMs.Logits(earlier, prompt)).abs().max().item<double>() > 1e-3,
-            "the adapter left after the failed export is the base model's: the PEFT adapter was lost");
+        return TinyCausalLMs.Logits(model, prompt);
     }
 
     private static readonly CausalLMLoadOptions LoadOptions = new() { TargetModules = CausalLMLoadOptions.AllTargetModules, Rank = 4, Alpha = 8 };
@@ -147,11 +154,11 @@ public sealed class GgufHostExportTests(ITestOutputHelper output)
     private static async Task<(int ExitCode, string Stderr)> Run(TempDirectory dir, string adapter, Action<IServiceCollection> register, params string[] args)
     {
         string data = dir.File("train.txt");
-        File.WriteAllLines(data, Enumerable.Range(0, 16).Select(i => $"ticket {i}: the answer is {(i % 3 == 0 ? "yes" : "no")}."));
+        File.WriteAllLines(data, Enumerable.Range(0, 8).Select(i => $"ticket {i}: the answer is {(i % 3 == 0 ? "yes" : "no")}."));
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
             ContentRootPath = dir.Path,
-            Args = [$"--LoRA:Dataset={data}", $"--LoRA:Output={adapter}", "--LoRA:Epochs=3", "--LoRA:BatchSize=4", "--LoRA:LearningRate=0.02",
+            Args = [$"--LoRA:Dataset={data}", $"--LoRA:Output={adapter}", "--LoRA:Epochs=2", "--LoRA:BatchSize=4", "--LoRA:LearningRate=0.02",
                 "--LoRA:MaxLength=32", "--LoRA:ValidationSplit=0", "--LoRA:Progress=Plain", .. args],
         });
         register(builder.Services);
