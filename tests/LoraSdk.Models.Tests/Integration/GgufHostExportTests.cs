@@ -92,6 +92,11 @@ public sealed class GgufHostExportTests(ITestOutputHelper output)
         Assert.Contains("GGUF export needs a tokenizer: this CausalLM was not loaded from a folder", stderr);
         Assert.False(Directory.Exists(mixed));
 
+        // With a search (the export would need the winner's model): refused at start-up.
+        (exitCode, stderr) = await Train(dir, folder, mixed, registerExporter: true, "--LoRA:Gguf=true", "--LoRA:Search=Rank=2,4", "--LoRA:Budget=2");
+        Assert.True(exitCode == FineTuningExitCodes.InvalidInput, stderr);
+        Assert.Contains("LoRA:Gguf = true: is not supported with a search", stderr);
+
         // And a base type llama.cpp's converter does not write.
         (exitCode, stderr) = await Train(dir, folder, mixed, registerExporter: true, "--LoRA:Gguf=true", "--LoRA:GgufBaseType=Q4_K");
         Assert.True(exitCode == FineTuningExitCodes.InvalidInput, stderr);
