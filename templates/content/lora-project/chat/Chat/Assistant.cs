@@ -40,9 +40,11 @@ public sealed class Assistant(IConfiguration configuration, IHostEnvironment env
         try
         {
             model = CausalLM.Load(folder!);
+            _ = model.Tokenizer!.ChatTemplate; // tokenizer_config.json's chat_template, recognised (or refused) before the first question
         }
-        catch (ModelFolderException e)
+        catch (Exception e) when (e is ModelFolderException or InvalidDataException or InvalidOperationException or IOException)
         {
+            // A folder that is no loadable model (a missing tensor, an unknown chat template): the loader's one-line message.
             Console.Error.WriteLine($"error: cannot load the model: {e.Message}");
             return 1;
         }
