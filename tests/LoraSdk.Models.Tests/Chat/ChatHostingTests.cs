@@ -85,8 +85,12 @@ public sealed class ChatHostingTests
         string model = ModelFolder(dir);
         Data(dir);
         Settings(dir, "model"); // relative to the content root
-        var (exitCode, stdout, stderr) = await RunAsync(dir.Path);
+        var (exitCode, stdout, stderr) = await RunAsync(dir.Path, "--LoraSdkBuild:DependencyFile=obj/inputs.txt");
         Assert.True(exitCode == 0, $"exit code {exitCode}\n{stderr}\n{stdout}");
+        // The build's next up-to-date check reads the model folder too: a changed model retrains.
+        var inputs = File.ReadAllText(dir.File(Path.Combine("obj", "inputs.txt")));
+        Assert.Contains(model + Path.DirectorySeparatorChar, inputs);
+        Assert.Contains(dir.File("train.jsonl"), inputs);
 
         string adapter = dir.File("adapter");
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(adapter, "adapter_config.json")))!;
