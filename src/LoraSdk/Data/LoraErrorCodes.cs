@@ -40,6 +40,9 @@ public static class LoraErrorCodes
     /// <summary>A file or folder the run needs could not be read or written (disk full, permissions).</summary>
     public const string FileSystem = "LORA211";
 
+    /// <summary>A base model that cannot be loaded: a model folder's file missing or unreadable, a config key, tensor or tokenizer part it cannot use.</summary>
+    public const string InvalidModel = "LORA212";
+
     /// <summary>A checkpoint that cannot be resumed (missing, cut short, changed or impossible values); training starts over (warning).</summary>
     public const string DamagedCheckpoint = "LORA220";
 
