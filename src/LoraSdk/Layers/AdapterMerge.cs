@@ -29,8 +29,8 @@ internal static class AdapterMerge
     public static void MergeAll(nn.Module tree, IEnumerable<(string Name, LoraAdapter Adapter)> adapters, bool safe)
     {
         var pending = adapters.Where(a => !a.Adapter.IsMerged).ToList();
-        foreach (var (name, adapter) in pending) adapter.EnsureNoMixedScope($"merge '{name}'");
-        foreach (var (name, adapter) in pending) adapter.EnsureFloatBase("merge", name);
+        foreach (var (name, adapter) in pending) adapter.NamedSet.EnsureNoMixedScope($"merge '{name}'");
+        foreach (var (name, adapter) in pending) adapter.Base.EnsureFloat("merge", name);
         SharedWeights.EnsureNotTied(tree, pending, "merge");
         if (safe)
         {
