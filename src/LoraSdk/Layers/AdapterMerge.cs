@@ -11,7 +11,7 @@ internal static class AdapterMerge
 {
     /// <summary>
     /// Merges <paramref name="adapters"/> (of one module), looking for tied base weights in the widest tree known to hold
-    /// them (the model, once a model-wide call saw it).
+    /// them (the model, once a model-wide command recorded it).
     /// </summary>
     public static void Merge(IReadOnlyCollection<LoraAdapter> adapters, bool safe)
     {

@@ -25,8 +25,17 @@ internal sealed class FusedLinearLora : autograd.SingleTensorFunction<FusedLinea
     /// </summary>
     public static Tensor Forward(Tensor input, FrozenWeight frozen, Tensor? bias, Tensor? loraA, Tensor? loraB, double scaling, Tensor? mask)
     {
-        using var dense = frozen.Dense(loraA?.dtype ?? input.dtype);
-        var weight = dense.Tensor;
+        using var dense = frozen.Dense(loraA?.dtype ?? input.dtype); // a quantized copy is freed on return: backward asks again
+        return Forward(input, dense.Tensor, bias, loraA, loraB, scaling, mask, frozen.KeepDenseForBackward ? null : frozen);
+    }
+
+    /// <summary>
+    /// The node on a dense <paramref name="weight"/>: kept for backward, unless <paramref name="storage"/> is given, which
+    /// backward asks for W again (the storage <paramref name="weight"/> was materialised from).
+    /// </summary>
+    public static Tensor Forward(Tensor input, Tensor weight, Tensor? bias, Tensor? loraA, Tensor? loraB, double scaling, Tensor? mask,
+        FrozenWeight? storage = null)
+    {
         bool graph = is_grad_enabled() &&
             (input.requires_grad || weight.requires_grad || (bias?.requires_grad ?? false) || (loraA?.requires_grad ?? false) || (loraB?.requires_grad ?? false));
         if (!graph)
@@ -40,7 +49,7 @@ internal sealed class FusedLinearLora : autograd.SingleTensorFunction<FusedLinea
         var temporaries = new List<Tensor>();
         try
         {
-            return apply(input, weight, bias, loraA!, loraB!, mask, scaling, temporaries, frozen);
+            return apply(input, weight, bias, loraA!, loraB!, mask, scaling, temporaries, storage!);
         }
         finally
         {
@@ -51,7 +60,7 @@ internal sealed class FusedLinearLora : autograd.SingleTensorFunction<FusedLinea
 
     /// <summary>
     /// result + s·(m⊙x)·Aᵀ·Bᵀ as a new tensor, through autograd's own operations (for <c>call</c>, where a hook
-    /// computed <paramref name="result"/>); the same arithmetic as the in-place update of <see cref="Forward"/>.
+    /// computed <paramref name="result"/>); the same arithmetic as the in-place update of <c>Forward</c>.
     /// </summary>
     public static Tensor Plus(Tensor result, Tensor input, Tensor loraA, Tensor loraB, double scaling, Tensor? mask)
     {
@@ -69,7 +78,7 @@ internal sealed class FusedLinearLora : autograd.SingleTensorFunction<FusedLinea
         var (input, weight, bias, loraA, loraB, mask) = ((Tensor)vars[0], (Tensor)vars[1], vars[2] as Tensor, vars[3] as Tensor, vars[4] as Tensor, vars[5] as Tensor);
         double scaling = (double)vars[6];
         var temporaries = (List<Tensor>)vars[7];
-        var frozen = (FrozenWeight)vars[8];
+        var storage = vars[8] as FrozenWeight;
 
         Tensor? dropped = null, scaledDown = null;
         var output = nn.functional.linear(input, weight, bias);
@@ -91,13 +100,13 @@ internal sealed class FusedLinearLora : autograd.SingleTensorFunction<FusedLinea
             needs.Weight ? input : null,
             needs.LoraA ? dropped : null,
             needs.LoraB ? scaledDown : null,
-            needs.Input && frozen.KeepDenseForBackward ? weight : null,
+            needs.Input && storage is null ? weight : null,
             needs.Input || needs.LoraA ? loraB : null,
             needs.Input ? loraA : null,
             needs.Input ? mask : null,
         ]);
         ctx.save_data(nameof(scaling), scaling);
-        if (!frozen.KeepDenseForBackward) ctx.save_data(nameof(FrozenWeight), frozen);
+        if (storage is not null) ctx.save_data(nameof(FrozenWeight), storage);
         ctx.save_data(nameof(Tensor.dtype), weight.dtype);
         // An unused output gets no gradient rather than a tensor of zeros: backward then has nothing to do.
         ctx.set_materialize_grads(false);

@@ -122,7 +122,8 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// The widest module tree known to hold this adapter: its owner (set by <see cref="Attach"/>), widened to the
-    /// model by model-wide calls. Its own merge looks for tied weights there.
+    /// model by the model-wide commands that record it (<see cref="SharedWeights.RecordTree"/>: freezing, loading,
+    /// <c>MergeLoRA</c>; never a query). Its own merge looks for tied weights there.
     /// </summary>
     internal nn.Module? KnownTree { get; set; }
 

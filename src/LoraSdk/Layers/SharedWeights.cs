@@ -58,7 +58,7 @@ internal static class SharedWeights
     }
 
     /// <summary>
-    /// The widest known tree that holds every one of <paramref name="adapters"/> (the model once a model-wide call saw
+    /// The widest known tree that holds every one of <paramref name="adapters"/> (the model once a model-wide command recorded
     /// it, else their owner), with their paths in it: what a module-level merge checks for tied weights.
     /// </summary>
     public static (nn.Module Tree, List<(string Path, LoraAdapter Adapter)> Paths) TreeHolding(IReadOnlyCollection<LoraAdapter> adapters)
