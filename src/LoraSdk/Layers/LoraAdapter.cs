@@ -11,6 +11,10 @@ namespace LoraSdk;
 /// does not move modules registered under a sealed layer on <c>to(dtype)</c>), so <c>to()</c>,
 /// <c>train()</c> and <c>eval()</c> on the model reach it. Its own state-dict keys are
 /// <c>lora_A.weight</c>/<c>lora_B.weight</c>; files use <see cref="ParameterNames"/> under the target path.
+/// This class is the layer math (with merge/enable state, dropout, and its creation and routing); the layer's other
+/// state lives in types of its own that the math uses, one per layer and shared by its adapters: the frozen base's
+/// storage (<see cref="LayerBase"/> with its <see cref="FrozenWeight"/> strategy) and the named adapters, the active
+/// one and the per-row plan (<see cref="NamedAdapterSet"/>).
 /// </summary>
 public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
 {
