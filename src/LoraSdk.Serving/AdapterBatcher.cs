@@ -57,6 +57,9 @@ public sealed class AdapterBatcher<TRequest, TResult> : IAsyncDisposable
         return pending.Completion.Task;
     }
 
+    /// <summary>From now on new requests are refused (503); queued ones are still answered.</summary>
+    public void StopAccepting() => _stopping = true;
+
     /// <summary>Stops taking requests and completes once every queued one is answered (graceful drain).</summary>
     public async Task DrainAsync()
     {
@@ -129,18 +132,50 @@ public sealed class AdapterBatcher<TRequest, TResult> : IAsyncDisposable
                 foreach (var (pending, _) in runnable) _metrics?.QueueTime(Stopwatch.GetElapsedTime(pending.Queued));
                 _metrics?.Batch(runnable.Count);
                 IReadOnlyList<TResult> results;
+                using (var callersGone = new AllCancelled(runnable.Select(r => r.Pending.Cancellation)))
                 using (_model.Module.UseAdapterPerRow(runnable.Select(r => r.Slot).ToList()))
-                    results = _model.Run(runnable.Select(r => r.Pending.Request).ToList());
+                    results = _model.Run(runnable.Select(r => r.Pending.Request).ToList(), callersGone.Token);
                 if (results.Count != runnable.Count)
                     throw new InvalidOperationException($"The servable model returned {results.Count} results for {runnable.Count} requests.");
                 for (int i = 0; i < runnable.Count; i++) runnable[i].Pending.Completion.TrySetResult(results[i]);
                 return runnable.Count;
             });
         }
+        catch (OperationCanceledException) when (live.All(p => p.Cancellation.IsCancellationRequested))
+        {
+            foreach (var pending in live) pending.Completion.TrySetCanceled(pending.Cancellation);
+        }
         catch (Exception e)
         {
             // A forward that throws fails the requests it carried, never the worker or the other batches.
             foreach (var pending in live) pending.Completion.TrySetException(e);
+        }
+    }
+
+    /// <summary>A token cancelled once every one of <c>tokens</c> is: a batch runs on while any caller waits for it.</summary>
+    private sealed class AllCancelled : IDisposable
+    {
+        private readonly CancellationTokenSource _source = new();
+        private readonly List<CancellationTokenRegistration> _registrations = [];
+        private int _remaining;
+
+        public AllCancelled(IEnumerable<CancellationToken> tokens)
+        {
+            var list = tokens.ToList();
+            _remaining = list.Count;
+            foreach (var token in list)
+            {
+                if (!token.CanBeCanceled) { _remaining = int.MaxValue; break; } // that caller never goes
+                _registrations.Add(token.Register(() => { if (Interlocked.Decrement(ref _remaining) == 0) _source.Cancel(); }));
+            }
+        }
+
+        public CancellationToken Token => _source.Token;
+
+        public void Dispose()
+        {
+            foreach (var registration in _registrations) registration.Dispose(); // waits for a running callback
+            _source.Dispose();
         }
     }
 
@@ -150,12 +185,13 @@ public sealed class AdapterBatcher<TRequest, TResult> : IAsyncDisposable
         public TRequest Request { get; } = request;
         public string Key { get; } = key;
         public long Queued { get; } = queued;
+        public CancellationToken Cancellation { get; } = cancellation;
         public TaskCompletionSource<TResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public bool Cancelled()
         {
-            if (!cancellation.IsCancellationRequested) return false;
-            Completion.TrySetCanceled(cancellation);
+            if (!Cancellation.IsCancellationRequested) return false;
+            Completion.TrySetCanceled(Cancellation);
             return true;
         }
     }

@@ -15,11 +15,22 @@ public sealed class LoraServer : IHostedService, IAsyncDisposable
     private volatile bool _stopping;
 
     /// <summary>Created by the container (<c>AddLoraServing</c>).</summary>
-    public LoraServer(LoraServingOptions options, IServiceProvider services, IMeterFactory? meters = null)
+    public LoraServer(LoraServingOptions options, IServiceProvider services, IMeterFactory? meters = null, IHostApplicationLifetime? lifetime = null)
     {
         _options = options;
         _services = services;
         Metrics = new ServingMetrics(meters);
+        // The host stops Kestrel before this service, and Kestrel lets requests already received finish: from the
+        // moment shutdown starts, those get 503 (and readiness fails) instead of joining the queue being drained.
+        lifetime?.ApplicationStopping.Register(StopAccepting);
+    }
+
+    /// <summary>Refuses new requests from now on (503; readiness 503) while queued ones are still answered.</summary>
+    public void StopAccepting()
+    {
+        _stopping = true;
+        Classifier?.StopAccepting();
+        Completions?.StopAccepting();
     }
 
     /// <summary>The server's instruments.</summary>
@@ -58,13 +69,14 @@ public sealed class LoraServer : IHostedService, IAsyncDisposable
             Store = new AdapterStore(CausalLMModel.Module, _options.Store, Metrics);
             Completions = new AdapterBatcher<CompletionRequest, GenerationResult>(Store, CausalLMModel, _options.Batching, Metrics, _options.Store.MaxAdapters);
         }
+        if (_stopping) StopAccepting(); // shutdown began while starting
         return Task.CompletedTask;
     }
 
     /// <summary>Refuses new requests (503) and waits until every queued one is answered.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        _stopping = true;
+        StopAccepting();
         if (Classifier is not null) await Classifier.DrainAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         if (Completions is not null) await Completions.DrainAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
     }

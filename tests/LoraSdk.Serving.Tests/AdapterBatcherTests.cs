@@ -96,10 +96,10 @@ public sealed class AdapterBatcherTests : IDisposable
         public TorchSharp.torch.nn.Module Module => inner.Module;
         public void Validate(string request) => inner.Validate(request);
         public string BatchKey(string request) => inner.BatchKey(request);
-        public IReadOnlyList<ClassificationResult> Run(IReadOnlyList<string> requests)
+        public IReadOnlyList<ClassificationResult> Run(IReadOnlyList<string> requests, CancellationToken cancellation = default)
         {
             sizes.Add(requests.Count);
-            return inner.Run(requests);
+            return inner.Run(requests, cancellation);
         }
     }
 
@@ -110,11 +110,11 @@ public sealed class AdapterBatcherTests : IDisposable
         public TorchSharp.torch.nn.Module Module => inner.Module;
         public void Validate(string request) => inner.Validate(request);
         public string BatchKey(string request) => inner.BatchKey(request);
-        public IReadOnlyList<ClassificationResult> Run(IReadOnlyList<string> requests)
+        public IReadOnlyList<ClassificationResult> Run(IReadOnlyList<string> requests, CancellationToken cancellation = default)
         {
             Entered.Set();
             gate.Wait();
-            return inner.Run(requests);
+            return inner.Run(requests, cancellation);
         }
     }
 }
