@@ -22,11 +22,12 @@ public static class LoraEndpoints
         var options = app.ServiceProvider.GetRequiredService<LoraServingOptions>();
         app.MapGet("/health/live", () => Results.Ok(new { status = "alive" }));
         app.MapGet("/health/ready", () => server.Ready ? Results.Ok(new { status = "ready" }) : Results.Json(new { status = "not ready" }, statusCode: 503));
-        app.MapGet("/v1/models", () => Handle(server, () => Task.FromResult(Results.Json(new
+        app.MapGet("/v1/models", () => Handle(server, () =>
         {
-            @object = "list",
-            data = Require(server.Store).Available().Select(name => new { id = name, @object = "model", owned_by = "lorasdk" }),
-        }))));
+            if (server.Store is null) throw new ServerBusyException(stopping: false); // not started yet
+            var data = server.ServedAdapters().Select(name => new { id = name, @object = "model", owned_by = "lorasdk" });
+            return Task.FromResult(Results.Json(new { @object = "list", data }));
+        }));
         app.MapPost("/v1/adapters/{name}/predict", (string name, HttpRequest request, CancellationToken ct) => Handle(server, async () =>
         {
             var batcher = server.Classifier ?? throw new ServingRequestException(404, "This server serves a decoder: use /v1/completions.");
@@ -89,8 +90,6 @@ public static class LoraEndpoints
             throw ServingRequestException.BadField("messages", e.Message);
         }
     }
-
-    private static AdapterStore Require(AdapterStore? store) => store ?? throw new ServerBusyException(stopping: false);
 
     /// <summary>Runs an endpoint, turning refusals into their status codes with OpenAI-style error bodies, and counts outcomes.</summary>
     private static async Task<IResult> Handle(LoraServer server, Func<Task<IResult>> run)
