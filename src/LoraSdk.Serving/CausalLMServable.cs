@@ -38,13 +38,22 @@ public sealed class CausalLMServable : IServableModel<CompletionRequest, Generat
         ArgumentNullException.ThrowIfNull(model);
         if (model.Tokenizer is null) throw new ArgumentException("The CausalLM has no tokenizer (tokenizer.json); a served model must encode prompts.", nameof(model));
         _model = model;
-        ChatTemplate = chatTemplate ?? (model.Tokenizer.ChatTemplateSource is null ? null : model.Tokenizer.ChatTemplate);
+        ChatTemplate = chatTemplate;
+        if (chatTemplate is null && model.Tokenizer.ChatTemplateSource is not null)
+        {
+            // A template of a family this library does not render refuses chat only; completions are still served.
+            try { ChatTemplate = model.Tokenizer.ChatTemplate; }
+            catch (InvalidDataException e) { ChatTemplateProblem = e.Message; }
+        }
         MaxPromptLength = maxPromptLength;
         MaxNewTokens = maxNewTokens;
     }
 
     /// <summary>The chat template of <c>/v1/chat/completions</c>, if chat is served.</summary>
     public ChatTemplate? ChatTemplate { get; }
+
+    /// <summary>Why the tokenizer's own chat template cannot be used (an unknown family), when that is why chat is not served.</summary>
+    public string? ChatTemplateProblem { get; }
 
     /// <summary>The longest prompt accepted, in characters.</summary>
     public int MaxPromptLength { get; }

@@ -69,7 +69,8 @@ public static class LoraEndpoints
 
     private static string RenderChat(CausalLMServable model, JsonElement body)
     {
-        var template = model.ChatTemplate ?? throw ServingRequestException.BadField("messages", "this server has no chat template; use /v1/completions.");
+        var template = model.ChatTemplate ?? throw ServingRequestException.BadField("messages",
+            $"this server has no chat template{(model.ChatTemplateProblem is { } problem ? $" ({problem})" : "")}; use /v1/completions.");
         if (!body.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
             throw ServingRequestException.BadField("messages", "must be a non-empty array of {role, content}.");
         var list = new List<ChatMessage>();
