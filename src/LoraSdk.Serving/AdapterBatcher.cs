@@ -19,6 +19,7 @@ public sealed class AdapterBatcher<TRequest, TResult> : IAsyncDisposable
     private readonly Channel<Pending> _queue;
     private readonly Task _worker;
     private readonly int _maxDistinct;
+    private readonly string? _mergedAdapter;
     private volatile bool _stopping;
 
     /// <summary>Starts the worker.</summary>
@@ -27,7 +28,13 @@ public sealed class AdapterBatcher<TRequest, TResult> : IAsyncDisposable
     /// <param name="options">Window, batch size and queue limit.</param>
     /// <param name="metrics">Where batch sizes and queue times go, if anywhere.</param>
     /// <param name="maxDistinctAdapters">At most this many adapters per forward (the store's MaxAdapters, so a batch fits in memory).</param>
-    public AdapterBatcher(AdapterStore store, IServableModel<TRequest, TResult> model, BatcherOptions options, ServingMetrics? metrics = null, int maxDistinctAdapters = int.MaxValue)
+    /// <param name="mergedAdapter">
+    /// Set when the model has this one adapter merged into its base weights (<c>LoraServingOptions.MergedAdapter</c>):
+    /// requests naming it run with no per-row scope (no LoRA compute), requests naming any other get 404; the store is
+    /// not consulted.
+    /// </param>
+    public AdapterBatcher(AdapterStore store, IServableModel<TRequest, TResult> model, BatcherOptions options, ServingMetrics? metrics = null,
+        int maxDistinctAdapters = int.MaxValue, string? mergedAdapter = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(model);
@@ -38,6 +45,7 @@ public sealed class AdapterBatcher<TRequest, TResult> : IAsyncDisposable
         _options = options;
         _metrics = metrics;
         _maxDistinct = Math.Max(1, maxDistinctAdapters);
+        _mergedAdapter = mergedAdapter;
         _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.QueueLimit) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _worker = Task.Factory.StartNew(WorkAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
@@ -56,6 +64,9 @@ public sealed class AdapterBatcher<TRequest, TResult> : IAsyncDisposable
         if (!_queue.Writer.TryWrite(pending)) throw new ServerBusyException(stopping: _stopping);
         return pending.Completion.Task;
     }
+
+    /// <summary>From now on new requests are refused (503); queued ones are still answered.</summary>
+    public void StopAccepting() => _stopping = true;
 
     /// <summary>Stops taking requests and completes once every queued one is answered (graceful drain).</summary>
     public async Task DrainAsync()
@@ -117,30 +128,75 @@ public sealed class AdapterBatcher<TRequest, TResult> : IAsyncDisposable
         if (live.Count == 0) return;
         try
         {
+            if (_mergedAdapter is { } merged)
+            {
+                foreach (var pending in live.Where(p => p.Adapter != merged)) pending.Completion.TrySetException(new AdapterNotFoundException(pending.Adapter));
+                Execute(live.Where(p => p.Adapter == merged).ToList(), slots: null);
+                return;
+            }
             _store.Use(live.Select(p => p.Adapter).ToList(), leases =>
             {
-                var runnable = new List<(Pending Pending, string Slot)>();
+                var runnable = new List<Pending>();
+                var slots = new List<string>();
                 for (int i = 0; i < live.Count; i++)
                 {
                     if (leases[i].Error is { } error) live[i].Completion.TrySetException(error);
-                    else runnable.Add((live[i], leases[i].Slot!));
+                    else { runnable.Add(live[i]); slots.Add(leases[i].Slot!); }
                 }
-                if (runnable.Count == 0) return 0;
-                foreach (var (pending, _) in runnable) _metrics?.QueueTime(Stopwatch.GetElapsedTime(pending.Queued));
-                _metrics?.Batch(runnable.Count);
-                IReadOnlyList<TResult> results;
-                using (_model.Module.UseAdapterPerRow(runnable.Select(r => r.Slot).ToList()))
-                    results = _model.Run(runnable.Select(r => r.Pending.Request).ToList());
-                if (results.Count != runnable.Count)
-                    throw new InvalidOperationException($"The servable model returned {results.Count} results for {runnable.Count} requests.");
-                for (int i = 0; i < runnable.Count; i++) runnable[i].Pending.Completion.TrySetResult(results[i]);
+                Execute(runnable, slots);
                 return runnable.Count;
             });
+        }
+        catch (OperationCanceledException) when (live.All(p => p.Cancellation.IsCancellationRequested))
+        {
+            foreach (var pending in live) pending.Completion.TrySetCanceled(pending.Cancellation);
         }
         catch (Exception e)
         {
             // A forward that throws fails the requests it carried, never the worker or the other batches.
             foreach (var pending in live) pending.Completion.TrySetException(e);
+        }
+    }
+
+    /// <summary>One forward over <paramref name="runnable"/>, row i with adapter slot i (or, merged, with no per-row scope).</summary>
+    private void Execute(List<Pending> runnable, IReadOnlyList<string>? slots)
+    {
+        if (runnable.Count == 0) return;
+        foreach (var pending in runnable) _metrics?.QueueTime(Stopwatch.GetElapsedTime(pending.Queued));
+        _metrics?.Batch(runnable.Count);
+        IReadOnlyList<TResult> results;
+        using (var callersGone = new AllCancelled(runnable.Select(p => p.Cancellation)))
+        using (slots is null ? null : _model.Module.UseAdapterPerRow(slots))
+            results = _model.Run(runnable.Select(p => p.Request).ToList(), callersGone.Token);
+        if (results.Count != runnable.Count)
+            throw new InvalidOperationException($"The servable model returned {results.Count} results for {runnable.Count} requests.");
+        for (int i = 0; i < runnable.Count; i++) runnable[i].Completion.TrySetResult(results[i]);
+    }
+
+    /// <summary>A token cancelled once every one of <c>tokens</c> is: a batch runs on while any caller waits for it.</summary>
+    private sealed class AllCancelled : IDisposable
+    {
+        private readonly CancellationTokenSource _source = new();
+        private readonly List<CancellationTokenRegistration> _registrations = [];
+        private int _remaining;
+
+        public AllCancelled(IEnumerable<CancellationToken> tokens)
+        {
+            var list = tokens.ToList();
+            _remaining = list.Count;
+            foreach (var token in list)
+            {
+                if (!token.CanBeCanceled) { _remaining = int.MaxValue; break; } // that caller never goes
+                _registrations.Add(token.Register(() => { if (Interlocked.Decrement(ref _remaining) == 0) _source.Cancel(); }));
+            }
+        }
+
+        public CancellationToken Token => _source.Token;
+
+        public void Dispose()
+        {
+            foreach (var registration in _registrations) registration.Dispose(); // waits for a running callback
+            _source.Dispose();
         }
     }
 
@@ -150,12 +206,13 @@ public sealed class AdapterBatcher<TRequest, TResult> : IAsyncDisposable
         public TRequest Request { get; } = request;
         public string Key { get; } = key;
         public long Queued { get; } = queued;
+        public CancellationToken Cancellation { get; } = cancellation;
         public TaskCompletionSource<TResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public bool Cancelled()
         {
-            if (!cancellation.IsCancellationRequested) return false;
-            Completion.TrySetCanceled(cancellation);
+            if (!Cancellation.IsCancellationRequested) return false;
+            Completion.TrySetCanceled(Cancellation);
             return true;
         }
     }

@@ -7,12 +7,21 @@ namespace LoraSdk.Serving;
 /// <summary>One completion request: the prompt text (already rendered for chat) and its decoding options.</summary>
 /// <param name="Prompt">The text to continue.</param>
 /// <param name="Options">Decoding options; requests with equal options share a batch.</param>
-public sealed record CompletionRequest(string Prompt, GenerationOptions Options);
+public sealed record CompletionRequest(string Prompt, GenerationOptions Options)
+{
+    /// <summary>
+    /// Set for a streamed answer: called with each piece of text as soon as it is generated (on the generating thread:
+    /// hand it over, do not block). The pieces concatenate to the result's text.
+    /// </summary>
+    public Action<string>? OnText { get; init; }
+}
 
 /// <summary>
 /// Serves a decoder <see cref="CausalLM"/>: prompts that arrive together with equal decoding options are generated as
 /// one left-padded batch, row r with its own adapter (rows never leave the batch; a finished row is padding until the
-/// longest ends). Each row's tokens equal what its prompt gives alone (greedy, or seeded sampling per row).
+/// longest ends). Each row's tokens equal what its prompt gives alone (greedy, or seeded sampling per row). Streamed
+/// requests (<see cref="CompletionRequest.OnText"/>) get their text through <c>CausalLM.GenerateAsync</c> token by
+/// token while the batch runs; the others in the same batch get the same tokens at the end.
 /// </summary>
 public sealed class CausalLMServable : IServableModel<CompletionRequest, GenerationResult>
 {
@@ -20,7 +29,8 @@ public sealed class CausalLMServable : IServableModel<CompletionRequest, Generat
 
     /// <summary>Serves <paramref name="model"/>, which needs its tokenizer (<see cref="CausalLM.Tokenizer"/>).</summary>
     /// <param name="model">The decoder; its default adapter stays active, the store adds the served ones.</param>
-    /// <param name="chatTemplate">Renders chat messages for <c>/v1/chat/completions</c>; null: chat is refused.</param>
+    /// <param name="chatTemplate">Renders chat messages for <c>/v1/chat/completions</c>; null: the tokenizer's own
+    /// (tokenizer_config.json's <c>chat_template</c>) when it has one, else chat is refused.</param>
     /// <param name="maxPromptLength">Longer prompts are refused (400), in characters.</param>
     /// <param name="maxNewTokens">The most tokens one request may ask for.</param>
     public CausalLMServable(CausalLM model, ChatTemplate? chatTemplate = null, int maxPromptLength = 16384, int maxNewTokens = 1024)
@@ -29,12 +39,21 @@ public sealed class CausalLMServable : IServableModel<CompletionRequest, Generat
         if (model.Tokenizer is null) throw new ArgumentException("The CausalLM has no tokenizer (tokenizer.json); a served model must encode prompts.", nameof(model));
         _model = model;
         ChatTemplate = chatTemplate;
+        if (chatTemplate is null && model.Tokenizer.ChatTemplateSource is not null)
+        {
+            // A template of a family this library does not render refuses chat only; completions are still served.
+            try { ChatTemplate = model.Tokenizer.ChatTemplate; }
+            catch (InvalidDataException e) { ChatTemplateProblem = e.Message; }
+        }
         MaxPromptLength = maxPromptLength;
         MaxNewTokens = maxNewTokens;
     }
 
     /// <summary>The chat template of <c>/v1/chat/completions</c>, if chat is served.</summary>
     public ChatTemplate? ChatTemplate { get; }
+
+    /// <summary>Why the tokenizer's own chat template cannot be used (an unknown family), when that is why chat is not served.</summary>
+    public string? ChatTemplateProblem { get; }
 
     /// <summary>The longest prompt accepted, in characters.</summary>
     public int MaxPromptLength { get; }
@@ -47,6 +66,26 @@ public sealed class CausalLMServable : IServableModel<CompletionRequest, Generat
 
     /// <inheritdoc />
     public nn.Module Module => _model;
+
+    /// <summary>
+    /// <paramref name="options"/> for a chat answer: generation also stops at the template's end-of-turn tokens
+    /// (&lt;|eot_id|&gt;, &lt;|im_end|&gt;) as ids where the tokenizer has them, else as stop strings; the prompt is
+    /// encoded without adding special tokens again (the template writes BOS where the family wants it).
+    /// </summary>
+    public GenerationOptions ChatOptions(GenerationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var template = ChatTemplate ?? throw new InvalidOperationException("This servable has no chat template.");
+        var tokenizer = _model.Tokenizer!;
+        var eos = new List<int>(options.EosTokenIds ?? tokenizer.EosTokenIds);
+        var stopStrings = new List<string>(options.StopStrings);
+        foreach (var token in template.StopTokens)
+        {
+            if (tokenizer.TokenToId(token) is { } id) { if (!eos.Contains(id)) eos.Add(id); }
+            else if (!stopStrings.Contains(token)) stopStrings.Add(token);
+        }
+        return options with { EosTokenIds = eos, StopStrings = stopStrings, AddSpecialTokens = false };
+    }
 
     /// <inheritdoc />
     public void Validate(CompletionRequest request)
@@ -70,6 +109,36 @@ public sealed class CausalLMServable : IServableModel<CompletionRequest, Generat
     }
 
     /// <inheritdoc />
-    public IReadOnlyList<GenerationResult> Run(IReadOnlyList<CompletionRequest> requests) =>
-        _model.Generate(requests.Select(r => r.Prompt).ToList(), requests[0].Options);
+    public IReadOnlyList<GenerationResult> Run(IReadOnlyList<CompletionRequest> requests, CancellationToken cancellation = default)
+    {
+        var prompts = requests.Select(r => r.Prompt).ToList();
+        // Without a streamed request the plain loop decodes each row's text once, at its end.
+        if (requests.All(r => r.OnText is null)) return _model.Generate(prompts, requests[0].Options, cancellation);
+        return Stream(requests, prompts, cancellation);
+    }
+
+    /// <summary>
+    /// The batch through <c>GenerateAsync</c>: each piece goes to its request's <see cref="CompletionRequest.OnText"/>
+    /// as it comes, and each row's last piece carries its result. The batcher runs this under the adapter store's lock
+    /// and the per-row scope, which hold while this thread waits for the generating one.
+    /// </summary>
+    private GenerationResult[] Stream(IReadOnlyList<CompletionRequest> requests, IReadOnlyList<string> prompts, CancellationToken cancellation)
+    {
+        var results = new GenerationResult?[requests.Count];
+        var pieces = _model.GenerateAsync(prompts, requests[0].Options, cancellation).GetAsyncEnumerator(cancellation);
+        try
+        {
+            while (pieces.MoveNextAsync().AsTask().GetAwaiter().GetResult())
+            {
+                var piece = pieces.Current;
+                if (piece.Text.Length > 0) requests[piece.Row].OnText?.Invoke(piece.Text);
+                if (piece.Result is { } result) results[piece.Row] = result;
+            }
+        }
+        finally
+        {
+            pieces.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+        return results.Select((r, row) => r ?? throw new InvalidOperationException($"Generation streamed no result for row {row}.")).ToArray();
+    }
 }

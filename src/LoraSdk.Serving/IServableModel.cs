@@ -22,5 +22,7 @@ public interface IServableModel<TRequest, TResult>
     string BatchKey(TRequest request);
 
     /// <summary>Runs the requests as one batch, row i with the adapter the caller's scope gives row i; one result per request, in order.</summary>
-    IReadOnlyList<TResult> Run(IReadOnlyList<TRequest> requests);
+    /// <param name="requests">The batch's requests.</param>
+    /// <param name="cancellation">Cancelled once every caller of the batch has gone: a long run (generation) may stop then.</param>
+    IReadOnlyList<TResult> Run(IReadOnlyList<TRequest> requests, CancellationToken cancellation = default);
 }

@@ -22,11 +22,12 @@ public static class LoraEndpoints
         var options = app.ServiceProvider.GetRequiredService<LoraServingOptions>();
         app.MapGet("/health/live", () => Results.Ok(new { status = "alive" }));
         app.MapGet("/health/ready", () => server.Ready ? Results.Ok(new { status = "ready" }) : Results.Json(new { status = "not ready" }, statusCode: 503));
-        app.MapGet("/v1/models", () => Handle(server, () => Task.FromResult(Results.Json(new
+        app.MapGet("/v1/models", () => Handle(server, () =>
         {
-            @object = "list",
-            data = Require(server.Store).Available().Select(name => new { id = name, @object = "model", owned_by = "lorasdk" }),
-        }))));
+            if (server.Store is null) throw new ServerBusyException(stopping: false); // not started yet
+            var data = server.ServedAdapters().Select(name => new { id = name, @object = "model", owned_by = "lorasdk" });
+            return Task.FromResult(Results.Json(new { @object = "list", data }));
+        }));
         app.MapPost("/v1/adapters/{name}/predict", (string name, HttpRequest request, CancellationToken ct) => Handle(server, async () =>
         {
             var batcher = server.Classifier ?? throw new ServingRequestException(404, "This server serves a decoder: use /v1/completions.");
@@ -48,6 +49,7 @@ public static class LoraEndpoints
         string adapter = RequestJson.RequiredString(body, "model");
         string prompt = chat ? RenderChat(model, body) : RequestJson.RequiredString(body, "prompt");
         double temperature = RequestJson.OptionalDouble(body, "temperature") ?? 0;
+        if (!(temperature >= 0) || double.IsInfinity(temperature)) throw ServingRequestException.BadField("temperature", "must be a finite number ≥ 0 (0: greedy).");
         var generation = model.Model.DefaultGenerationOptions with
         {
             MaxNewTokens = RequestJson.OptionalInt(body, "max_tokens") ?? 16,
@@ -55,36 +57,20 @@ public static class LoraEndpoints
             Temperature = temperature > 0 ? temperature : 1.0,
             TopP = RequestJson.OptionalDouble(body, "top_p") ?? 1.0,
             Seed = RequestJson.OptionalInt(body, "seed"),
-            StopStrings = [.. RequestJson.OptionalStrings(body, "stop"), .. chat && model.ChatTemplate is { } t ? t.StopTokens : []],
-            AddSpecialTokens = !chat,
+            StopStrings = RequestJson.OptionalStrings(body, "stop"),
         };
+        if (chat) generation = model.ChatOptions(generation);
         bool stream = RequestJson.OptionalBool(body, "stream");
+        var answer = new CompletionAnswer(chat, adapter);
+        if (stream) return await CompletionStream.StartAsync(batcher, adapter, new CompletionRequest(prompt, generation), answer, IncludeUsage(body), ct);
         var result = await batcher.SubmitAsync(adapter, new CompletionRequest(prompt, generation), ct);
-        string id = $"{(chat ? "chatcmpl" : "cmpl")}-{Guid.NewGuid():N}";
-        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        string finish = result.StopReason == StopReason.MaxNewTokens ? "length" : "stop";
-        var usage = new { prompt_tokens = result.PromptTokenCount, completion_tokens = result.TokenIds.Count, total_tokens = result.PromptTokenCount + result.TokenIds.Count };
-        if (stream) return new ServerSentEvents(Chunks(id, created, adapter, chat, result.Text, finish));
-        object choice = chat
-            ? new { index = 0, message = new { role = "assistant", content = result.Text }, finish_reason = finish }
-            : new { index = 0, text = result.Text, finish_reason = finish };
-        return Results.Json(new { id, @object = chat ? "chat.completion" : "text_completion", created, model = adapter, choices = new[] { choice }, usage });
+        return Results.Json(answer.Whole(result));
     });
-
-    private static IEnumerable<object> Chunks(string id, long created, string adapter, bool chat, string text, string finish)
-    {
-        string kind = chat ? "chat.completion.chunk" : "text_completion";
-        yield return chat
-            ? new { id, @object = kind, created, model = adapter, choices = new[] { new { index = 0, delta = new { role = "assistant", content = text }, finish_reason = (string?)null } } }
-            : new { id, @object = kind, created, model = adapter, choices = new[] { new { index = 0, text, finish_reason = (string?)null } } };
-        yield return chat
-            ? new { id, @object = kind, created, model = adapter, choices = new[] { new { index = 0, delta = new { role = (string?)null, content = (string?)null }, finish_reason = (string?)finish } } }
-            : new { id, @object = kind, created, model = adapter, choices = new[] { new { index = 0, text = "", finish_reason = (string?)finish } } };
-    }
 
     private static string RenderChat(CausalLMServable model, JsonElement body)
     {
-        var template = model.ChatTemplate ?? throw ServingRequestException.BadField("messages", "this server has no chat template; use /v1/completions.");
+        var template = model.ChatTemplate ?? throw ServingRequestException.BadField("messages",
+            $"this server has no chat template{(model.ChatTemplateProblem is { } problem ? $" ({problem})" : "")}; use /v1/completions.");
         if (!body.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
             throw ServingRequestException.BadField("messages", "must be a non-empty array of {role, content}.");
         var list = new List<ChatMessage>();
@@ -92,14 +78,19 @@ public static class LoraEndpoints
         foreach (var message in messages.EnumerateArray())
         {
             if (message.ValueKind != JsonValueKind.Object) throw ServingRequestException.BadField($"messages[{i}]", "must be an object.");
-            list.Add(new ChatMessage(RequestJson.RequiredString(message, "role"), RequestJson.RequiredString(message, "content")));
+            list.Add(new ChatMessage(RequestJson.RequiredString(message, "role", $"messages[{i}].role"), RequestJson.RequiredString(message, "content", $"messages[{i}].content")));
             i++;
         }
         var tokenizer = model.Model.Tokenizer!;
-        return template.Render(list, addGenerationPrompt: true, tokenizer.BosToken, tokenizer.EosToken);
+        try
+        {
+            return template.Render(list, addGenerationPrompt: true, tokenizer.BosToken, tokenizer.EosToken);
+        }
+        catch (ArgumentException e) // e.g. roles that do not alternate where the family requires it
+        {
+            throw ServingRequestException.BadField("messages", e.Message);
+        }
     }
-
-    private static AdapterStore Require(AdapterStore? store) => store ?? throw new ServerBusyException(stopping: false);
 
     /// <summary>Runs an endpoint, turning refusals into their status codes with OpenAI-style error bodies, and counts outcomes.</summary>
     private static async Task<IResult> Handle(LoraServer server, Func<Task<IResult>> run)
@@ -127,25 +118,20 @@ public static class LoraEndpoints
         }
     }
 
-    private static IResult Error(int status, string message, string? field)
+    private static IResult Error(int status, string message, string? field) => Results.Json(ErrorBody(status, message, field), statusCode: status);
+
+    /// <summary>OpenAI's error object: <c>{"error": {"message", "type", "param", "code"}}</c>.</summary>
+    internal static object ErrorBody(int status, string message, string? field)
     {
         string type = status switch { 400 => "invalid_request_error", 404 => "not_found_error", 422 => "adapter_error", 429 => "rate_limit_error", 503 => "unavailable_error", _ => "server_error" };
-        return Results.Json(new { error = new { message, type, param = field, code = status } }, statusCode: status);
+        return new { error = new { message, type, param = field, code = status } };
     }
 
-    /// <summary>OpenAI's streaming format: one <c>data: {json}</c> event per chunk, then <c>data: [DONE]</c>.</summary>
-    private sealed class ServerSentEvents(IEnumerable<object> chunks) : IResult
+    /// <summary>OpenAI's <c>stream_options: {"include_usage": true}</c>: a last chunk with the token counts.</summary>
+    private static bool IncludeUsage(JsonElement body)
     {
-        public async Task ExecuteAsync(HttpContext context)
-        {
-            context.Response.ContentType = "text/event-stream";
-            context.Response.Headers.CacheControl = "no-cache";
-            foreach (var chunk in chunks)
-            {
-                await context.Response.WriteAsync($"data: {JsonSerializer.Serialize(chunk)}\n\n", context.RequestAborted);
-                await context.Response.Body.FlushAsync(context.RequestAborted);
-            }
-            await context.Response.WriteAsync("data: [DONE]\n\n", context.RequestAborted);
-        }
+        if (!body.TryGetProperty("stream_options", out var streamOptions) || streamOptions.ValueKind == JsonValueKind.Null) return false;
+        if (streamOptions.ValueKind != JsonValueKind.Object) throw ServingRequestException.BadField("stream_options", "must be an object.");
+        return RequestJson.OptionalBool(streamOptions, "include_usage");
     }
 }

@@ -9,6 +9,14 @@ public sealed class LoraServingOptions
     /// <summary>The batch window, batch size and queue limit.</summary>
     public BatcherOptions Batching { get; } = new();
 
+    /// <summary>
+    /// Serve only this adapter of the store's folder, merged into the base weights when the host starts: no LoRA compute
+    /// per request, the fastest single-tenant deployment (and the reference the serving bench compares mixed traffic
+    /// with). Requests naming another adapter get 404, and a new version of its folder is picked up only by a restart.
+    /// Null (default): every adapter of the folder, through the store and per-row batches.
+    /// </summary>
+    public string? MergedAdapter { get; set; }
+
     /// <summary>Request bodies larger than this are refused (400 naming the body); default 1 MiB.</summary>
     public int MaxRequestBytes { get; set; } = 1 << 20;
 

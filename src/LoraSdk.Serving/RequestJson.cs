@@ -29,9 +29,10 @@ internal static class RequestJson
         }
     }
 
-    public static string RequiredString(JsonElement body, string field) =>
+    /// <summary>The string <paramref name="field"/>; errors name <paramref name="path"/> (default: the field).</summary>
+    public static string RequiredString(JsonElement body, string field, string? path = null) =>
         body.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString()!
-            : throw ServingRequestException.BadField(field, value.ValueKind == JsonValueKind.Undefined ? "is missing." : "must be a string.");
+            : throw ServingRequestException.BadField(path ?? field, value.ValueKind == JsonValueKind.Undefined ? "is missing." : "must be a string.");
 
     public static int? OptionalInt(JsonElement body, string field)
     {

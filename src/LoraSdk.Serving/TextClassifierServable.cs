@@ -58,7 +58,7 @@ public sealed class TextClassifierServable : IServableModel<string, Classificati
     public string BatchKey(string request) => "";
 
     /// <inheritdoc />
-    public IReadOnlyList<ClassificationResult> Run(IReadOnlyList<string> requests)
+    public IReadOnlyList<ClassificationResult> Run(IReadOnlyList<string> requests, CancellationToken cancellation = default)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();

@@ -55,6 +55,8 @@ public sealed class PackageLayoutTests(PackedLoraSdk package)
         Assert.DoesNotContain(dependencies.Keys, id => id.StartsWith("LoraSdk", StringComparison.Ordinal));
         Assert.DoesNotContain(dependencies.Keys, id => id.StartsWith("TorchSharp-cuda", StringComparison.Ordinal));
         Assert.All(metadata.Descendants(ns + "group"), g => Assert.Equal("net10.0", (string?)g.Attribute("targetFramework")));
+        // ASP.NET Core comes with the LoraSdk.Serving package only, never to every LoraSdk user.
+        Assert.Empty(metadata.Descendants(ns + "frameworkReference"));
     }
 
     [Fact]

@@ -90,16 +90,56 @@ public sealed class AdapterBatcherTests : IDisposable
         Assert.All(new[] { first }.Concat(queued), t => Assert.True(t.IsCompletedSuccessfully)); // drained, none lost
     }
 
+    [Fact]
+    public async Task A_batch_is_cancelled_only_once_every_one_of_its_callers_has_gone()
+    {
+        WriteAdapters(_root, ["a", "b"], seed: 14);
+        using var model = CreateClassifier();
+        var store = new AdapterStore(model, new AdapterStoreOptions { Root = _root });
+        var servable = new UntilCancelledServable(new TextClassifierServable(model, CreateEncoder(), Labels));
+        await using var batcher = new AdapterBatcher<string, ClassificationResult>(store, servable, new BatcherOptions { Window = TimeSpan.FromSeconds(5), MaxBatchSize = 2 });
+        using var first = new CancellationTokenSource();
+        using var second = new CancellationTokenSource();
+        var one = batcher.SubmitAsync("a", "refund", first.Token);
+        var two = batcher.SubmitAsync("b", "card", second.Token); // fills the batch: it runs now
+        Assert.True(servable.Entered.Wait(TimeSpan.FromSeconds(30)));
+
+        first.Cancel();
+        Assert.False(servable.SawCancellation.Wait(TimeSpan.FromMilliseconds(300)), "the batch was cancelled while a caller still waited");
+        second.Cancel();
+        Assert.True(servable.SawCancellation.Wait(TimeSpan.FromSeconds(30)), "the batch ran on after every caller had gone");
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => one);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => two);
+    }
+
+    /// <summary>Runs until the batch's token is cancelled (a generation that would go on for long).</summary>
+    private sealed class UntilCancelledServable(TextClassifierServable inner) : IServableModel<string, ClassificationResult>
+    {
+        public ManualResetEventSlim Entered { get; } = new(false);
+        public ManualResetEventSlim SawCancellation { get; } = new(false);
+        public TorchSharp.torch.nn.Module Module => inner.Module;
+        public void Validate(string request) => inner.Validate(request);
+        public string BatchKey(string request) => inner.BatchKey(request);
+        public IReadOnlyList<ClassificationResult> Run(IReadOnlyList<string> requests, CancellationToken cancellation = default)
+        {
+            Entered.Set();
+            cancellation.WaitHandle.WaitOne(TimeSpan.FromSeconds(60));
+            if (cancellation.IsCancellationRequested) SawCancellation.Set();
+            cancellation.ThrowIfCancellationRequested();
+            return inner.Run(requests, cancellation);
+        }
+    }
+
     /// <summary>Records every forward's batch size.</summary>
     private sealed class RecordingServable(TextClassifierServable inner, List<int> sizes) : IServableModel<string, ClassificationResult>
     {
         public TorchSharp.torch.nn.Module Module => inner.Module;
         public void Validate(string request) => inner.Validate(request);
         public string BatchKey(string request) => inner.BatchKey(request);
-        public IReadOnlyList<ClassificationResult> Run(IReadOnlyList<string> requests)
+        public IReadOnlyList<ClassificationResult> Run(IReadOnlyList<string> requests, CancellationToken cancellation = default)
         {
             sizes.Add(requests.Count);
-            return inner.Run(requests);
+            return inner.Run(requests, cancellation);
         }
     }
 
@@ -110,11 +150,11 @@ public sealed class AdapterBatcherTests : IDisposable
         public TorchSharp.torch.nn.Module Module => inner.Module;
         public void Validate(string request) => inner.Validate(request);
         public string BatchKey(string request) => inner.BatchKey(request);
-        public IReadOnlyList<ClassificationResult> Run(IReadOnlyList<string> requests)
+        public IReadOnlyList<ClassificationResult> Run(IReadOnlyList<string> requests, CancellationToken cancellation = default)
         {
             Entered.Set();
             gate.Wait();
-            return inner.Run(requests);
+            return inner.Run(requests, cancellation);
         }
     }
 }

@@ -70,7 +70,11 @@ public sealed partial class CausalLM
     public IAsyncEnumerable<string> GenerateAsync(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
         StreamInInferenceMode(TextGeneration.Stream(StartDecoding, RequireTokenizer(), prompt, options ?? DefaultGenerationOptions, cancellationToken));
 
-    /// <summary>Streams a batch: each piece carries its row; a row's pieces concatenate to its result's text.</summary>
+    /// <summary>
+    /// Streams a batch: each piece carries its row; a row's pieces concatenate to its result's text, and its last piece
+    /// carries the result itself (<see cref="GeneratedPiece.Result"/>: stop reason, token ids). Inside
+    /// <c>UseAdapterPerRow(names)</c> row r uses adapter names[r], as with <c>Generate</c>.
+    /// </summary>
     /// <param name="prompts">The texts to continue.</param>
     /// <param name="options">Decoding and stopping options; null: <see cref="DefaultGenerationOptions"/>.</param>
     /// <param name="cancellationToken">Stops generation at the next token.</param>

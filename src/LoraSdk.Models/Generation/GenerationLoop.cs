@@ -47,8 +47,10 @@ internal static class GenerationLoop
                 next[row.Index] = id;
                 if (onPiece is not null)
                 {
-                    string piece = row.Text.TakeStreamable(final: row.Stopped is not null);
-                    if (piece.Length > 0) onPiece(new GeneratedPiece(row.Index, piece));
+                    bool final = row.Stopped is not null;
+                    string piece = row.Text.TakeStreamable(final);
+                    // A row's last piece always comes (its text may be empty): it carries the row's result.
+                    if (piece.Length > 0 || final) onPiece(new GeneratedPiece(row.Index, piece) { Result = final ? row.Result() : null });
                 }
             }
             if (rows.All(r => r.Stopped is not null)) break;

@@ -33,7 +33,7 @@ internal static class TextGeneration
         return TextOf(StreamBatch(start, tokenizer, [prompt], options, cancellation), cancellation);
     }
 
-    /// <summary>Streams a batch: pieces of every row, tagged with the row, in the order they are produced.</summary>
+    /// <summary>Streams a batch: pieces of every row, tagged with the row, in the order they are produced; each row's last carries its result.</summary>
     public static IAsyncEnumerable<GeneratedPiece> StreamBatch(Func<long, IDecodingSession> start, IGenerationTokenizer tokenizer,
         IReadOnlyList<string> prompts, GenerationOptions? options = null, CancellationToken cancellation = default)
     {
@@ -82,7 +82,7 @@ internal static class TextGeneration
     private static async IAsyncEnumerable<string> TextOf(IAsyncEnumerable<GeneratedPiece> pieces, [EnumeratorCancellation] CancellationToken cancellation)
     {
         await foreach (var piece in pieces.WithCancellation(cancellation).ConfigureAwait(false))
-            yield return piece.Text;
+            if (piece.Text.Length > 0) yield return piece.Text; // a row's last piece may be empty (it carries the result)
     }
 
     private static IReadOnlyList<IReadOnlyList<int>> Encode(IGenerationTokenizer tokenizer, IReadOnlyList<string> prompts, GenerationOptions options)

@@ -55,6 +55,32 @@ public sealed class StreamingTests
     }
 
     [Fact]
+    public async Task Each_rows_last_piece_carries_its_result_even_when_it_adds_no_text()
+    {
+        var factory = new RuleSession.Factory(V, RuleSession.Scripted(new Dictionary<string, int[]>
+        {
+            ["p"] = Script("abc"), ["qq"] = [ByteTokenizer.Eos], ["rrr"] = Script("x#y##"),
+        }));
+        string[] prompts = ["p", "qq", "rrr"];
+        var options = new GenerationOptions { StopStrings = ["##"] };
+        var pieces = new List<GeneratedPiece>();
+        await foreach (var piece in TextGeneration.StreamBatch(factory.Start, Tokenizer, prompts, options)) pieces.Add(piece);
+        var expected = TextGeneration.Generate(factory.Start, Tokenizer, prompts, options);
+        for (int row = 0; row < prompts.Length; row++)
+        {
+            var own = pieces.Where(p => p.Row == row).ToList();
+            Assert.Single(own, p => p.Result is not null);
+            var result = own[^1].Result!; // the last one
+            Assert.Equal(expected[row].TokenIds, result.TokenIds);
+            Assert.Equal(expected[row].StopReason, result.StopReason);
+            Assert.Equal(expected[row].Text, result.Text);
+            Assert.Equal(expected[row].Text, string.Concat(own.Select(p => p.Text)));
+        }
+        Assert.Equal("", pieces.Single(p => p.Row == 1).Text); // EOS at once: no text, but the result still comes
+        Assert.Equal(StopReason.StopString, pieces.Single(p => p.Row == 2 && p.Result is not null).Result!.StopReason);
+    }
+
+    [Fact]
     public async Task Cancellation_stops_the_loop_and_releases_the_session()
     {
         using var cancel = new CancellationTokenSource();
