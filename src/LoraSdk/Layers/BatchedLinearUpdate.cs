@@ -38,7 +38,9 @@ internal static class BatchedLinearUpdate
         var low = bmm(x, a.index_select(0, rows).transpose(1, 2));
         var delta = bmm(low, b.index_select(0, rows).transpose(1, 2));
         delta.mul_(tensor(scaling, dtype: input.dtype, device: input.device).index_select(0, rows).view(batchSize, 1, 1));
-        output.add_(delta.reshape(output.shape));
+        // add_(t) would pass TorchSharp an implicit Scalar 1 that the finalizer may free during the native call.
+        using var one = 1.0.ToScalar();
+        output.add_(delta.reshape(output.shape), one);
         return true;
     }
 }

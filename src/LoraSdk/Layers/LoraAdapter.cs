@@ -211,7 +211,10 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
     protected virtual Tensor PlusUpdate(Tensor result, Tensor input)
     {
         using var delta = LowRankForward(input);
-        return result.add(delta, alpha: Scaling);
+        // An explicit, disposed Scalar: an implicit one from a double is unreachable once its handle is read, and the
+        // finalizer may free it while libtorch still reads it (seen as "toFloat" failures under parallel load).
+        using var alpha = Scaling.ToScalar();
+        return result.add(delta, alpha);
     }
 
     /// <summary>base(x) + scaling·B(A(dropout(x))); a layer kind overrides it where one formulation is faster.</summary>
@@ -219,7 +222,8 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
     {
         var result = BaseForward(input);
         using var delta = LowRankForward(input);
-        return result.add_(delta, alpha: Scaling);
+        using var alpha = Scaling.ToScalar(); // kept alive for the call: see PlusUpdate
+        return result.add_(delta, alpha);
     }
 
     /// <summary>The frozen layer's own forward, never adapted.</summary>

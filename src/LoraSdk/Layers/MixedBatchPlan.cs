@@ -43,15 +43,17 @@ internal sealed class MixedBatchPlan : IDisposable
         {
             if (_groups[g].Name == BaseName) continue;
             var adapter = host.FindAdapter(_groups[g].Name)!;
+            // An explicit Scalar stays reachable until the native call returns (an implicit one may be finalized during it).
+            using var alpha = adapter.Scaling.ToScalar();
             if (_groups[g].Rows.Length == BatchSize)
             {
                 using var all = adapter.LowRankForward(input);
-                output.add_(all, alpha: adapter.Scaling);
+                output.add_(all, alpha);
                 continue;
             }
             using var rows = input.index_select(0, indices[g]);
             using var delta = adapter.LowRankForward(rows);
-            output.index_add_(0, indices[g], delta, alpha: adapter.Scaling);
+            output.index_add_(0, indices[g], delta, alpha);
         }
         return output;
     }
