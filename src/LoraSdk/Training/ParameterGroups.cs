@@ -73,7 +73,7 @@ internal static class ParameterGroups
         {
             foreach (var (name, tensor) in adapter.ParameterNames)
             {
-                Rate rate = adapter.Kind == LoraLayerKind.Embedding && name.StartsWith("lora_embedding_", StringComparison.Ordinal) ? Rate.Embedding
+                Rate rate = adapter is EmbeddingLoraAdapter && name.StartsWith("lora_embedding_", StringComparison.Ordinal) ? Rate.Embedding
                     : name.StartsWith("lora_B", StringComparison.Ordinal) || tensor.dim() == 1 ? Rate.LoraB
                     : Rate.Base;
                 roles[TensorStorage.Identity(tensor)] = rate;
