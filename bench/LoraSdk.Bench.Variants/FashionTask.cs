@@ -25,7 +25,7 @@ internal sealed class FashionTask : IVariantTask
         _seed = seed;
         _options = new ImageTrainingOptions { Epochs = epochs, BatchSize = 32, WarmupSteps = 5, LearningRate = 2e-3, Seed = seed, LogEvery = 0 };
         int steps = (int)((_train.Count + _options.BatchSize - 1) / _options.BatchSize) * epochs;
-        Budget = $"r = 8, alpha 16 on 22 convolutions + head; {side}×{side}; {steps} steps ({epochs} epochs of {_train.Count} images × batch {_options.BatchSize}); lr 2e-3, 5 warm-up steps, cosine; seed {seed}";
+        Budget = $"r = 8, alpha 16 on 22 convolutions + head; {side}×{side}; {steps} steps ({epochs} epoch(s) of {_train.Count} images × batch {_options.BatchSize}); lr 2e-3, 5 warm-up steps, cosine; seed {seed}";
     }
 
     public string Name => "Fashion-MNIST (ResNet-18)";

@@ -33,7 +33,7 @@ internal sealed class IntentTask : IVariantTask
             Epochs = epochs, BatchSize = batch, LearningRate = FineTuner.LearningRateFor(TrainingMode.Lora), WarmupSteps = totalSteps / 10,
             Decay = LearningRateDecay.Linear, Seed = seed, Threads = threads, LogEvery = totalSteps, ModulesToSave = ["classifier"],
         };
-        Budget = $"r = 8, alpha 16 on query/value; {totalSteps} steps ({epochs} epochs × batch {batch}); lr {_options.LearningRate:0.###e+0}, 10 % warm-up, linear decay; seed {seed}";
+        Budget = $"r = 8, alpha 16 on query/value; {totalSteps} steps ({epochs} epoch(s) × batch {batch}); lr {_options.LearningRate:0.###e+0}, 10 % warm-up, linear decay; seed {seed}";
     }
 
     public string Name => "IntentClassifier (MiniLM)";
