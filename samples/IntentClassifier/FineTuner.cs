@@ -86,7 +86,7 @@ public static class FineTuner
         };
     }
 
-    private static double Accuracy(SequenceClassifier model, BertTextEncoder text, IReadOnlyList<EncodedExample> examples)
+    public static double Accuracy(SequenceClassifier model, BertTextEncoder text, IReadOnlyList<EncodedExample> examples)
     {
         model.eval();
         using var _ = no_grad();
@@ -122,7 +122,7 @@ public static class FineTuner
         return (new FileInfo(path).Length, mode == TrainingMode.Probe ? "head" : "all weights");
     }
 
-    private static List<EncodedExample> Encode(IReadOnlyList<IntentExample> examples, BertTextEncoder text, List<string> labels) =>
+    public static List<EncodedExample> Encode(IReadOnlyList<IntentExample> examples, BertTextEncoder text, List<string> labels) =>
         examples.Select(e =>
         {
             int label = labels.IndexOf(e.Label);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LoraSdk.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,7 +24,13 @@ public static class ImageClassifierTrainer
         if (parameters.Count == 0) throw new InvalidOperationException("The model has no trainable parameters.");
         int stepsPerEpoch = (int)((train.Count + options.BatchSize - 1) / options.BatchSize);
         int totalSteps = stepsPerEpoch * options.Epochs;
-        using var optimizer = optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay);
+        if (!(options.LoraPlusLrRatio > 0 && double.IsFinite(options.LoraPlusLrRatio)))
+            throw new ArgumentException($"LoraPlusLrRatio = {options.LoraPlusLrRatio} must be a positive number (1 is plain LoRA).", nameof(options));
+        // Plain LoRA keeps its one group (every tensor decayed); LoRA+ takes the text trainer's groups, each with its peak.
+        (IReadOnlyList<ParameterGroups.Group> Groups, TrainerOptions Trainer)? loraPlus = options.LoraPlusLrRatio == 1 ? null : LoraPlusGroups(model, named, options);
+        using var optimizer = loraPlus is null
+            ? optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay)
+            : ParameterGroups.AdamW(loraPlus.Value.Groups, loraPlus.Value.Trainer);
         var random = new Random((int)options.Seed);
         var losses = new List<double>();
         var stepSeconds = new List<double>();
@@ -37,7 +44,11 @@ public static class ImageClassifierTrainer
             for (int start = 0; start < order.Length; start += options.BatchSize)
             {
                 var clock = Stopwatch.StartNew();
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = LearningRate(options, step, totalSteps);
+                if (loraPlus is null)
+                    foreach (var group in optimizer.ParamGroups) group.LearningRate = LearningRate(options, step, totalSteps);
+                else
+                    foreach (var (group, peak) in optimizer.ParamGroups.Zip(loraPlus.Value.Groups.Select(g => g.PeakRate(loraPlus.Value.Trainer))))
+                        group.LearningRate = LearningRate(options with { LearningRate = peak }, step, totalSteps);
                 double loss;
                 using (var scope = NewDisposeScope())
                 {
@@ -67,6 +78,14 @@ public static class ImageClassifierTrainer
         model.eval();
         double? accuracy = validation is null ? null : Accuracy(model, preprocessing, validation, options.BatchSize);
         return new ImageTrainingResult(step, losses, stepSeconds, accuracy);
+    }
+
+    /// <summary>The LoRA+ groups of <paramref name="named"/> (<see cref="ParameterGroups"/>) and the trainer options that rate them.</summary>
+    private static (IReadOnlyList<ParameterGroups.Group> Groups, TrainerOptions Trainer) LoraPlusGroups(ResNet18 model,
+        IReadOnlyList<(string name, TorchSharp.Modules.Parameter parameter)> named, ImageTrainingOptions options)
+    {
+        var trainer = new TrainerOptions { LearningRate = options.LearningRate, WeightDecay = options.WeightDecay, LoraPlusLrRatio = options.LoraPlusLrRatio };
+        return (ParameterGroups.Of(model, named, trainer), trainer);
     }
 
     /// <summary>

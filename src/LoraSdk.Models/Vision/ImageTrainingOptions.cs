@@ -9,6 +9,14 @@ public sealed record ImageTrainingOptions
     public int BatchSize { get; init; } = 32;
     /// <summary>Peak AdamW learning rate.</summary>
     public double LearningRate { get; init; } = 1e-3;
+    /// <summary>
+    /// LoRA+ (PEFT's <c>loraplus_lr_ratio</c>): the <c>lora_B</c> matrices (and, as PEFT, every 1-D tensor: the head's
+    /// bias, batch-norm weights) train at this many times <see cref="LearningRate"/>; 1 (the default) is plain LoRA, the
+    /// optimizer exactly as without it. The groups are the text trainer's (docs/training.md, "LoRA+"); the warm-up and
+    /// cosine schedule scales every group alike. Must be a positive number.
+    /// </summary>
+    public double LoraPlusLrRatio { get; init; } = 1;
+
     /// <summary>Decoupled weight decay.</summary>
     public double WeightDecay { get; init; } = 0.01;
     /// <summary>Steps of linear warm-up before the cosine decay.</summary>

@@ -93,6 +93,9 @@ internal sealed class LoraFineTuningService(
         var trainer = new LoraTrainer(model, o.ToTrainerOptions(), saveOptions, _logger);
         _logger.LogInformation("Fine-tuning {Model} on {Train} examples ({Validation} for validation); {Parameters}",
             registration.ModelName, data.Train.Count, data.Validation.Count, model.CountParameters());
+        if (o.Trainer.UsesLoraPlus) // the progress line shows the base rate only
+            _logger.LogInformation("LoRA+: lora_B and 1-D tensors train at {Ratio} × the learning rate ({Rate}), Embedding adapters at {EmbeddingRate}; the schedule scales each alike",
+                o.Trainer.LoraPlusLrRatio, o.Trainer.LoraPlusLrRatio * o.Trainer.LearningRate, o.Trainer.LoraPlusLrEmbedding);
 
         var result = trainer.Train(data.Train, data.Validation, data.Tokenizer.PaddingId, observer, stoppingToken);
         reporter.EndLiveLine();

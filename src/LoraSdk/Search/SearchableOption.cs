@@ -21,6 +21,7 @@ internal sealed record SearchableOption(string Key, string Kind, Func<string, st
         Integer("WarmupSteps", 0),
         Integer("BatchSize", 1),
         Integer("GradientAccumulationSteps", 1),
+        Real("LoraPlusLrRatio", v => v > 0, "must be a positive number (1 is plain LoRA)"),
         Choice<bool>("UseRsLoRA"),
         Choice<LoraInit>("Init"),
         Choice<LearningRateDecay>("Decay"),
@@ -38,7 +39,7 @@ internal sealed record SearchableOption(string Key, string Kind, Func<string, st
     public static SearchableOption? Find(string key) => All.FirstOrDefault(o => o.Key.Equals(key, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>True for options whose values span orders of magnitude (plotted on a log axis).</summary>
-    public bool IsScale => Key is "Rank" or "Alpha" or "LearningRate" or "WeightDecay";
+    public bool IsScale => Key is "Rank" or "Alpha" or "LearningRate" or "WeightDecay" or "LoraPlusLrRatio";
 
     private static SearchableOption Integer(string key, int minimum) => new(key, "a whole number",
         text => !int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? "is not a whole number"

@@ -15,7 +15,7 @@ internal static class CheckpointInspection
 
     public sealed record Resumable(TrainerState State) : Verdict;
 
-    /// <summary>A sound checkpoint of another run (seed, length, batching or data differ).</summary>
+    /// <summary>A sound checkpoint of another run (seed, length, batching, data, base storage or LoRA+ ratio differ).</summary>
     public sealed record Foreign(string Reason) : Verdict;
 
     public sealed record Damaged(string File, string Problem) : Verdict;
@@ -79,5 +79,7 @@ internal static class CheckpointInspection
         : saved.DataFingerprint != current.DataFingerprint ? "the training data changed since it was written"
         : saved.BaseStorage != current.BaseStorage
             ? $"it was written on a {BaseStorageText(saved)} base, this run's base is {BaseStorageText(current)}"
+        : saved.LoraPlusLrRatio != current.LoraPlusLrRatio
+            ? $"it was written with LoraPlusLrRatio = {saved.LoraPlusLrRatio.ToString(System.Globalization.CultureInfo.InvariantCulture)}, this run uses {current.LoraPlusLrRatio.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
         : null;
 }

@@ -18,6 +18,26 @@ public sealed record TrainerOptions
     /// <summary>Peak AdamW learning rate.</summary>
     public double LearningRate { get; init; } = 1e-3;
 
+    /// <summary>
+    /// LoRA+ (Hayou et al. 2024; PEFT's <c>loraplus_lr_ratio</c>): the B matrices train at this many times
+    /// <see cref="LearningRate"/>, the A matrices at <see cref="LearningRate"/>. 1 (the default) is plain LoRA, the
+    /// optimizer exactly as without it; the paper and PEFT suggest 2–16 (PEFT: set it with a somewhat lower
+    /// <see cref="LearningRate"/> than plain LoRA's). Grouped as PEFT's <c>create_loraplus_optimizer</c>: 1-D tensors
+    /// (biases and norms of <see cref="ModulesToSave"/>) train at the B rate too, the adapters of Embedding layers at
+    /// <see cref="LoraPlusLrEmbedding"/>; the warm-up and decay schedule scales every group alike.
+    /// </summary>
+    public double LoraPlusLrRatio { get; init; } = 1;
+
+    /// <summary>
+    /// With LoRA+ (<see cref="LoraPlusLrRatio"/> ≠ 1): the peak rate of the adapters of Embedding layers
+    /// (<c>lora_embedding_A</c> and <c>lora_embedding_B</c>), as PEFT's <c>loraplus_lr_embedding</c>, whose default
+    /// 1e-6 it shares. Unused with plain LoRA, where they train at <see cref="LearningRate"/>.
+    /// </summary>
+    public double LoraPlusLrEmbedding { get; init; } = 1e-6;
+
+    /// <summary>LoRA+ is on: the optimizer has its own groups for B matrices and embedding adapters.</summary>
+    internal bool UsesLoraPlus => LoraPlusLrRatio != 1;
+
     /// <summary>Decoupled weight decay; never applied to biases and normalisation weights (1-D tensors).</summary>
     public double WeightDecay { get; init; } = 0.01;
 
@@ -106,6 +126,8 @@ public sealed record TrainerOptions
         if (!(BatchSize >= 1)) yield return (nameof(BatchSize), BatchSize, "must be at least 1");
         if (!(GradientAccumulationSteps >= 1)) yield return (nameof(GradientAccumulationSteps), GradientAccumulationSteps, "must be at least 1");
         if (!(LearningRate > 0 && double.IsFinite(LearningRate))) yield return (nameof(LearningRate), LearningRate, "must be a positive number");
+        if (!(LoraPlusLrRatio > 0 && double.IsFinite(LoraPlusLrRatio))) yield return (nameof(LoraPlusLrRatio), LoraPlusLrRatio, "must be a positive number (1 is plain LoRA)");
+        if (!(LoraPlusLrEmbedding > 0 && double.IsFinite(LoraPlusLrEmbedding))) yield return (nameof(LoraPlusLrEmbedding), LoraPlusLrEmbedding, "must be a positive number");
         if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay))) yield return (nameof(WeightDecay), WeightDecay, "must not be negative");
         if (!(Beta1 is >= 0 and < 1)) yield return (nameof(Beta1), Beta1, "must be in [0, 1)");
         if (!(Beta2 is >= 0 and < 1)) yield return (nameof(Beta2), Beta2, "must be in [0, 1)");

@@ -26,6 +26,12 @@ internal sealed class TrainerState
     /// </summary>
     public string BaseStorage { get; set; } = "";
 
+    /// <summary>
+    /// The run's <see cref="TrainerOptions.LoraPlusLrRatio"/> (1 in checkpoints written before LoRA+): it decides the
+    /// optimizer's parameter groups, so the saved AdamW state only fits a run with the same ratio.
+    /// </summary>
+    public double LoraPlusLrRatio { get; set; } = 1;
+
     /// <summary>Micro-batches consumed since the start (epoch and position within it follow from it).</summary>
     public long MicroBatchesSeen { get; set; }
 

@@ -26,6 +26,7 @@ internal sealed class TrainingRun : IDisposable
     private readonly int _paddingId;
     private readonly Device _device;
     private readonly List<(string name, Parameter parameter)> _trainable;
+    private readonly IReadOnlyList<ParameterGroups.Group> _groups;
     private readonly BatchStream _stream;
     private readonly int _stepsPerEpoch;
     private readonly int _evalEvery;
@@ -57,6 +58,7 @@ internal sealed class TrainingRun : IDisposable
         _trainable = model.named_parameters().Where(p => p.parameter.requires_grad)
             .DistinctBy(p => TensorStorage.Identity(p.parameter)).Select(p => (p.name, p.parameter)).ToList();
         _device = _trainable[0].parameter.device;
+        _groups = ParameterGroups.Of(model, _trainable, options);
 
         _stream = new BatchStream(train, options.BatchSize, options.Seed);
         int totalSteps = options.TotalSteps(train.Count);
@@ -71,7 +73,7 @@ internal sealed class TrainingRun : IDisposable
         {
             TotalSteps = totalSteps, Seed = options.Seed, DataFingerprint = DataFingerprint.Of(train),
             BatchSize = options.BatchSize, GradientAccumulationSteps = options.GradientAccumulationSteps,
-            BaseStorage = model.BaseStorageSummary(),
+            BaseStorage = model.BaseStorageSummary(), LoraPlusLrRatio = options.LoraPlusLrRatio,
         };
     }
 
@@ -168,7 +170,10 @@ internal sealed class TrainingRun : IDisposable
         }
         if (_options.MaxGradNorm > 0)
             nn.utils.clip_grad_norm_(_trainable.Select(p => p.parameter), _options.MaxGradNorm);
-        foreach (var group in _optimizer.ParamGroups) group.LearningRate = _learningRate;
+        // Each group follows the schedule from its own peak (LoRA+: B at ratio × the rate), in the groups' order.
+        foreach (var (group, rate) in _optimizer.ParamGroups.Zip(_groups))
+            group.LearningRate = rate.Rate == ParameterGroups.Rate.Base ? _learningRate
+                : LearningRateSchedule.At(_state.Step, _state.TotalSteps, _options.WarmupSteps, rate.PeakRate(_options), _options.Decay);
         _optimizer.step();
         _optimizer.zero_grad();
         return lossSum / micro;
@@ -268,20 +273,8 @@ internal sealed class TrainingRun : IDisposable
     private (double Loss, double? Accuracy) Evaluate() =>
         Evaluator.Evaluate(_model, _task, _validation!, _options.BatchSize, _paddingId, _device);
 
-    /// <summary>AdamW with two groups: decay for matrices, none for biases and normalisation weights (1-D).</summary>
-    private optim.Optimizer CreateOptimizer()
-    {
-        static bool NoDecay((string name, Parameter parameter) p) =>
-            p.parameter.dim() < 2 || p.name.EndsWith(".bias", StringComparison.Ordinal) || p.name == "bias";
-        var groups = new List<AdamW.ParamGroup>();
-        var decayed = _trainable.Where(p => !NoDecay(p)).Select(p => p.parameter).ToList();
-        var plain = _trainable.Where(NoDecay).Select(p => p.parameter).ToList();
-        if (decayed.Count > 0)
-            groups.Add(new AdamW.ParamGroup(decayed, _options.LearningRate, _options.Beta1, _options.Beta2, _options.Epsilon, _options.WeightDecay, false, false));
-        if (plain.Count > 0)
-            groups.Add(new AdamW.ParamGroup(plain, _options.LearningRate, _options.Beta1, _options.Beta2, _options.Epsilon, 0, false, false));
-        return optim.AdamW(groups, _options.LearningRate, _options.Beta1, _options.Beta2, _options.Epsilon, _options.WeightDecay);
-    }
+    /// <summary>AdamW over <see cref="ParameterGroups"/>: two groups for plain LoRA, the LoRA+ groups otherwise.</summary>
+    private optim.Optimizer CreateOptimizer() => ParameterGroups.AdamW(_groups, _options);
 
     public void Dispose()
     {

@@ -11,7 +11,7 @@ public sealed class LoraFineTuneTaskTests
     {
         using var trainer = new FakeTrainer("write_adapter");
         var engine = new RecordingBuildEngine();
-        var task = trainer.CreateTask(engine, ("Rank", "8"), ("Epochs", "2"), ("Dataset", "data/my train.jsonl"),
+        var task = trainer.CreateTask(engine, ("Rank", "8"), ("Epochs", "2"), ("Dataset", "data/my train.jsonl"), ("LoraPlusLrRatio", "16"),
             ("Config", "appsettings.json"), ("LoraSdkOutput", "/ignored"), ("Output", "ignored-too"),
             ("OriginalItemSpec", "intents"), ("MSBuildSourceProjectFile", "x.csproj"));
 
@@ -24,6 +24,7 @@ public sealed class LoraFineTuneTaskTests
             "train",
             "--LoRA:Dataset=data/my train.jsonl",
             "--LoRA:Epochs=2",
+            "--LoRA:LoraPlusLrRatio=16",
             "--LoRA:Rank=8",
             "--LoRA:Output=obj/lora/intents",
             "--LoraSdkBuild:DependencyFile=obj/lora/intents.inputs",

@@ -154,6 +154,8 @@ public sealed class ArchitectureTests
         "LoraSdk.SafetensorsHeader+Failure",
         "LoraSdk.Shapes",
         "LoraSdk.Shared.FineTuneContract",
+        "LoraSdk.Training.ParameterGroups", // ImageClassifierTrainer's LoRA+ groups are the text trainer's
+        "LoraSdk.Training.ParameterGroups+Group",
     ];
 
     [Fact]

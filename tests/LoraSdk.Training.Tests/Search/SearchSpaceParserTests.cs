@@ -18,6 +18,16 @@ public class SearchSpaceParserTests
         Assert.Equal(12, candidates.Select(c => c.Label).Distinct().Count());
     }
 
+    [Fact]
+    public void TheLoraPlusRatioIsAnAxisLikeTheLearningRate()
+    {
+        var space = SearchSpaceParser.Parse("loraplusLrRatio=1,16.0,8e0;LearningRate=1e-3");
+        Assert.Equal("LoraPlusLrRatio=1,16,8;LearningRate=0.001", space.ToString());
+        Assert.Equal(["LoraPlusLrRatio=1, LearningRate=0.001", "LoraPlusLrRatio=16, LearningRate=0.001", "LoraPlusLrRatio=8, LearningRate=0.001"],
+            space.Candidates().Select(c => c.Label));
+        Assert.True(SearchableOption.Find("LoraPlusLrRatio")!.IsScale); // plotted on a log axis, as the learning rate
+    }
+
     [Theory]
     [InlineData("", "the search space is empty")]
     [InlineData(" ; ", "the search space is empty")]
@@ -31,6 +41,8 @@ public class SearchSpaceParserTests
     [InlineData("Rank=4;rank=8", "Rank is listed twice")]
     [InlineData("LearningRate=-1e-3", "LearningRate value '-1e-3' must be a positive number")]
     [InlineData("LearningRate=NaN", "LearningRate value 'NaN' is not a number")]
+    [InlineData("LoraPlusLrRatio=1,0", "LoraPlusLrRatio value '0' must be a positive number (1 is plain LoRA)")]
+    [InlineData("LoraPlusLrRatio=NaN,16", "LoraPlusLrRatio value 'NaN' is not a number")]
     [InlineData("Dropout=0.1,1", "Dropout value '1' must be in [0, 1)")]
     [InlineData("Init=uniform", "Init value 'uniform' must be one of Kaiming, Gaussian")]
     [InlineData("UseRsLoRA=yes", "UseRsLoRA value 'yes' must be one of true, false")]
