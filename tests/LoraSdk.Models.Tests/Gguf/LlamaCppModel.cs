@@ -108,6 +108,26 @@ internal sealed class LlamaCppModel : IDisposable
     public int[] Tokenize(string text, bool addSpecial = false) =>
         _weights.Tokenize(text, add_bos: addSpecial, special: true, System.Text.Encoding.UTF8).Select(t => (int)t).ToArray();
 
+    /// <summary>
+    /// <paramref name="content"/> as one <paramref name="role"/> message with the assistant's generation prompt, rendered by
+    /// llama.cpp (<c>llama_chat_apply_template</c>) from the model's own <c>tokenizer.chat_template</c>: what a llama.cpp
+    /// chat would feed the model.
+    /// </summary>
+    public string RenderChat(string role, string content)
+    {
+        var template = new LLamaTemplate(_weights, strict: true) { AddAssistant = true };
+        template.Add(role, content);
+        return System.Text.Encoding.UTF8.GetString(template.Apply());
+    }
+
+    /// <summary>llama.cpp's text of <paramref name="tokens"/> (its own detokenizer, UTF-8).</summary>
+    public string Detokenize(IEnumerable<int> tokens)
+    {
+        var decoder = new StreamingTokenDecoder(System.Text.Encoding.UTF8, _weights);
+        foreach (int token in tokens) decoder.Add(token);
+        return decoder.Read();
+    }
+
     /// <summary>Frees the context, the adapter and the model (native memory).</summary>
     public void Dispose()
     {

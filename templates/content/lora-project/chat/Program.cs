@@ -17,6 +17,8 @@ switch (args)
     {
         var builder = Host.CreateApplicationBuilder(settings);
         builder.Services.AddLoraChatFineTuning();
+        // The csproj's Gguf="true" (LoRA:Gguf) writes the adapter for llama.cpp, LLamaSharp and Ollama as well.
+        builder.Services.AddLoraGgufExport();
         return await builder.Build().RunLoraFineTuningAsync();
     }
     case ["chat", .. var rest]:
