@@ -47,7 +47,7 @@ public sealed class LinearLoraAdapter : LoraAdapter
 
     /// <inheritdoc/>
     public override IReadOnlyList<(string Name, Tensor Parameter)> ParameterNames =>
-        [("lora_A.weight", LoraA), ("lora_B.weight", LoraB)];
+        WithMagnitude([("lora_A.weight", LoraA), ("lora_B.weight", LoraB)]);
 
     /// <summary>The frozen layer's forward; a quantized base is dequantized for the call (<see cref="DequantizingLinear"/>).</summary>
     public override Tensor BaseForward(Tensor input) =>
@@ -84,9 +84,22 @@ public sealed class LinearLoraAdapter : LoraAdapter
     public override Tensor LowRankForward(Tensor input)
     {
         using var dropped = Dropout(input);
+        return LowRankOfDropped(dropped);
+    }
+
+    /// <inheritdoc/>
+    private protected override Tensor LowRankOfDropped(Tensor dropped)
+    {
         using var down = nn.functional.linear(dropped, LoraA);
         return nn.functional.linear(down, LoraB);
     }
+
+    /// <inheritdoc/>
+    private protected override Tensor BaseWithoutBias(Tensor input) =>
+        QuantizedBase is { } quantized ? DequantizingLinear.Forward(input, quantized, null) : nn.functional.linear(input, _target.weight!);
+
+    /// <inheritdoc/>
+    private protected override Tensor? BaseBias => _target.bias;
 
     /// <inheritdoc/>
     public override Tensor DeltaWeight() => LoraB.matmul(LoraA).mul_(Scaling);

@@ -123,6 +123,7 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
         ApplyPendingBase();
         if (_baseOnly) return BaseForward(input);
         if (Host.MixedRows is { } rows) return rows.AddUpdates(Host, BaseForward(input), input, inPlace: true);
+        if (Options.UseDoRA) return DoraForward(input); // its own path: the fused Linear stays plain LoRA's
         return AdaptedForward(input);
     }
 
@@ -138,6 +139,7 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
         var result = QuantizedBase is { } quantized ? CallQuantizedTarget(quantized, input) : ((nn.Module<Tensor, Tensor>)Target).call(input);
         if (_baseOnly) return result; // result not disposed: a hook's reference must stay valid
         if (Host.MixedRows is { } rows) return rows.AddUpdates(Host, result, input, inPlace: false);
+        if (Options.UseDoRA) return DoraPlusUpdate(result, input);
         return PlusUpdate(result, input);
     }
 
@@ -182,7 +184,8 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var weight = BaseWeight;
-        weight.add_(DeltaWeight().to(weight.dtype));
+        if (Options.UseDoRA) MergeDora(weight);
+        else weight.add_(DeltaWeight().to(weight.dtype));
         _merged = _baseOnly = true;
     }
 
@@ -196,7 +199,7 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var weight = BaseWeight;
-        var merged = weight + DeltaWeight().to(weight.dtype);
+        var merged = Options.UseDoRA ? DoraMergedWeight(weight).Merged : weight + DeltaWeight().to(weight.dtype);
         if (!isfinite(merged).all().item<bool>())
             throw new InvalidOperationException(
                 $"Safe merge of LoRA adapter '{displayName}' refused: the merged weight would contain NaN or Inf. The base weight is unchanged.");
@@ -209,7 +212,8 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var weight = BaseWeight;
-        weight.sub_(DeltaWeight().to(weight.dtype));
+        if (Options.UseDoRA) UnmergeDora(weight);
+        else weight.sub_(DeltaWeight().to(weight.dtype));
         _merged = false;
         _baseOnly = !_enabled;
     }

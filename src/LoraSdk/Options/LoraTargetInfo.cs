@@ -21,6 +21,8 @@ public sealed record LoraTargetInfo(string Name, LoraLayerKind Kind, LoraOptions
     public LoraInit Init => Options.Init;
     /// <summary>The declared <see cref="LoraOptions.Base"/>.</summary>
     public LoraBase Base => Options.Base;
+    /// <summary>The declared <see cref="LoraOptions.UseDoRA"/>.</summary>
+    public bool UseDoRA => Options.UseDoRA;
     /// <summary>The declared <see cref="LoraOptions.Scaling"/>.</summary>
     public double Scaling => Options.Scaling;
 }

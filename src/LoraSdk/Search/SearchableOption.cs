@@ -22,6 +22,7 @@ internal sealed record SearchableOption(string Key, string Kind, Func<string, st
         Integer("BatchSize", 1),
         Integer("GradientAccumulationSteps", 1),
         Choice<bool>("UseRsLoRA"),
+        Choice<bool>("UseDoRA"),
         Choice<LoraInit>("Init"),
         Choice<LearningRateDecay>("Decay"),
     ];
