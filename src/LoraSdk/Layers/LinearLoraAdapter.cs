@@ -101,6 +101,14 @@ public sealed class LinearLoraAdapter : LoraAdapter
     /// <inheritdoc/>
     private protected override Tensor? BaseBias => _target.bias;
 
+    /// <summary>x·Wᵀ + s·x·Aᵀ·Bᵀ as plain LoRA's fused node computes it, without bias and dropout (DoRA then scales it).</summary>
+    private protected override Tensor DoraDirection(Tensor input)
+    {
+        if (QuantizedBase is not { } quantized) return FusedLinearLora.Forward(input, _target.weight!, null, LoraA, LoraB, Scaling, mask: null);
+        using var dequantized = quantized.Dequantize(LoraA.dtype); // freed on return: backward dequantizes again
+        return FusedLinearLora.Forward(input, dequantized, null, LoraA, LoraB, Scaling, mask: null, quantized);
+    }
+
     /// <inheritdoc/>
     public override Tensor DeltaWeight() => LoraB.matmul(LoraA).mul_(Scaling);
 

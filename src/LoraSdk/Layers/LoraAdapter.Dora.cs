@@ -51,6 +51,17 @@ public abstract partial class LoraAdapter
     /// <summary>The frozen layer's bias, or null.</summary>
     private protected virtual Tensor? BaseBias => null;
 
+    /// <summary>
+    /// W∘x + s·B(A(x)) without bias or dropout: the direction term DoRA scales. A kind may compute it in one node (Linear
+    /// reuses the fused node, whose backward writes the input gradient once).
+    /// </summary>
+    private protected virtual Tensor DoraDirection(Tensor input)
+    {
+        var direction = BaseWithoutBias(input);
+        using var update = LowRankOfDropped(input);
+        return direction.add_(update, alpha: Scaling); // a fresh output no autograd node saved
+    }
+
     /// <summary>B(A(x)) of an input that dropout already reached (the DoRA path draws the mask once for both terms).</summary>
     private protected virtual Tensor LowRankOfDropped(Tensor dropped) => LowRankForward(dropped);
 
@@ -144,9 +155,7 @@ public abstract partial class LoraAdapter
         using var scale = DoraScale();
         if (!(DropoutActive && DoraUsesDropout))
         {
-            using var direction = BaseWithoutBias(input);
-            using var update = LowRankOfDropped(input);
-            direction.add_(update, alpha: Scaling); // a fresh output no autograd node saved
+            using var direction = DoraDirection(input);
             var result = direction.mul(scale);
             if (BaseBias is { } bias)
             {

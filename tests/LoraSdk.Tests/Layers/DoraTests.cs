@@ -170,7 +170,8 @@ public sealed class DoraTests
 
     /// <summary>
     /// L = Σ G ⊙ y with y = k ⊙ (x·Wᵀ + s·(x·Aᵀ)·Bᵀ) + b, k = m / n (n constant):
-    /// ∂L/∂m = Σ_rows G ⊙ (x·Wᵀ + s·x·Aᵀ·Bᵀ) / n, ∂L/∂B = s·(G⊙k)ᵀ·(x·Aᵀ), ∂L/∂A = s·((G⊙k)·B)ᵀ·x.
+    /// ∂L/∂m = Σ_rows G ⊙ (x·Wᵀ + s·x·Aᵀ·Bᵀ) / n, ∂L/∂B = s·(G⊙k)ᵀ·(x·Aᵀ), ∂L/∂A = s·((G⊙k)·B)ᵀ·x,
+    /// ∂L/∂x = (G⊙k)·(W + s·B·A).
     /// </summary>
     [Fact]
     public void LinearGradientsOfABAndMMatchTheirHandDerivation()
@@ -178,7 +179,7 @@ public sealed class DoraTests
         using var model = Layer("Linear");
         Randomize(model.Adapter);
         var adapter = model.Adapter;
-        using var x = Input("Linear");
+        using var x = Input("Linear").requires_grad_(true);
         using var g = randn(4, 5, dtype: float64);
         using (var y = model.forward(x))
         using (var loss = (y * g).sum())
@@ -190,12 +191,14 @@ public sealed class DoraTests
         double s = adapter.Scaling;
         var n = (w + b.matmul(a) * s).square().sum(dim: 1).sqrt();
         var k = M(adapter) / n;
-        var inner = x.matmul(w.t()) + x.matmul(a.t()).matmul(b.t()) * s;
+        var xd = x.detach();
+        var inner = xd.matmul(w.t()) + xd.matmul(a.t()).matmul(b.t()) * s;
         var gk = g * k.view(1, -1);
 
         Close.Relative((g * inner).sum(dim: 0) / n, adapter.Magnitude!.grad!, 1e-12);
-        Close.Relative(gk.t().matmul(x.matmul(a.t())) * s, adapter.ParameterNames[1].Parameter.grad!, 1e-12);
-        Close.Relative(gk.matmul(b).t().matmul(x) * s, adapter.ParameterNames[0].Parameter.grad!, 1e-12);
+        Close.Relative(gk.t().matmul(xd.matmul(a.t())) * s, adapter.ParameterNames[1].Parameter.grad!, 1e-12);
+        Close.Relative(gk.matmul(b).t().matmul(x.detach()) * s, adapter.ParameterNames[0].Parameter.grad!, 1e-12);
+        Close.Relative(gk.matmul(w + b.matmul(a) * s), x.grad!, 1e-12);
         Assert.Null(((Linear)adapter.Target).weight!.grad);
     }
 
