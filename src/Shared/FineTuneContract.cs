@@ -38,6 +38,24 @@ namespace LoraSdk.Shared
         public const string AdapterConfigFile = "adapter_config.json";
         public static readonly string[] AdapterFiles = { AdapterWeightsFile, AdapterConfigFile };
 
+        /// <summary>
+        /// <c>LoRA:Gguf=true</c> (the item's <c>Gguf="true"</c>): the run also writes, into the adapter folder, the GGUF
+        /// LoRA adapter, the base model as GGUF and an Ollama <c>Modelfile</c> naming both (<see cref="GgufFiles"/>);
+        /// <c>LoRA:GgufBaseType</c> says how the base model's 2-D weights are stored (<see cref="GgufBaseTypes"/>).
+        /// </summary>
+        public const string GgufOption = "Gguf";
+        public const string GgufBaseTypeOption = "GgufBaseType";
+        public const string GgufAdapterFile = "adapter_model.gguf";
+        public const string GgufBaseModelFile = "base_model.gguf";
+        public const string OllamaModelfile = "Modelfile";
+        public static readonly string[] GgufFiles = { GgufAdapterFile, GgufBaseModelFile, OllamaModelfile };
+
+        /// <summary>The storage types of the base model's GGUF (llama.cpp's names; the first is the default, as llama.cpp's converter's).</summary>
+        public static readonly string[] GgufBaseTypes = { "F16", "F32", "Q8_0" };
+
+        /// <summary>Whether an option value asks for the GGUF files: <c>true</c> in any letter case, as configuration binds a bool.</summary>
+        public static bool IsTrue(string? value) => value != null && value.Trim().Equals("true", StringComparison.OrdinalIgnoreCase);
+
         /// <summary>Beside the adapter folder: <c>&lt;Output&gt;.checkpoints/</c> (stays in obj/) and the loss curve <c>&lt;Output&gt;.loss.svg</c> (ships).</summary>
         public const string CheckpointSuffix = ".checkpoints";
         public const string LossCurveSuffix = ".loss.svg";

@@ -15,14 +15,24 @@ internal static class DotNetCli
         }
     }
 
-    public static Result Run(string workingDirectory, TimeSpan timeout, params string[] arguments)
+    public static Result Run(string workingDirectory, TimeSpan timeout, params string[] arguments) =>
+        Run(workingDirectory, timeout, standardInput: null, environment: null, arguments);
+
+    /// <summary>
+    /// As <see cref="Run(string, TimeSpan, string[])"/>, with <paramref name="standardInput"/> written to the process
+    /// (then closed: the program reads end of input after it) and <paramref name="environment"/> variables set.
+    /// </summary>
+    public static Result Run(string workingDirectory, TimeSpan timeout, string? standardInput,
+        IReadOnlyDictionary<string, string>? environment, string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = standardInput is not null,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         foreach (string argument in arguments) start.ArgumentList.Add(argument);
         // A build server or reused node would keep the packed task assembly loaded across steps.
         start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
@@ -40,6 +50,11 @@ internal static class DotNetCli
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        if (standardInput is not null)
+        {
+            process.StandardInput.Write(standardInput);
+            process.StandardInput.Close();
+        }
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);

@@ -185,8 +185,9 @@ public sealed class TiedWeightTests : IDisposable
         RandomizeLora(model, seed: 36);
         using var before = model.forward(Ids);
 
-        // The root's merge sees both layers; so does the block's own merge, once a model-wide call (RandomizeLora's
-        // LoraParameters() here) has seen the model that holds the block.
+        // The root's merge sees both layers; so does the block's own merge, once a model-wide command (the root's
+        // MergeLoRA() first here; a query such as RandomizeLora's LoraParameters() records nothing) has recorded the
+        // model that holds the block.
         Action[] merges = [() => model.MergeLoRA(), () => ((ILoraLayer)model.Block).Merge(), () => model.Block.ActiveLoraAdapters()[0].Adapter.Merge()];
         foreach (var merge in merges)
         {

@@ -27,4 +27,8 @@ internal sealed class GeneratedProject(string directory, string adapterName)
 
     public DotNetCli.Result Run(params string[] arguments) =>
         DotNetCli.Run(Directory, CommandTimeout, ["run", "--no-build", "--", .. arguments]);
+
+    /// <summary><see cref="Run"/> with <paramref name="input"/> on stdin (then end of input) and <paramref name="environment"/> set.</summary>
+    public DotNetCli.Result RunWith(string? input, IReadOnlyDictionary<string, string>? environment, params string[] arguments) =>
+        DotNetCli.Run(Directory, CommandTimeout, input, environment, ["run", "--no-build", "--", .. arguments]);
 }

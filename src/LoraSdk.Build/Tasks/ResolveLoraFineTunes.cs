@@ -127,7 +127,9 @@ namespace LoraSdk.Build.Tasks
 
             var result = new TaskItem(item);
             result.SetMetadata("LoraSdkOutput", outputDirectory);
-            result.SetMetadata("LoraSdkAdapterFiles", string.Join(";", FineTuneContract.AdapterFiles.Select(f => Path.Combine(outputDirectory, f))));
+            // With Gguf=true the GGUF adapter, base and Modelfile are outputs too: one missing retrains, clean deletes them.
+            IEnumerable<string> adapterFiles = GgufRequested(item, section) ? FineTuneContract.AdapterFiles.Concat(FineTuneContract.GgufFiles) : FineTuneContract.AdapterFiles;
+            result.SetMetadata("LoraSdkAdapterFiles", string.Join(";", adapterFiles.Select(f => Path.Combine(outputDirectory, f))));
             result.SetMetadata("LoraSdkDependencyFile", dependencyFile);
             result.SetMetadata("LoraSdkOptionsStamp", stamp);
             result.SetMetadata("LoraSdkInputs", string.Join(";", inputs));
@@ -137,6 +139,16 @@ namespace LoraSdk.Build.Tasks
             result.SetMetadata("LoraSdkOwnsOutput", owned ? "true" : "false");
             Log.LogMessage(MessageImportance.Low, $"LoraFineTune '{name}': adapter {outputDirectory}; inputs: {string.Join(", ", inputs)}");
             return result;
+        }
+
+        /// <summary>Whether the item's <c>Gguf</c> metadata, or else its config's <c>LoRA:Gguf</c>, is true (the program reads the same two, item first).</summary>
+        private static bool GgufRequested(ITaskItem item, Dictionary<string, object?>? section)
+        {
+            string? fromItem = FineTuneItem.OptionOverrides(item)
+                .Where(o => o.Key.Equals(FineTuneContract.GgufOption, StringComparison.OrdinalIgnoreCase)).Select(o => o.Value).FirstOrDefault();
+            if (fromItem != null) return FineTuneContract.IsTrue(fromItem);
+            return section != null && section.TryGetValue(FineTuneContract.GgufOption, out object? value)
+                && (value is bool flag ? flag : FineTuneContract.IsTrue(value as string));
         }
     }
 }

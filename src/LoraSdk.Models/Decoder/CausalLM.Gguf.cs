@@ -43,6 +43,34 @@ public sealed partial class CausalLM
     public void ExportGgufAdapter(string path, GgufTensorType type = GgufTensorType.F32)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        var (tensors, rank, scaling) = GgufAdapterTensors();
+        // llama.cpp scales by alpha / r with r from the tensors' shape: alpha = scaling·r reproduces LoRA and rsLoRA alike.
+        GgufModelExport.WriteLoraAdapter(path, GgufSpec() with { Name = GgufName() }, scaling * rank, rank, tensors, type);
+    }
+
+    /// <summary>
+    /// Why <see cref="ExportGguf"/> of the base and <see cref="ExportGgufAdapter"/> would refuse this model (the
+    /// architecture, the vocabulary, the adapters' kinds, ranks and scalings), or null when both can be written. Reads
+    /// only the configuration, the adapters' shapes and the tokenizer files: cheap enough to ask before training.
+    /// </summary>
+    internal string? GgufExportRefusal()
+    {
+        try
+        {
+            GgufSpec();
+            GgufAdapterTensors();
+            GgufTokenizerFromFolder(null);
+            return null;
+        }
+        catch (Exception e) when (e is InvalidOperationException or NotSupportedException or ArgumentException or IOException)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>PEFT-named A and B of every adapted projection, with their one rank and scaling; throws when they cannot be one GGUF adapter.</summary>
+    private (Dictionary<string, Tensor> Tensors, int Rank, double Scaling) GgufAdapterTensors()
+    {
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var shapes = new SortedSet<(int Rank, double Scaling)>();
         foreach (var (modulePath, _, _, layer) in Projections())
@@ -61,8 +89,7 @@ public sealed partial class CausalLM
                 $"GGUF adapter export: the adapted projections have different (rank, scaling) pairs ({string.Join(", ", shapes.Select(s => $"r={s.Rank}, scaling={s.Scaling:G6}"))}); " +
                 "a GGUF LoRA adapter has one alpha for all tensors (rank_pattern/alpha_pattern adapters cannot be written exactly).");
         var (rank, scaling) = shapes.Min;
-        // llama.cpp scales by alpha / r with r from the tensors' shape: alpha = scaling·r reproduces LoRA and rsLoRA alike.
-        GgufModelExport.WriteLoraAdapter(path, GgufSpec() with { Name = GgufName() }, scaling * rank, rank, tensors, type);
+        return (tensors, rank, scaling);
     }
 
     /// <summary>The GGUF description of <see cref="Config"/> (no tokenizer).</summary>

@@ -17,7 +17,8 @@ internal static class MultiAdapterFolders
         options ??= new AdapterLoadOptions();
         string folder = Path.GetFullPath(directory);
         var hosts = model.LoraHosts();
-        foreach (var (_, host) in hosts) host.EnsureNoMixedScope("load an adapter");
+        SharedWeights.RecordTree(model, hosts);
+        foreach (var (_, host) in hosts) host.NamedSet.EnsureNoMixedScope("load an adapter");
         var loaders = new List<AdapterLoader>();
         var created = new List<(string Name, List<LoraAdapter> Adapters)>();
         try
@@ -57,7 +58,8 @@ internal static class MultiAdapterFolders
         string folder = Path.GetFullPath(directory);
         var hosts = model.LoraHosts();
         if (hosts.Count == 0) throw new InvalidOperationException("The model has no LoRA adapters to load into.");
-        foreach (var (_, host) in hosts) host.EnsureNoMixedScope($"load adapter '{name}'");
+        SharedWeights.RecordTree(model, hosts);
+        foreach (var (_, host) in hosts) host.NamedSet.EnsureNoMixedScope($"load adapter '{name}'");
         var adapters = CreateFor(model, folder, name, hosts);
         try
         {
@@ -150,7 +152,7 @@ internal static class MultiAdapterFolders
 
     private static void Attach(IReadOnlyList<(string Path, LoraAdapter Host)> hosts, string name, List<LoraAdapter> adapters)
     {
-        for (int i = 0; i < hosts.Count; i++) hosts[i].Host.AddNamed(name, adapters[i]);
+        for (int i = 0; i < hosts.Count; i++) hosts[i].Host.NamedSet.Add(name, adapters[i]);
         // As PEFT's load_adapter: the new adapter is not active, so it does not train.
         foreach (var (_, parameter) in adapters.SelectMany(a => a.ParameterNames)) parameter.requires_grad = false;
     }

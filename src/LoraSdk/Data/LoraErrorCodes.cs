@@ -40,6 +40,9 @@ public static class LoraErrorCodes
     /// <summary>A file or folder the run needs could not be read or written (disk full, permissions).</summary>
     public const string FileSystem = "LORA211";
 
+    /// <summary>A base model that cannot be loaded: a model folder's file missing or unreadable, a config key, tensor or tokenizer part it cannot use.</summary>
+    public const string InvalidModel = "LORA212";
+
     /// <summary>A checkpoint that cannot be resumed (missing, cut short, changed or impossible values); training starts over (warning).</summary>
     public const string DamagedCheckpoint = "LORA220";
 
@@ -48,6 +51,9 @@ public static class LoraErrorCodes
 
     /// <summary>A training run stopped because its loss or a gradient is not finite (the image template's trainer: docs/models.md); no adapter.</summary>
     public const string TrainingDiverged = "LORA231";
+
+    /// <summary>An export the run asked for (<c>LoRA:Gguf</c>) could not write its file; the PEFT adapter beside it is complete, the run fails.</summary>
+    public const string ExportFailed = "LORA240";
 
     /// <summary>Every code above (read from the constants, so a new one cannot be left out), for the test that checks the sources and docs against this catalogue.</summary>
     public static IReadOnlyList<string> All { get; } = typeof(LoraErrorCodes)

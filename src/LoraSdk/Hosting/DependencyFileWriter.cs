@@ -14,8 +14,12 @@ namespace LoraSdk.Hosting;
 internal static class DependencyFileWriter
 {
     /// <summary>The hosted trainer's inputs, from its options.</summary>
-    public static void WriteIfRequested(IConfiguration configuration, LoraFineTuningOptions options, string contentRoot) =>
-        WriteIfRequested(configuration, contentRoot, Inputs(options), Written(options, contentRoot));
+    /// <param name="configuration">The host's configuration (its JSON files are inputs; it names the dependency file).</param>
+    /// <param name="options">The bound <c>LoRA</c> section.</param>
+    /// <param name="contentRoot">What relative paths are relative to.</param>
+    /// <param name="extraInputs">What the run read besides the section's files (a task's model folder).</param>
+    public static void WriteIfRequested(IConfiguration configuration, LoraFineTuningOptions options, string contentRoot, IEnumerable<string>? extraInputs = null) =>
+        WriteIfRequested(configuration, contentRoot, Inputs(options).Concat(extraInputs ?? []), Written(options, contentRoot));
 
     /// <summary>Writes the file (atomically: a reader never sees half of it) when the configuration names one.</summary>
     public static void WriteIfRequested(IConfiguration configuration, string contentRoot, IEnumerable<string?> inputs, IReadOnlyList<string> exclude)

@@ -27,6 +27,10 @@ internal static class FailureReport
     public static (int ExitCode, string Line) Describe(Exception e) => e switch
     {
         LoraInputException input => (FineTuningExitCodes.InvalidInput, input.CanonicalMessage),
+        OptionRefusedException refused => (FineTuningExitCodes.InvalidInput, refused.Message),
+        LoraAdapterExportException export => (FineTuningExitCodes.Failed,
+            $"{export.FileName}: error {LoraErrorCodes.ExportFailed}: adapter export failed: {export.InnerException?.Message ?? export.Message} " +
+            $"(the PEFT adapter in {Path.GetDirectoryName(export.FileName)} is complete)"),
         IOException or UnauthorizedAccessException => (FineTuningExitCodes.Failed, $"error {FileSystemCode}: {e.Message}"),
         _ => (FineTuningExitCodes.Failed,
             $"error {UnexpectedCode}: fine-tuning failed: {e.GetType().Name}: {e.Message} " +

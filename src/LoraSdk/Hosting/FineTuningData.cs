@@ -10,6 +10,19 @@ namespace LoraSdk.Hosting;
 internal sealed record FineTuningData(
     IReadOnlyList<EncodedExample> Train, IReadOnlyList<EncodedExample> Validation, ITextTokenizer Tokenizer, LabelSet? Labels)
 {
+    /// <summary>What the run read besides the <c>LoRA</c> section's files (an <see cref="ILoraFineTuningTask"/>'s model folder, say).</summary>
+    public IReadOnlyList<string> InputPaths { get; init; } = [];
+
+    /// <summary>The data an <see cref="ILoraFineTuningTask"/> read, checked as the section's readers check theirs.</summary>
+    /// <exception cref="LoraInputException">The task found no training example.</exception>
+    public static FineTuningData From(LoraTaskData data, LoraFineTuningOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Train.Count == 0)
+            throw new LoraInputException(LoraErrorCodes.EmptyFile, options.Dataset ?? "(no Dataset)", 1, 1, "no training examples.");
+        return new FineTuningData(data.Train, data.Validation, data.Tokenizer, null) { InputPaths = data.InputPaths };
+    }
+
     /// <summary>Reads, splits and encodes the configured datasets with the configured tokenizer.</summary>
     /// <exception cref="LoraInputException">A data or vocabulary file is unreadable or holds a bad record.</exception>
     public static FineTuningData Load(LoraFineTuningOptions options, LoraTask task)

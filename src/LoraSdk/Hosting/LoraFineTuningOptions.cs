@@ -81,6 +81,17 @@ public sealed record LoraFineTuningOptions
     /// <summary>The adapter folder; the loss curve is written next to it as <c>&lt;Output&gt;.loss.svg</c>.</summary>
     public string Output { get; set; } = "lora-adapter";
 
+    /// <summary>
+    /// Also write the adapter for llama.cpp, LLamaSharp and Ollama into the adapter folder once the PEFT adapter is
+    /// saved: <c>adapter_model.gguf</c> (the GGUF LoRA adapter), <c>base_model.gguf</c> (the base model it applies to)
+    /// and an Ollama <c>Modelfile</c> naming both. Needs an exporter for the model (<see cref="ILoraAdapterExporter"/>;
+    /// LoraSdk.Models' <c>AddLoraGgufExport</c> for <c>CausalLM</c>); without one the run is refused before training.
+    /// </summary>
+    public bool Gguf { get; set; }
+
+    /// <summary>How <c>base_model.gguf</c> stores its 2-D weights: <c>F16</c> (default, as llama.cpp's converter), <c>F32</c> or <c>Q8_0</c>.</summary>
+    public string GgufBaseType { get; set; } = LoraSdk.Shared.FineTuneContract.GgufBaseTypes[0];
+
     /// <summary>How progress is shown; <c>Auto</c> picks live output in a terminal.</summary>
     public ProgressStyle Progress { get; set; } = ProgressStyle.Auto;
 

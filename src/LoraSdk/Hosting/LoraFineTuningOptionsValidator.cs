@@ -9,7 +9,7 @@ namespace LoraSdk.Hosting;
 /// Start-up checks of the <c>LoRA</c> section. Each failure reads <c>LoRA:Key = value: problem</c>, so the host
 /// can point at the file and line that set the key (<see cref="ConfigurationOrigin"/>).
 /// </summary>
-internal sealed class LoraFineTuningOptionsValidator(IConfiguration configuration) : IValidateOptions<LoraFineTuningOptions>
+internal sealed class LoraFineTuningOptionsValidator(IConfiguration configuration, IEnumerable<ILoraAdapterExporter> exporters) : IValidateOptions<LoraFineTuningOptions>
 {
     private static readonly HashSet<string> KnownKeys = LoraFineTuningOptions.Keys.Concat(SearchOptions.Keys).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
@@ -45,6 +45,16 @@ internal sealed class LoraFineTuningOptionsValidator(IConfiguration configuratio
         if (options.Tokenizer == TokenizerKind.WordPiece)
             Check(options.VocabularyFile is not null && File.Exists(options.VocabularyFile), nameof(options.VocabularyFile), options.VocabularyFile,
                 "the WordPiece tokenizer needs an existing vocab.txt.");
+
+        Check(LoraSdk.Shared.FineTuneContract.GgufBaseTypes.Contains(options.GgufBaseType, StringComparer.Ordinal), nameof(options.GgufBaseType), options.GgufBaseType,
+            $"must be one of {string.Join(", ", LoraSdk.Shared.FineTuneContract.GgufBaseTypes)}.");
+        foreach (var (format, option) in AdapterExports.Requested(options))
+        {
+            Check(exporters.Any(e => e.Format == format), option, "true",
+                $"no {format} exporter is registered in this program (LoraSdk.Models' services.AddLoraGgufExport() writes GGUF for a CausalLM).");
+            Check(!SearchOptions.From(configuration, LoraFineTuningOptions.SectionName).IsSearch, option, "true",
+                "is not supported with a search (LoRA:Search): export the winning adapter from a plain run.");
+        }
 
         foreach (var (property, value, problem) in OutputLocations.Problems(options))
             failures.Add($"{Key(property)} = {value}: {problem}");

@@ -26,7 +26,8 @@ internal sealed class LoraFineTuningService(
     IServiceProvider services,
     ILoggerFactory loggers,
     IHostApplicationLifetime lifetime,
-    FineTuningOutcome outcome) : BackgroundService
+    FineTuningOutcome outcome,
+    IEnumerable<ILoraAdapterExporter> exporters) : BackgroundService
 {
     private readonly ILogger _logger = loggers.CreateLogger("LoraSdk.FineTuning");
 
@@ -51,14 +52,16 @@ internal sealed class LoraFineTuningService(
     private int Run(CancellationToken stoppingToken)
     {
         var o = options.Value;
-        FineTuningData data;
-        data = FineTuningData.Load(o, registration.Task); // a LoraInputException is reported as its line, exit code 2
+        // A registered task (chat data, say) reads its own data; a LoraInputException is reported as its line, exit code 2.
+        var task = services.GetService<ILoraFineTuningTask>();
+        var taskData = task?.LoadData(o);
+        var data = taskData is null ? FineTuningData.Load(o, registration.Task) : FineTuningData.From(taskData, o);
         var search = SearchOptions.From(configuration, LoraFineTuningOptions.SectionName);
         if (search.IsSearch)
         {
             int exitCode = new SearchRun(o, search, registration.Task, registration.ModelName, configuration, _logger, () => DeclaredAdapterOptions(o, data))
                 .Execute(data, outcome, stoppingToken);
-            if (exitCode == FineTuningExitCodes.Success) WriteDependencyFile(o);
+            if (exitCode == FineTuningExitCodes.Success) WriteDependencyFile(o, data);
             return exitCode;
         }
 
@@ -73,8 +76,11 @@ internal sealed class LoraFineTuningService(
 
         WarnIfOverrideNotApplied(model, adapterOverride);
         if (o.BaseQuantization is { } baseKind) QuantizeBase(model, baseKind, [.. o.Trainer.ModulesToSave]);
+        // LoRA:Gguf and the like: refused now, before the first step, when no registered exporter takes this model.
+        var exports = AdapterExports.Choose(model, registration.ModelName, o, exporters, configuration);
 
         var reporter = new ProgressReporter(_logger, Console.Out, Console.Error, o.Progress, !Console.IsOutputRedirected);
+        var observer = task is null ? reporter : task.Observe(model, taskData!, Path.GetFullPath(o.Output), reporter);
         var saveOptions = new AdapterSaveOptions
         {
             ModulesToSave = o.Trainer.ModulesToSave,
@@ -88,7 +94,7 @@ internal sealed class LoraFineTuningService(
         _logger.LogInformation("Fine-tuning {Model} on {Train} examples ({Validation} for validation); {Parameters}",
             registration.ModelName, data.Train.Count, data.Validation.Count, model.CountParameters());
 
-        var result = trainer.Train(data.Train, data.Validation, data.Tokenizer.PaddingId, reporter, stoppingToken);
+        var result = trainer.Train(data.Train, data.Validation, data.Tokenizer.PaddingId, observer, stoppingToken);
         reporter.EndLiveLine();
         if (result.Outcome == TrainingOutcome.Cancelled)
         {
@@ -99,16 +105,18 @@ internal sealed class LoraFineTuningService(
 
         model.SaveAdapter(o.Output, saveOptions);
         string adapter = Path.GetFullPath(o.Output);
+        outcome.AdapterPath = adapter;
         string curve = LossCurvePath(adapter);
         LossCurveSvg.Write(curve, result.History, $"{registration.ModelName}: LoRA fine-tuning loss");
+        // After the PEFT adapter is in place: a failed export ends the run (LORA240) with that adapter intact.
+        exports.Write(model, adapter, o, _logger);
         // A paused run (LoRA:PauseAtStep, as search trials run) keeps its checkpoint: the next run continues it.
         if (result.Outcome != TrainingOutcome.Paused && Directory.Exists(o.ResolvedCheckpointDirectory))
             Directory.Delete(o.ResolvedCheckpointDirectory, recursive: true);
-        WriteDependencyFile(o);
+        WriteDependencyFile(o, data);
 
         LogSummary(result, adapter, curve);
         reporter.WriteResult(adapter, result);
-        outcome.AdapterPath = adapter;
         outcome.Result = result;
         return FineTuningExitCodes.Success;
     }
@@ -166,8 +174,8 @@ internal sealed class LoraFineTuningService(
     }
 
     /// <summary>What the build's next up-to-date check compares with the adapter (when the build asked for it).</summary>
-    private void WriteDependencyFile(LoraFineTuningOptions o) =>
-        DependencyFileWriter.WriteIfRequested(configuration, o, services.GetRequiredService<IHostEnvironment>().ContentRootPath);
+    private void WriteDependencyFile(LoraFineTuningOptions o, FineTuningData data) =>
+        DependencyFileWriter.WriteIfRequested(configuration, o, services.GetRequiredService<IHostEnvironment>().ContentRootPath, data.InputPaths);
 
     /// <summary>The loss curve goes next to the adapter folder: <c>&lt;adapter&gt;.loss.svg</c>.</summary>
     public static string LossCurvePath(string adapterDirectory) => FineTuneContract.LossCurvePath(adapterDirectory);

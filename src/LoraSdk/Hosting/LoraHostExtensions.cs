@@ -54,17 +54,19 @@ public static partial class LoraHostExtensions
         var errors = new List<string>();
         foreach (var e in Flatten(exception))
         {
-            if (e is OptionsValidationException validation && validation.OptionsType == typeof(LoraFineTuningOptions))
+            // The LoRA section's failures, and those of options a task registers beside it (LoraSdk.Models' Model:Path),
+            // read "Section:Key = value: problem", so each line points at what set the key.
+            if (e is OptionsValidationException validation)
             {
                 foreach (var failure in validation.Failures)
                     errors.Add(ConfigurationOrigin.ErrorLine(configuration, failure.Split(" = ", 2)[0], failure));
             }
-            else if (e is InvalidOperationException && ConversionFailure().Match(e.Message) is { Success: true } match
-                     && match.Groups["key"].Value.StartsWith(LoraFineTuningOptions.SectionName + ":", StringComparison.OrdinalIgnoreCase))
+            else if (e is InvalidOperationException && ConversionFailure().Match(e.Message) is { Success: true } match)
             {
                 string key = match.Groups["key"].Value;
                 string type = match.Groups["type"].Value.Replace("System.", "");
-                string problem = EnumOptions.Problem(key[(key.IndexOf(':') + 1)..], configuration[key]) ?? $"not a valid {type}.";
+                bool loraKey = key.StartsWith(LoraFineTuningOptions.SectionName + ":", StringComparison.OrdinalIgnoreCase);
+                string problem = (loraKey ? EnumOptions.Problem(key[(key.IndexOf(':') + 1)..], configuration[key]) : null) ?? $"not a valid {type}.";
                 errors.Add(ConfigurationOrigin.ErrorLine(configuration, key, $"{key} = {configuration[key]}: {problem}"));
             }
         }

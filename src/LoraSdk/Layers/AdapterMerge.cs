@@ -11,7 +11,7 @@ internal static class AdapterMerge
 {
     /// <summary>
     /// Merges <paramref name="adapters"/> (of one module), looking for tied base weights in the widest tree known to hold
-    /// them (the model, once a model-wide call saw it).
+    /// them (the model, once a model-wide command recorded it).
     /// </summary>
     public static void Merge(IReadOnlyCollection<LoraAdapter> adapters, bool safe)
     {
@@ -29,8 +29,8 @@ internal static class AdapterMerge
     public static void MergeAll(nn.Module tree, IEnumerable<(string Name, LoraAdapter Adapter)> adapters, bool safe)
     {
         var pending = adapters.Where(a => !a.Adapter.IsMerged).ToList();
-        foreach (var (name, adapter) in pending) adapter.EnsureNoMixedScope($"merge '{name}'");
-        foreach (var (name, adapter) in pending) adapter.EnsureFloatBase("merge", name);
+        foreach (var (name, adapter) in pending) adapter.NamedSet.EnsureNoMixedScope($"merge '{name}'");
+        foreach (var (name, adapter) in pending) adapter.Base.EnsureFloat("merge", name);
         SharedWeights.EnsureNotTied(tree, pending, "merge");
         if (safe)
         {

@@ -8,7 +8,7 @@ namespace LoraSdk;
 /// </summary>
 internal static class AdapterTree
 {
-    /// <summary>The host adapter (see <see cref="LoraAdapter.Host"/>) of every adapted layer, with its target path.</summary>
+    /// <summary>The host adapter (see <see cref="LoraAdapter.Host"/>) of every adapted layer, with its target path. Changes nothing.</summary>
     public static IReadOnlyList<(string Path, LoraAdapter Host)> LoraHosts(this nn.Module module)
     {
         ArgumentNullException.ThrowIfNull(module);
@@ -21,8 +21,7 @@ internal static class AdapterTree
             string prefix = dot < 0 ? "" : name[..(dot + 1)];
             result.Add((prefix + adapter.TargetName, adapter));
         }
-        SharedWeights.WidenKnownTrees(module, result);
-        return result;
+        return result; // a query: it records nothing (see SharedWeights.RecordTree)
     }
 
     /// <summary>The active adapter of every adapted layer (the host's, unless named adapters were switched), with its target path.</summary>

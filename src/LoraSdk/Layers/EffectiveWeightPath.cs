@@ -41,7 +41,7 @@ internal static class EffectiveWeightPath
     /// <summary>Whether this forward of <paramref name="adapter"/> may run on the effective weight, and is cheaper there.</summary>
     public static bool Applies(LoraAdapter adapter, Tensor input, Tensor weight, Tensor? bias, Tensor loraA, Tensor loraB, long positions, long fanIn)
     {
-        if (adapter.DropoutActive || adapter.QuantizedBase is not null || adapter.Host.MixedRows is not null) return false;
+        if (adapter.DropoutActive || adapter.QuantizedBase is not null || adapter.NamedSet.RowPlan is not null) return false;
         if (is_grad_enabled() &&
             (input.requires_grad || weight.requires_grad || (bias?.requires_grad ?? false) || loraA.requires_grad || loraB.requires_grad))
             return false;

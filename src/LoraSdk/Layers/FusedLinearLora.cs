@@ -3,39 +3,53 @@ using static TorchSharp.torch;
 namespace LoraSdk;
 
 /// <summary>
-/// The adapted Linear, y = x·Wᵀ + b + s·(m⊙x)·Aᵀ·Bᵀ (m: the dropout mask, already divided by 1 − p), as one
-/// autograd node. Autograd's composite graph for the same formula writes several full-size tensors in backward
-/// (the rank-r expansion of the input gradient, its accumulation into the base layer's input gradient, the copy
-/// for the in-place update); this node's backward writes the input gradient once (g·W, then a rank-r
-/// <c>addmm_</c> into it), takes dA and dB from the saved m⊙x and s·(m⊙x)·Aᵀ, and computes only the gradients
-/// whose inputs required one when the forward ran. With a quantized base (<see cref="Quantization.QuantizedWeight"/>)
-/// <c>weight</c> is the caller's dequantized copy: the node does not keep it but dequantizes again in backward, so
-/// no float copy of a quantized weight lives from forward to backward.
+/// The one autograd node of a frozen Linear, y = x·Wᵀ + b + s·(m⊙x)·Aᵀ·Bᵀ (m: the dropout mask, already divided by
+/// 1 − p), for either storage of W (<see cref="FrozenWeight"/>) and with or without the factors (without them: a
+/// quantized base layer's own forward). Autograd's composite graph for the same formula writes several full-size
+/// tensors in backward (the rank-r expansion of the input gradient, its accumulation into the base layer's input
+/// gradient, the copy for the in-place update); this node's backward writes the input gradient once (g·W, then a rank-r
+/// <c>addmm_</c> into it), takes dA and dB from the saved m⊙x and s·(m⊙x)·Aᵀ, and computes only the gradients whose
+/// inputs required one when the forward ran. W comes from the storage: the float parameter is kept for backward; a
+/// quantized weight is dequantized for the forward GEMM, freed, and dequantized again in backward
+/// (<see cref="FrozenWeight.KeepDenseForBackward"/>), so no float copy of a quantized weight lives from forward to backward.
 /// </summary>
 internal sealed class FusedLinearLora : autograd.SingleTensorFunction<FusedLinearLora>
 {
     public override string Name => nameof(FusedLinearLora);
 
     /// <summary>
-    /// The adapted output. Outside autograd (no grad mode, or nothing requires a gradient) it is computed directly;
-    /// otherwise through the node. <paramref name="mask"/> is null without dropout; <paramref name="quantized"/> is the
-    /// quantized base that <paramref name="weight"/> was dequantized from, if any.
+    /// The adapted output, or with <paramref name="loraA"/> and <paramref name="loraB"/> null the frozen layer's own.
+    /// Outside autograd (no grad mode, or nothing requires a gradient) it is computed directly; otherwise through the
+    /// node. <paramref name="mask"/> is null without dropout. A quantized <paramref name="frozen"/> is dequantized in
+    /// the factors' dtype (the input's without factors).
     /// </summary>
-    public static Tensor Forward(Tensor input, Tensor weight, Tensor? bias, Tensor loraA, Tensor loraB, double scaling, Tensor? mask,
-        Quantization.QuantizedWeight? quantized = null)
+    public static Tensor Forward(Tensor input, FrozenWeight frozen, Tensor? bias, Tensor? loraA, Tensor? loraB, double scaling, Tensor? mask)
+    {
+        using var dense = frozen.Dense(loraA?.dtype ?? input.dtype); // a quantized copy is freed on return: backward asks again
+        return Forward(input, dense.Tensor, bias, loraA, loraB, scaling, mask, frozen.KeepDenseForBackward ? null : frozen);
+    }
+
+    /// <summary>
+    /// The node on a dense <paramref name="weight"/>: kept for backward, unless <paramref name="storage"/> is given, which
+    /// backward asks for W again (the storage <paramref name="weight"/> was materialised from).
+    /// </summary>
+    public static Tensor Forward(Tensor input, Tensor weight, Tensor? bias, Tensor? loraA, Tensor? loraB, double scaling, Tensor? mask,
+        FrozenWeight? storage = null)
     {
         bool graph = is_grad_enabled() &&
-            (input.requires_grad || weight.requires_grad || (bias?.requires_grad ?? false) || loraA.requires_grad || loraB.requires_grad);
+            (input.requires_grad || weight.requires_grad || (bias?.requires_grad ?? false) || (loraA?.requires_grad ?? false) || (loraB?.requires_grad ?? false));
         if (!graph)
         {
+            var result = nn.functional.linear(input, weight, bias);
+            if (loraA is null) return result;
             using var dropped = mask is null ? input.alias() : input.mul(mask);
             using var scaledDown = ScaledDown(dropped, loraA, scaling);
-            return AddUpdate(nn.functional.linear(input, weight, bias), scaledDown, loraB);
+            return AddUpdate(result, scaledDown, loraB!);
         }
         var temporaries = new List<Tensor>();
         try
         {
-            return apply(input, weight, bias, loraA, loraB, mask, scaling, temporaries, quantized!);
+            return apply(input, weight, bias, loraA!, loraB!, mask, scaling, temporaries, storage!);
         }
         finally
         {
@@ -46,7 +60,7 @@ internal sealed class FusedLinearLora : autograd.SingleTensorFunction<FusedLinea
 
     /// <summary>
     /// result + s·(m⊙x)·Aᵀ·Bᵀ as a new tensor, through autograd's own operations (for <c>call</c>, where a hook
-    /// computed <paramref name="result"/>); the same arithmetic as the in-place update of <see cref="Forward"/>.
+    /// computed <paramref name="result"/>); the same arithmetic as the in-place update of <c>Forward</c>.
     /// </summary>
     public static Tensor Plus(Tensor result, Tensor input, Tensor loraA, Tensor loraB, double scaling, Tensor? mask)
     {
@@ -61,19 +75,24 @@ internal sealed class FusedLinearLora : autograd.SingleTensorFunction<FusedLinea
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
-        var (input, weight, bias, loraA, loraB, mask) = ((Tensor)vars[0], (Tensor)vars[1], vars[2] as Tensor, (Tensor)vars[3], (Tensor)vars[4], vars[5] as Tensor);
+        var (input, weight, bias, loraA, loraB, mask) = ((Tensor)vars[0], (Tensor)vars[1], vars[2] as Tensor, vars[3] as Tensor, vars[4] as Tensor, vars[5] as Tensor);
         double scaling = (double)vars[6];
         var temporaries = (List<Tensor>)vars[7];
-        var quantized = vars[8] as Quantization.QuantizedWeight;
+        var storage = vars[8] as FrozenWeight;
 
-        var dropped = mask is null ? input.alias() : input.mul(mask);
-        var scaledDown = ScaledDown(dropped, loraA, scaling);
-        var output = AddUpdate(nn.functional.linear(input, weight, bias), scaledDown, loraB);
-        temporaries.Add(dropped);
-        temporaries.Add(scaledDown);
+        Tensor? dropped = null, scaledDown = null;
+        var output = nn.functional.linear(input, weight, bias);
+        if (loraA is not null)
+        {
+            dropped = mask is null ? input.alias() : input.mul(mask);
+            scaledDown = ScaledDown(dropped, loraA, scaling);
+            AddUpdate(output, scaledDown, loraB!);
+            temporaries.Add(dropped);
+            temporaries.Add(scaledDown);
+        }
         temporaries.Add(output); // autograd wraps the output in a new handle
 
-        var needs = new Needs(input.requires_grad, weight.requires_grad, bias?.requires_grad ?? false, loraA.requires_grad, loraB.requires_grad);
+        var needs = new Needs(input.requires_grad, weight.requires_grad, bias?.requires_grad ?? false, loraA?.requires_grad ?? false, loraB?.requires_grad ?? false);
         ctx.save_data(nameof(Needs), needs);
         ctx.save_data(nameof(Tensor.shape), input.shape);
         // Only what the needed gradients read: x for dW, m⊙x for dA, s·(m⊙x)·Aᵀ for dB, W / A / B / m for dx.
@@ -81,13 +100,13 @@ internal sealed class FusedLinearLora : autograd.SingleTensorFunction<FusedLinea
             needs.Weight ? input : null,
             needs.LoraA ? dropped : null,
             needs.LoraB ? scaledDown : null,
-            needs.Input && quantized is null ? weight : null,
+            needs.Input && storage is null ? weight : null,
             needs.Input || needs.LoraA ? loraB : null,
             needs.Input ? loraA : null,
             needs.Input ? mask : null,
         ]);
         ctx.save_data(nameof(scaling), scaling);
-        if (quantized is not null) ctx.save_data(nameof(quantized), quantized);
+        if (storage is not null) ctx.save_data(nameof(FrozenWeight), storage);
         ctx.save_data(nameof(Tensor.dtype), weight.dtype);
         // An unused output gets no gradient rather than a tensor of zeros: backward then has nothing to do.
         ctx.set_materialize_grads(false);
@@ -119,18 +138,18 @@ internal sealed class FusedLinearLora : autograd.SingleTensorFunction<FusedLinea
             }
             if (needs.Input || needs.LoraA)
             {
-                // dd = s·g·B, (N × r): the gradient of x·Aᵀ.
-                using var gradDown = g.mm(loraB).mul_(scaling);
+                // dd = s·g·B, (N × r): the gradient of x·Aᵀ (none without factors).
+                using var gradDown = loraB is null ? null : g.mm(loraB).mul_(scaling);
                 if (needs.LoraA)
                 {
                     using var x = dropped.reshape(-1, inFeatures);
-                    using var gradDownT = gradDown.t();
+                    using var gradDownT = gradDown!.t();
                     grads[3] = gradDownT.mm(x);
                 }
                 if (needs.Input)
                 {
-                    using var dequantized = weight is null ? Dequantized(ctx) : null;
-                    grads[0] = InputGradient(g, gradDown, weight ?? dequantized!, loraA, mask, inputShape);
+                    using var again = weight is null ? Dense(ctx) : default;
+                    grads[0] = InputGradient(g, gradDown, weight ?? again.Tensor, loraA, mask, inputShape);
                 }
             }
             if (needs.Weight)
@@ -148,21 +167,22 @@ internal sealed class FusedLinearLora : autograd.SingleTensorFunction<FusedLinea
         return BackwardHandles.Finish(gradOutput, grads);
     }
 
-    /// <summary>The quantized base dequantized again for backward (the forward's copy was freed).</summary>
-    private static Tensor Dequantized(autograd.AutogradContext ctx) =>
-        ((Quantization.QuantizedWeight)ctx.get_data("quantized")).Dequantize((ScalarType)ctx.get_data(nameof(Tensor.dtype)));
+    /// <summary>The dense weight materialised again for backward (a quantized base's forward copy was freed).</summary>
+    private static DenseWeight Dense(autograd.AutogradContext ctx) =>
+        ((FrozenWeight)ctx.get_data(nameof(FrozenWeight))).Dense((ScalarType)ctx.get_data(nameof(Tensor.dtype)));
 
-    /// <summary>dx = g·W + m⊙(dd·A), written once: one GEMM, then the rank-r product added in place.</summary>
-    private static Tensor InputGradient(Tensor g, Tensor gradDown, Tensor weight, Tensor loraA, Tensor? mask, long[] inputShape)
+    /// <summary>dx = g·W + m⊙(dd·A), written once: one GEMM, then the rank-r product added in place (g·W alone without factors).</summary>
+    private static Tensor InputGradient(Tensor g, Tensor? gradDown, Tensor weight, Tensor? loraA, Tensor? mask, long[] inputShape)
     {
+        if (gradDown is null) return Reshaped(g.mm(weight), inputShape);
         if (mask is null)
         {
             var dx = g.mm(weight);
-            dx.addmm_(gradDown, loraA);
+            dx.addmm_(gradDown, loraA!);
             return Reshaped(dx, inputShape);
         }
         // With dropout the rank-r part is masked first; the big GEMM then accumulates into it (beta = 1).
-        var masked = gradDown.mm(loraA);
+        var masked = gradDown.mm(loraA!);
         using (var flatMask = mask.reshape(-1, mask.shape[^1])) masked.mul_(flatMask);
         masked.addmm_(g, weight);
         return Reshaped(masked, inputShape);

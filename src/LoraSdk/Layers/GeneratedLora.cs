@@ -78,7 +78,7 @@ public static class GeneratedLora
 
     /// <summary>
     /// Merges every adapter of one module, as MergeLoRA does for a tree (safe: all checked before any changes).
-    /// Tied base weights are looked for in the widest tree known to hold the module (the model, once a model-wide call saw it).
+    /// Tied base weights are looked for in the widest tree known to hold the module (the model, once a model-wide command recorded it: see SharedWeights.RecordTree).
     /// </summary>
     public static void Merge(LoraAdapter[] adapters, bool safe) => AdapterMerge.Merge(adapters, safe);
 

@@ -49,14 +49,14 @@ public sealed class LinearLoraAdapter : LoraAdapter
     public override IReadOnlyList<(string Name, Tensor Parameter)> ParameterNames =>
         WithMagnitude([("lora_A.weight", LoraA), ("lora_B.weight", LoraB)]);
 
-    /// <summary>The frozen layer's forward; a quantized base is dequantized for the call (<see cref="DequantizingLinear"/>).</summary>
-    public override Tensor BaseForward(Tensor input) =>
-        QuantizedBase is { } quantized ? DequantizingLinear.Forward(input, quantized, _target.bias) : _target.forward(input);
+    /// <summary>The frozen layer's forward; a quantized base is dequantized for the call (<see cref="FrozenWeight.LinearForward"/>).</summary>
+    public override Tensor BaseForward(Tensor input) => Base.Weight.LinearForward(_target, input);
 
     /// <summary>
     /// Without autograd, where the cost rule says so, one <c>linear</c> on W + s·B·A (<see cref="EffectiveWeightPath"/>).
     /// Otherwise the fused path: base output and update in one autograd node (<see cref="FusedLinearLora"/>), the
-    /// update added in place with one GEMM, and a backward that writes the input gradient once.
+    /// update added in place with one GEMM, and a backward that writes the input gradient once; W is read from the
+    /// layer's storage, float or quantized (<see cref="FrozenWeight"/>).
     /// </summary>
     protected override Tensor AdaptedForward(Tensor input)
     {
@@ -68,9 +68,7 @@ public sealed class LinearLoraAdapter : LoraAdapter
             return nn.functional.linear(input, effective, _target.bias);
         }
         using var mask = DropoutMask(input);
-        if (QuantizedBase is not { } quantized) return FusedLinearLora.Forward(input, weight, _target.bias, LoraA, LoraB, Scaling, mask);
-        using var dequantized = quantized.Dequantize(LoraA.dtype); // freed on return: backward dequantizes again
-        return FusedLinearLora.Forward(input, dequantized, _target.bias, LoraA, LoraB, Scaling, mask, quantized);
+        return FusedLinearLora.Forward(input, Base.Weight, _target.bias, LoraA, LoraB, Scaling, mask);
     }
 
     /// <summary>The same arithmetic as <see cref="AdaptedForward"/>, out of place: result + (s·d)·Bᵀ in one GEMM.</summary>
@@ -96,18 +94,14 @@ public sealed class LinearLoraAdapter : LoraAdapter
 
     /// <inheritdoc/>
     private protected override Tensor BaseWithoutBias(Tensor input) =>
-        QuantizedBase is { } quantized ? DequantizingLinear.Forward(input, quantized, null) : nn.functional.linear(input, _target.weight!);
+        FusedLinearLora.Forward(input, Base.Weight, null, null, null, 0, null); // x·Wᵀ alone, float or quantized storage
 
     /// <inheritdoc/>
     private protected override Tensor? BaseBias => _target.bias;
 
     /// <summary>x·Wᵀ + s·x·Aᵀ·Bᵀ as plain LoRA's fused node computes it, without bias and dropout (DoRA then scales it).</summary>
-    private protected override Tensor DoraDirection(Tensor input)
-    {
-        if (QuantizedBase is not { } quantized) return FusedLinearLora.Forward(input, _target.weight!, null, LoraA, LoraB, Scaling, mask: null);
-        using var dequantized = quantized.Dequantize(LoraA.dtype); // freed on return: backward dequantizes again
-        return FusedLinearLora.Forward(input, dequantized, null, LoraA, LoraB, Scaling, mask: null, quantized);
-    }
+    private protected override Tensor DoraDirection(Tensor input) =>
+        FusedLinearLora.Forward(input, Base.Weight, null, LoraA, LoraB, Scaling, mask: null);
 
     /// <inheritdoc/>
     public override Tensor DeltaWeight() => LoraB.matmul(LoraA).mul_(Scaling);

@@ -131,8 +131,8 @@ public abstract partial class LoraAdapter
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var weight = QuantizedBase is { } quantized ? quantized.Dequantize(BaseWeight.dtype) : BaseWeight.alias();
-        var merged = weight + DeltaWeight().to(weight.dtype);
+        using var dense = Base.Weight.Dense(BaseWeight.dtype); // the float parameter, or a dequantized copy
+        var merged = dense.Tensor + DeltaWeight().to(dense.Tensor.dtype);
         return ChannelNorm(merged).MoveToOuterDisposeScope();
     }
 

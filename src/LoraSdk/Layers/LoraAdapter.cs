@@ -1,4 +1,5 @@
 using LoraSdk.Native;
+using LoraSdk.Quantization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,14 +11,29 @@ namespace LoraSdk;
 /// does not move modules registered under a sealed layer on <c>to(dtype)</c>), so <c>to()</c>,
 /// <c>train()</c> and <c>eval()</c> on the model reach it. Its own state-dict keys are
 /// <c>lora_A.weight</c>/<c>lora_B.weight</c>; files use <see cref="ParameterNames"/> under the target path.
+/// This class is the layer math (with merge/enable state, dropout, and its creation and routing); the layer's other
+/// state lives in types of its own that the math uses, one per layer and shared by its adapters: the frozen base's
+/// storage (<see cref="LayerBase"/> with its <see cref="FrozenWeight"/> strategy) and the named adapters, the active
+/// one and the per-row plan (<see cref="NamedAdapterSet"/>).
 /// </summary>
 public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
 {
+    /// <summary>PEFT's name for the adapter a model is built (or <c>from_pretrained</c> loaded) with.</summary>
+    public const string DefaultName = "default";
+
+    /// <summary>The child name of the quantized weight under the host adapter (state_dict: <c>&lt;target&gt;_lora.base_quantized.*</c>).</summary>
+    public const string QuantizedBaseName = "base_quantized";
+
     private bool _merged;
     private bool _enabled = true;
 
     // merged || !enabled, kept as one field: the only check on the hot path of a merged or disabled adapter.
     private bool _baseOnly;
+
+    // The layer's adapters (shared by all of them; this adapter is its host until JoinSet) and, used through the host
+    // only, the layer's frozen base.
+    private NamedAdapterSet _set;
+    private readonly LayerBase _base;
 
     /// <summary>Freezes <paramref name="target"/>'s parameters; the subclass creates and registers A and B.</summary>
     /// <param name="targetName">The target's name within its owner (see <see cref="TargetName"/>).</param>
@@ -33,6 +49,8 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
         Target = target;
         Options = options;
         Scaling = options.Scaling;
+        _set = new NamedAdapterSet(this);
+        _base = new LayerBase(this, new FloatFrozenWeight(target, () => BaseWeight));
         foreach (var parameter in target.parameters()) parameter.requires_grad = false;
         // Once per process: a model that frees many MiB of activations per layer must not make glibc shrink the heap
         // and fault it back in at every layer (1.7x MiniLM forward time measured; see MallocThreshold).
@@ -60,9 +78,56 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
     /// <summary>The frozen base layer.</summary>
     public nn.Module Target { get; }
 
+    /// <summary>This adapter's name (PEFT's <c>adapter_name</c>): <c>default</c> for the one built with the model.</summary>
+    public string AdapterName { get; private set; } = DefaultName;
+
+    /// <summary>The routed adapter of this layer that holds the named ones (itself for the default adapter).</summary>
+    public LoraAdapter Host => _set.Host;
+
+    /// <summary>
+    /// The adapter of this layer that forward passes use: the host's active one. Routing, model-wide operations and
+    /// the generated code use it, so every member of an adapter (<c>LoraA</c>, <c>Scaling</c>, <c>IsMerged</c>,
+    /// <c>Enabled</c>, …) describes the active adapter of its layer.
+    /// </summary>
+    public LoraAdapter Active => _set.Active;
+
+    /// <summary>Every adapter of this layer, the default first, then the others in the order they were added.</summary>
+    public IReadOnlyList<LoraAdapter> AllLayerAdapters => _set.All;
+
+    /// <summary>The former name of <see cref="AllLayerAdapters"/>.</summary>
+    [Obsolete("Renamed AllLayerAdapters: every named adapter of this one layer, unlike the model-wide ActiveLoraAdapters().")]
+    public IReadOnlyList<LoraAdapter> LayerAdapters => AllLayerAdapters;
+
+    /// <summary>The layer's adapter called <paramref name="name"/>, or null.</summary>
+    public LoraAdapter? FindAdapter(string name) => _set.Find(name);
+
+    /// <summary>How the layer's frozen base weight is stored now.</summary>
+    public LoraBase BaseStorage => Base.Weight.Kind;
+
+    /// <summary>The layer's quantized base weight, or null while it is floating point.</summary>
+    public QuantizedWeight? QuantizedBase => Base.Quantized;
+
+    /// <summary>The layer's adapters, their active one and the per-row plan (one set per layer, shared by its adapters).</summary>
+    internal NamedAdapterSet NamedSet => _set;
+
+    /// <summary>The layer's frozen base: its storage (float or quantized) and the changes between the two (the host's).</summary>
+    internal LayerBase Base => _set.Host._base;
+
+    /// <summary>Per-row adapters of a mixed batch while <c>UseAdapterPerRow</c> is in force (see <see cref="NamedAdapterSet.RowPlan"/>).</summary>
+    internal MixedBatchPlan? MixedRows => _set.RowPlan;
+
+    /// <summary>Makes this fresh adapter a named member of <paramref name="set"/> (see <see cref="NamedAdapterSet.Add"/>).</summary>
+    internal void JoinSet(NamedAdapterSet set, string name)
+    {
+        if (!ReferenceEquals(_set.Host, this) || _set.HasNamed) throw new InvalidOperationException($"Adapter '{AdapterName}' of '{TargetName}' already belongs to a layer's set.");
+        _set = set;
+        AdapterName = name;
+    }
+
     /// <summary>
     /// The widest module tree known to hold this adapter: its owner (set by <see cref="Attach"/>), widened to the
-    /// model by model-wide calls. Its own merge looks for tied weights there.
+    /// model by the model-wide commands that record it (<see cref="SharedWeights.RecordTree"/>: freezing, loading,
+    /// <c>MergeLoRA</c>; never a query). Its own merge looks for tied weights there.
     /// </summary>
     internal nn.Module? KnownTree { get; set; }
 
@@ -120,9 +185,9 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
     /// </summary>
     public override Tensor forward(Tensor input)
     {
-        ApplyPendingBase();
+        Base.ApplyPending();
         if (_baseOnly) return BaseForward(input);
-        if (Host.MixedRows is { } rows) return rows.AddUpdates(Host, BaseForward(input), input, inPlace: true);
+        if (_set.RowPlan is { } rows) return rows.AddUpdates(_set.Host, BaseForward(input), input, inPlace: true);
         if (Options.UseDoRA) return DoraForward(input); // its own path: the fused Linear stays plain LoRA's
         return AdaptedForward(input);
     }
@@ -135,10 +200,11 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
     /// </summary>
     public Tensor CallThroughTarget(Tensor input)
     {
-        ApplyPendingBase();
-        var result = QuantizedBase is { } quantized ? CallQuantizedTarget(quantized, input) : ((nn.Module<Tensor, Tensor>)Target).call(input);
+        var layerBase = Base;
+        layerBase.ApplyPending();
+        var result = layerBase.Weight.Call(input);
         if (_baseOnly) return result; // result not disposed: a hook's reference must stay valid
-        if (Host.MixedRows is { } rows) return rows.AddUpdates(Host, result, input, inPlace: false);
+        if (_set.RowPlan is { } rows) return rows.AddUpdates(_set.Host, result, input, inPlace: false);
         if (Options.UseDoRA) return DoraPlusUpdate(result, input);
         return PlusUpdate(result, input);
     }
@@ -179,7 +245,7 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
     internal void MergeChecked(bool safe)
     {
         if (_merged) return;
-        EnsureFloatBase("merge");
+        Base.EnsureFloat("merge", TargetName);
         if (safe) EnsureMergeIsFinite(TargetName);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -195,7 +261,7 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
     /// </summary>
     internal void EnsureMergeIsFinite(string displayName)
     {
-        EnsureFloatBase("merge", displayName);
+        Base.EnsureFloat("merge", displayName);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var weight = BaseWeight;
@@ -264,7 +330,7 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(owner);
         ArgumentNullException.ThrowIfNull(options);
         var adapter = Create(targetName, target, options);
-        adapter.RequestBase(options.Base, $"{owner.GetType().Name}.{targetName}");
+        adapter.Base.Request(options.Base, $"{owner.GetType().Name}.{targetName}");
         owner.register_module(ModuleNameFor(targetName), adapter);
         adapter.Owner = adapter.KnownTree = owner;
         LoraRouter.Register(target, adapter);
@@ -304,8 +370,8 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
         string problem = !ReferenceEquals(Host, this) ? "it is a named adapter (DeleteAdapter removes those)"
             : _merged ? "it is merged (unmerge first)"
             : QuantizedBase is not null ? "its base is quantized (QuantizeBase(LoraBase.Float32) first)"
-            : AllLayerAdapters.Count > 1 ? "the layer holds named adapters (delete them first)"
-            : MixedRows is not null ? "a per-row adapter scope is in force"
+            : _set.HasNamed ? "the layer holds named adapters (delete them first)"
+            : _set.RowPlan is not null ? "a per-row adapter scope is in force"
             : "";
         if (problem.Length > 0) throw new InvalidOperationException($"The LoRA adapter of '{TargetName}' cannot be removed: {problem}.");
         Owner?.register_module(ModuleNameFor(TargetName), null!); // TorchSharp's way to drop a registered child
@@ -322,4 +388,18 @@ public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
         LoraRouter.Register(Target, this);
         Detached = false;
     }
+
+    /// <summary>
+    /// Quantizes the weight of a layer left unadapted (this is its stand-in, see <see cref="Standby"/>; see
+    /// <see cref="LayerBase.QuantizePlain"/>). For models that quantize every projection while only some carry adapters
+    /// (QLoRA's recipe).
+    /// </summary>
+    internal void QuantizePlain(LoraBase kind)
+    {
+        if (!_standby || Owner is null) throw new InvalidOperationException($"'{TargetName}' is adapted; QuantizeBase quantizes adapted layers.");
+        Base.QuantizePlain(Owner, kind);
+    }
+
+    /// <summary><c>target.call(x)</c> of a layer left plain: through the quantized weight when it has one (hooks run).</summary>
+    internal Tensor PlainCall(Tensor input) => Base.Weight.Call(input);
 }

@@ -36,7 +36,7 @@ internal static class LoraInitializer
                 Gaussian(a, b, adapter.Rank);
                 break;
             case LoraInit.PiSSA:
-                adapter.EnsureFloatBase("initialise with PiSSA");
+                adapter.Base.EnsureFloat("initialise with PiSSA", adapter.TargetName);
                 PiSSAInto(a, b, adapter.BaseWeight, adapter.Rank, adapter.Scaling, layout);
                 break;
             default:

@@ -37,14 +37,18 @@ internal static class SharedWeights
     }
 
     /// <summary>
-    /// Records <paramref name="tree"/> as the tree that holds <paramref name="adapters"/> where it contains the tree known
-    /// so far, so that a module's own merge (<c>ILoraLayer.Merge</c>, <c>adapter.Merge</c>) also sees a tie to a layer
-    /// of the model outside that module, once any model-wide call has run on the model.
+    /// Records <paramref name="tree"/> as the tree that holds its adapters where it contains the tree known so far, so
+    /// that a module's own merge (<c>ILoraLayer.Merge</c>, <c>adapter.Merge</c>) also sees a tie to a layer of the model
+    /// outside that module. An explicit step of the commands that take a model as a whole — freezing
+    /// (<c>FreezeBase</c>, hence the trainer; <c>SaveAdapter</c>'s freeze), loading adapters into it, and
+    /// <c>MergeLoRA</c> — never of a query: <c>LoraHosts()</c>, <c>ActiveLoraAdapters()</c>, <c>LoraParameters()</c> and
+    /// <c>CountParameters()</c> change nothing.
     /// </summary>
-    public static void WidenKnownTrees(nn.Module tree, IReadOnlyList<(string Path, LoraAdapter Adapter)> adapters)
+    public static void RecordTree(nn.Module tree, IReadOnlyList<(string Path, LoraAdapter Adapter)>? hosts = null)
     {
+        if (tree is LoraAdapter) return;
         HashSet<object>? inside = null;
-        foreach (var (_, adapter) in adapters)
+        foreach (var (_, adapter) in hosts ?? tree.LoraHosts())
         {
             var known = adapter.KnownTree;
             if (ReferenceEquals(known, tree)) continue;
@@ -54,7 +58,7 @@ internal static class SharedWeights
     }
 
     /// <summary>
-    /// The widest known tree that holds every one of <paramref name="adapters"/> (the model once a model-wide call saw
+    /// The widest known tree that holds every one of <paramref name="adapters"/> (the model once a model-wide command recorded
     /// it, else their owner), with their paths in it: what a module-level merge checks for tied weights.
     /// </summary>
     public static (nn.Module Tree, List<(string Path, LoraAdapter Adapter)> Paths) TreeHolding(IReadOnlyCollection<LoraAdapter> adapters)

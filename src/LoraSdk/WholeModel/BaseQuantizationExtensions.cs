@@ -22,9 +22,9 @@ public static class BaseQuantizationExtensions
         var hosts = model.LoraHosts().Where(h => !ModelFreezing.IsUnder(h.Path + ".weight", keep)).ToList();
         if (hosts.Count == 0)
             throw new InvalidOperationException($"{model.GetType().Name} has no LoRA adapters outside {string.Join(", ", keepFloat)}: base quantization applies to adapted layers.");
-        foreach (var (path, host) in hosts) host.EnsureNoMixedScope("quantize the base");
-        foreach (var (path, host) in hosts) host.EnsureQuantizable(path, kind);
-        foreach (var (_, host) in hosts) host.SetBase(kind);
+        foreach (var (path, host) in hosts) host.NamedSet.EnsureNoMixedScope("quantize the base");
+        foreach (var (path, host) in hosts) host.Base.EnsureQuantizable(path, kind);
+        foreach (var (_, host) in hosts) host.Base.Set(kind);
     }
 
     /// <summary>
@@ -57,7 +57,7 @@ public static class BaseQuantizationExtensions
     internal static string BaseStorageSummary(this nn.Module model)
     {
         var hosts = model.LoraHosts();
-        foreach (var (_, host) in hosts) host.ApplyPendingBase();
+        foreach (var (_, host) in hosts) host.Base.ApplyPending();
         return string.Join(",", hosts.Select(h => h.Host.BaseStorage).Where(k => k != LoraBase.Float32).Distinct().Order());
     }
 

@@ -63,6 +63,7 @@ public static class LoraModelExtensions
         foreach (var (name, parameter) in module.named_parameters())
             parameter.requires_grad = active.Contains(parameter.Handle) || ModelFreezing.IsUnder(name, keep);
         ModelFreezing.MarkDecided(module);
+        SharedWeights.RecordTree(module);
     }
 
     /// <summary>
@@ -70,7 +71,11 @@ public static class LoraModelExtensions
     /// adapter's path) leaves the whole model as it was, bit for bit.
     /// </summary>
     /// <exception cref="InvalidOperationException">A target's base weight is tied to another module of the tree (both paths named); nothing changed.</exception>
-    public static void MergeLoRA(this nn.Module module, bool safe = false) => AdapterMerge.MergeAll(module, module.ActiveLoraAdapters(), safe);
+    public static void MergeLoRA(this nn.Module module, bool safe = false)
+    {
+        SharedWeights.RecordTree(module);
+        AdapterMerge.MergeAll(module, module.ActiveLoraAdapters(), safe);
+    }
 
     /// <summary>Unmerges every merged adapter of the tree.</summary>
     public static void UnmergeLoRA(this nn.Module module)

@@ -28,7 +28,9 @@ internal static class ModelFreezing
     /// </summary>
     public static void EnsureFrozen(nn.Module tree)
     {
-        if (tree is LoraAdapter || Decided.TryGetValue(tree, out _)) return;
+        if (tree is LoraAdapter) return;
+        SharedWeights.RecordTree(tree);
+        if (Decided.TryGetValue(tree, out _)) return;
         if (tree.ActiveLoraAdapters().Count == 0) return;
         FreezeUndecided(tree);
         MarkDecided(tree);

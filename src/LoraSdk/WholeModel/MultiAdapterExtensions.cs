@@ -32,7 +32,7 @@ public static class MultiAdapterExtensions
             throw new NotSupportedException($"Adapter '{name}': PiSSA rewrites the base weight that every adapter of the model shares; add it with Kaiming or Gaussian init.");
         var hosts = HostsForChange(model, $"add adapter '{name}'");
         RequireNewName(hosts, name);
-        foreach (var (_, host) in hosts) host.AddNamed(name, LoraAdapter.Create(host.TargetName, host.Target, options));
+        foreach (var (_, host) in hosts) host.NamedSet.Add(name, LoraAdapter.Create(host.TargetName, host.Target, options));
     }
 
     /// <summary>Makes <paramref name="name"/> the active adapter: forward passes use it and only its factors stay trainable.</summary>
@@ -40,7 +40,7 @@ public static class MultiAdapterExtensions
     {
         var hosts = HostsForChange(model, $"switch to adapter '{name}'");
         RequireExisting(hosts, name);
-        foreach (var (_, host) in hosts) host.Activate(name);
+        foreach (var (_, host) in hosts) host.NamedSet.Activate(name);
     }
 
     /// <summary>Makes <paramref name="name"/> active until the returned object is disposed, then restores the previous one.</summary>
@@ -63,7 +63,7 @@ public static class MultiAdapterExtensions
             throw new InvalidOperationException("The default adapter is part of the model's construction and cannot be deleted; delete the other named adapters.");
         if (hosts[0].Host.Active.AdapterName == name)
             throw new InvalidOperationException($"Adapter '{name}' is active; SetActiveAdapter another one before deleting it.");
-        foreach (var (_, host) in hosts) host.RemoveNamed(name);
+        foreach (var (_, host) in hosts) host.NamedSet.Remove(name);
     }
 
     /// <summary>
@@ -81,10 +81,10 @@ public static class MultiAdapterExtensions
         foreach (var name in plan.AdapterNames.Where(n => n != MixedBatchPlan.BaseName)) RequireExisting(hosts, name);
         foreach (var name in plan.AdapterNames.Where(n => n != MixedBatchPlan.BaseName))
             foreach (var (_, host) in hosts) host.EnsurePerRowCapable(name);
-        foreach (var (_, host) in hosts) host.MixedRows = plan;
+        foreach (var (_, host) in hosts) host.NamedSet.RowPlan = plan;
         return new Scope(() =>
         {
-            foreach (var (_, host) in hosts) host.MixedRows = null;
+            foreach (var (_, host) in hosts) host.NamedSet.RowPlan = null;
             plan.Dispose();
         });
     }
@@ -93,10 +93,10 @@ public static class MultiAdapterExtensions
     {
         var hosts = model.LoraHosts();
         if (hosts.Count == 0) throw new InvalidOperationException("The model has no LoRA adapters.");
-        var merged = hosts.FirstOrDefault(h => h.Host.AnyMerged);
+        var merged = hosts.FirstOrDefault(h => h.Host.NamedSet.AnyMerged);
         if (merged.Host is not null)
             throw new InvalidOperationException($"Cannot {action} while an adapter of '{merged.Path}' is merged into the base weight; call UnmergeLoRA() first.");
-        foreach (var (_, host) in hosts) host.EnsureNoMixedScope(action);
+        foreach (var (_, host) in hosts) host.NamedSet.EnsureNoMixedScope(action);
         return hosts;
     }
 

@@ -48,7 +48,7 @@ public static class WeightedAdapters
         }
         for (int i = 0; i < hosts.Count; i++)
         {
-            hosts[i].Host.AddNamed(name, created[i]);
+            hosts[i].Host.NamedSet.Add(name, created[i]);
             foreach (var (_, parameter) in created[i].ParameterNames) parameter.requires_grad = false;
         }
     }

@@ -217,6 +217,23 @@ public sealed class ResolveLoraFineTunesTests : IDisposable
         Assert.Equal("Config=appsettings.json\nRank=4\n", File.ReadAllText(stamp));
     }
 
+    [Theory]
+    [InlineData("""{ "LoRA": { "Gguf": true } }""", null, true)]
+    [InlineData("""{ "LoRA": { "Gguf": "True" } }""", null, true)]
+    [InlineData("""{ "LoRA": { "Gguf": true } }""", "false", false)]
+    [InlineData("""{ "LoRA": { } }""", "true", true)]
+    [InlineData("""{ "LoRA": { "Gguf": false } }""", null, false)]
+    public void With_gguf_the_gguf_adapter_base_and_modelfile_are_outputs_too(string config, string? itemGguf, bool expected)
+    {
+        Write("appsettings.json", config);
+        var item = new TaskItem("chat");
+        if (itemGguf is not null) item.SetMetadata("Gguf", itemGguf);
+        ITaskItem resolved = ResolveSingle(item);
+        string[] peft = [Full("obj/lora/chat/adapter_model.safetensors"), Full("obj/lora/chat/adapter_config.json")];
+        string[] gguf = [Full("obj/lora/chat/adapter_model.gguf"), Full("obj/lora/chat/base_model.gguf"), Full("obj/lora/chat/Modelfile")];
+        Assert.Equal(expected ? [.. peft, .. gguf] : peft, resolved.GetMetadata("LoraSdkAdapterFiles").Split(';'));
+    }
+
     /// <summary>The item's inputs besides its options stamp (which is always one).</summary>
     private static IEnumerable<string> InputsOf(ITaskItem resolved)
     {

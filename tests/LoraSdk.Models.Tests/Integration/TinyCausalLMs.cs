@@ -30,13 +30,17 @@ internal static class TinyCausalLMs
     };
 
     /// <summary>Writes <paramref name="name"/>'s folder under <paramref name="dir"/> (float32 file) and loads it.</summary>
-    public static CausalLM Load(TempDirectory dir, string name, CausalLMLoadOptions? options = null, int seed = 0)
+    public static CausalLM Load(TempDirectory dir, string name, CausalLMLoadOptions? options = null, int seed = 0) =>
+        CausalLM.Load(WriteFolder(dir, name, seed), options);
+
+    /// <summary>Writes <paramref name="name"/>'s HF folder under <paramref name="dir"/> (float32 file) and returns its path.</summary>
+    public static string WriteFolder(TempDirectory dir, string name, int seed = 0)
     {
         string folder = Path.Combine(dir.Path, name);
         var spec = Spec(name);
         using (var scope = NewDisposeScope()) spec.WriteFolder(folder, spec.RandomWeights(seed + name.Length * 31), ScalarType.Float32);
         TinyByteTokenizerFolder.Write(folder);
-        return CausalLM.Load(folder, options);
+        return folder;
     }
 
     /// <summary>Prompts of 1, 7, 23 and 61 ids (bytes only, no specials), reproducible from <paramref name="seed"/>.</summary>

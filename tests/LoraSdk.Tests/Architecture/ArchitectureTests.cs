@@ -141,6 +141,7 @@ public sealed class ArchitectureTests
         "LoraSdk.Data.JsonlReader.ParseDocument",
         "LoraSdk.Data.StrictTextFile",
         "LoraSdk.Files.AtomicFile",
+        "LoraSdk.Hosting.ConfigurationOrigin",
         "LoraSdk.LoraAdapter.Detach",
         "LoraSdk.LoraAdapter.get_DropoutActive",
         "LoraSdk.LoraAdapter.get_MixedRows",
@@ -152,6 +153,7 @@ public sealed class ArchitectureTests
         "LoraSdk.SafetensorsHeader",
         "LoraSdk.SafetensorsHeader+Failure",
         "LoraSdk.Shapes",
+        "LoraSdk.Shared.FineTuneContract",
     ];
 
     [Fact]

@@ -77,7 +77,7 @@ public class OptionBindingTests
             Output = Path.Combine(Path.GetTempPath(), "lora-binding-tests", Guid.NewGuid().ToString("N")),
         };
 
-        var failures = new LoraFineTuningOptionsValidator(configuration).Validate(null, options).Failures!.ToList();
+        var failures = new LoraFineTuningOptionsValidator(configuration, []).Validate(null, options).Failures!.ToList();
 
         Assert.Contains("LoRA:Rank = 0: must be greater than 0.", failures);
         Assert.Contains("LoRA:Alpha = -1: must be a finite number greater than 0.", failures);
