@@ -9,7 +9,10 @@ namespace LoraSdk.Bench.Encoder;
 /// </summary>
 public static class Comparison
 {
-    public static readonly string[] Parts = ["train-lora", "train-full", "inference", "inference-all"];
+    public static readonly string[] Parts = ["train-lora", "train-dora", "train-full", "inference", "inference-all"];
+
+    /// <summary>Parts only the SDK has: the others skip them (train-dora: DoRA is the SDK's).</summary>
+    private static bool Runs(string implementation, string part) => part != "train-dora" || implementation == Sdk;
 
     public const string PyTorch = "pytorch", Hand = "hand", Sdk = "sdk";
 
@@ -30,7 +33,7 @@ public static class Comparison
         {
             foreach (var part in Parts)
             {
-                foreach (var implementation in implementations)
+                foreach (var implementation in implementations.Where(i => Runs(i, part)))
                 {
                     var result = implementation == PyTorch ? PyTorchChild(part, settings) : DotnetChild(implementation, part, settings);
                     Console.Error.WriteLine($"round {round + 1}, {implementation} {part}: {result}");

@@ -71,6 +71,9 @@ internal static class Report
         double merged = Ms(Sdk, "inference", "MergedMilliseconds") / Ms(Sdk, "inference", "BaseMilliseconds");
         double unmergedAll = Ms(Sdk, "inference-all", "UnmergedMilliseconds") / Ms(Sdk, "inference-all", "BaseMilliseconds");
         string Check(bool ok) => ok ? "met" : "**missed**";
+        double dora = Ms(Sdk, "train-dora", "MedianStepMilliseconds") / Ms(Sdk, "train-lora", "MedianStepMilliseconds");
+        string doraPerRound = string.Join(", ", r.Runs[(Sdk, "train-dora")].Zip(r.Runs[(Sdk, "train-lora")], (d, l) =>
+            (d.GetProperty("MedianStepMilliseconds").GetDouble() / l.GetProperty("MedianStepMilliseconds").GetDouble()).ToString("F3", C)));
         lines.Add("");
         lines.Add("| goal (issue 11, SDK) | measured | |");
         lines.Add("| --- | ---: | --- |");
@@ -78,6 +81,7 @@ internal static class Report
         lines.Add(F($"| LoRA / full within 0.85 of its matmul floor ({flopRatio:F3}) | {flopRatio / sdkRatio:F3} | {Check(flopRatio / sdkRatio >= 0.85)} |"));
         lines.Add(F($"| merged ≤ 1.01× base | {merged:F3}× (per round {PerRound(r, Sdk, "inference", "MergedMilliseconds")}) | {Check(merged <= 1.01)} |"));
         lines.Add(F($"| LoRA (all) unmerged ≤ 1.10× base | {unmergedAll:F3}× (per round {PerRound(r, Sdk, "inference-all", "UnmergedMilliseconds")}) | {Check(unmergedAll <= 1.10)} |"));
+        lines.Add(F($"| DoRA (q, v) step ≤ 1.3× LoRA (q, v) step (issue 27; {Ms(Sdk, "train-dora", "MedianStepMilliseconds"):F0} ms) | {dora:F3}× (per round {doraPerRound}) | {Check(dora <= 1.3)} |"));
         if (r.Has(PyTorch))
         {
             double rss = Mib(Sdk, "train-lora") / Mib(PyTorch, "train-lora");

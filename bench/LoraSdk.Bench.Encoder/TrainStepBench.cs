@@ -8,7 +8,7 @@ public static class TrainStepBench
     /// <param name="MatmulGigaflops">The matmul rate measured in the same process right before the timed steps (for the floor).</param>
     public sealed record Result(string Mode, double MedianStepMilliseconds, long TrainableParameters, long PeakRssBytes, double MatmulGigaflops, double LastLoss);
 
-    public static Result Run(BenchShape shape, EncoderVariant variant, bool lora, int warmup, int steps)
+    public static Result Run(BenchShape shape, EncoderVariant variant, bool lora, int warmup, int steps, string? mode = null)
     {
         using var work = new EncoderWorkload(shape, variant);
         var model = variant.Model;
@@ -34,7 +34,7 @@ public static class TrainStepBench
         // The machine's matmul rate is measured next to the steps it is compared with, in the same process.
         double gigaflops = MatmulRate.GigaflopsPerSecond(shape);
         double median = Timing.MedianMilliseconds(Step, warmup: 0, steps);
-        return new Result(lora ? $"LoRA r={shape.LoraRank} (query, value) + head" : "full fine-tuning",
+        return new Result(mode ?? (lora ? $"LoRA r={shape.LoraRank} (query, value) + head" : "full fine-tuning"),
             median, trainable.Sum(p => p.numel()), Timing.PeakRssBytes(), gigaflops, lastLoss);
     }
 }

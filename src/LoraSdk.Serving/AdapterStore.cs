@@ -122,6 +122,16 @@ public sealed class AdapterStore
             _model.DeleteAdapter(slot);
             return AdapterLease.Failed(new AdapterUnusableException(name, "the adapter folder changed while it was being loaded; retry."));
         }
+        if (UsesDora(folder))
+        {
+            // Every batch runs its rows' adapters per row (UseAdapterPerRow), which DoRA cannot do: refuse it here, by name,
+            // rather than fail every batch it would share with other adapters.
+            _model.DeleteAdapter(slot);
+            const string reason = "it is a DoRA adapter (use_dora: true), which a per-row batch cannot serve beside other adapters (its magnitude " +
+                "rescales the layer's whole output; PEFT refuses adapter_names with DoRA too). Merge it into the base model and serve that model.";
+            _failed[name] = (stamp, reason);
+            return AdapterLease.Failed(new AdapterUnusableException(name, reason));
+        }
         _failed.Remove(name);
         Unload(name); // the old version, if any: the new one replaces it whole
         var resident = new Resident(name, slot, stamp, stamp.WeightsLength, _recency.AddFirst(name));
@@ -130,6 +140,9 @@ public sealed class AdapterStore
         EvictBeyondLimits(inUse);
         return AdapterLease.Ready(slot);
     }
+
+    /// <summary>Whether the folder's config (just read by the loader, unchanged since: the stamp matched) says DoRA.</summary>
+    private static bool UsesDora(string folder) => AdapterConfig.Read(Path.Combine(folder, AdapterConfig.FileName)).UseDora;
 
     private void EvictBeyondLimits(HashSet<string> inUse)
     {

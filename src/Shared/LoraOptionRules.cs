@@ -20,12 +20,16 @@ namespace LoraSdk.Shared
         public const string UseRsLoRA = "UseRsLoRA";
         public const string Init = "Init";
         public const string Base = "Base";
+        public const string UseDoRA = "UseDoRA";
 
         /// <summary>The dropout when none is given: none.</summary>
         public const double DefaultDropout = 0;
 
         /// <summary>Scaling alpha / r unless rsLoRA is asked for.</summary>
         public const bool DefaultUseRsLoRA = false;
+
+        /// <summary>Plain LoRA unless DoRA (weight-decomposed LoRA, PEFT's <c>use_dora</c>) is asked for.</summary>
+        public const bool DefaultUseDoRA = false;
 
         /// <summary>The name of the <c>LoraInit</c> member used when none is given (PEFT's default init).</summary>
         public const string DefaultInit = "Kaiming";

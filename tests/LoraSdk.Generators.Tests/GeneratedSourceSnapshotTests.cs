@@ -83,6 +83,30 @@ public sealed class GeneratedSourceSnapshotTests
     }
 
     [Fact]
+    public void UseDoRA_resolves_field_over_class()
+    {
+        MatchGenerated("Demo.DoraAttention.LoRA.g.cs", """
+            namespace Demo;
+
+            [LoRA(rank: 8, UseDoRA = true)]
+            public sealed partial class DoraAttention : nn.Module<Tensor, Tensor>
+            {
+                [LoRA(rank: 4, UseDoRA = false)] private readonly Linear key;
+                private readonly Linear value;
+
+                public DoraAttention() : base(nameof(DoraAttention))
+                {
+                    key = nn.Linear(4, 4);
+                    value = nn.Linear(4, 4);
+                    RegisterComponents();
+                }
+
+                public override Tensor forward(Tensor x) => value.forward(key.forward(x));
+            }
+            """);
+    }
+
+    [Fact]
     public void Targets_restricts_the_adapted_fields()
     {
         MatchGenerated("Demo.Qkv.LoRA.g.cs", """

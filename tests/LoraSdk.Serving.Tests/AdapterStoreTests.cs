@@ -91,6 +91,24 @@ public sealed class AdapterStoreTests : IDisposable
         AssertAnswers(store, "bad", Offline(Path.Combine(_root, "bad"), _texts));
     }
 
+    [Fact]
+    public void A_DoRA_adapter_is_refused_by_name_and_the_others_still_serve()
+    {
+        WriteAdapters(_root, ["good"], seed: 9);
+        using (LoraOptionsOverride.Apply(new LoraOptionsOverride { UseDoRA = true }))
+        using (var writer = CreateClassifier())
+            WriteAdapter(writer, Path.Combine(_root, "dora"), seed: 10);
+        using var model = CreateClassifier();
+        var store = new AdapterStore(model, new AdapterStoreOptions { Root = _root });
+        var leases = store.Use(["dora", "good"], l => l);
+        var error = Assert.IsType<AdapterUnusableException>(leases[0].Error);
+        Assert.Contains("DoRA", error.Message);
+        Assert.Null(leases[1].Error);
+        Assert.Equal(["good"], store.LoadedNames());
+        Assert.Equal(2, model.AdapterNames().Count); // default + good: the DoRA adapter was taken out again
+        AssertAnswers(store, "good", Offline(Path.Combine(_root, "good"), _texts));
+    }
+
     [Theory]
     [InlineData("../a")]
     [InlineData("a/b")]

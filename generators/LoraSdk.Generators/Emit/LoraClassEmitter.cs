@@ -57,7 +57,7 @@ internal static class LoraClassEmitter
             {
                 w.Line($"new({String(t.Name)}, global::LoraSdk.LoraLayerKind.{t.Kind}, new global::LoraSdk.LoraOptions(" +
                        $"rank: {t.Rank}, alpha: {Double(t.Alpha)}, dropout: {Double(t.Dropout)}, " +
-                       $"useRsLoRA: {Bool(t.UseRsLoRA)}, init: global::LoraSdk.LoraInit.{t.Init}, @base: global::LoraSdk.LoraBase.{t.Base})),{ShapeComment(t)}");
+                       $"useRsLoRA: {Bool(t.UseRsLoRA)}, init: global::LoraSdk.LoraInit.{t.Init}, @base: global::LoraSdk.LoraBase.{t.Base}, useDoRA: {Bool(t.UseDoRA)})),{ShapeComment(t)}");
             }
         }
         w.Line();

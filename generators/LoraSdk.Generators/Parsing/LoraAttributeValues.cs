@@ -19,6 +19,7 @@ internal sealed class LoraAttributeValues
     public double? Alpha { get; private set; }
     public double? Dropout { get; private set; }
     public bool? UseRsLoRA { get; private set; }
+    public bool? UseDoRA { get; private set; }
     public string? Init { get; private set; }
     /// <summary>A <c>LoraSdk.LoraBase</c> member name.</summary>
     public string? Base { get; private set; }
@@ -39,6 +40,7 @@ internal sealed class LoraAttributeValues
                 case "Alpha" when constant.Value is double alpha: values.Alpha = alpha; break;
                 case "Dropout" when constant.Value is double dropout: values.Dropout = dropout; break;
                 case "UseRsLoRA" when constant.Value is bool rs: values.UseRsLoRA = rs; break;
+                case "UseDoRA" when constant.Value is bool dora: values.UseDoRA = dora; break;
                 case "Init": values.Init = EnumMemberName(constant); break;
                 case "Base": values.Base = EnumMemberName(constant); break;
                 case "Targets" when constant.Kind == TypedConstantKind.Array:

@@ -51,7 +51,7 @@ internal static class LoraClassModelBuilder
 
     private static LoraTargetModel Target(ResolvedTarget target) => new(
         target.Member.Name, target.Name, target.Kind, target.Rank, target.Alpha, target.Dropout, target.UseRsLoRA, target.Init, target.Base,
-        target.Shape, target.Inherited);
+        target.UseDoRA, target.Shape, target.Inherited);
 
     private static IEnumerable<INamedTypeSymbol> ContainingTypes(INamedTypeSymbol type)
     {

@@ -20,7 +20,7 @@ namespace LoraSdk.Generators.Parsing;
 /// with the base weights' state-dict keys.
 /// </param>
 internal sealed record ResolvedTarget(ISymbol Member, string Name, ITypeSymbol LayerType, string Kind, int Rank, double Alpha, double Dropout,
-    bool UseRsLoRA, string Init, string Base, TargetShape Shape, bool Inherited);
+    bool UseRsLoRA, string Init, string Base, bool UseDoRA, TargetShape Shape, bool Inherited);
 
 /// <summary>What a <c>[LoRA]</c> class adapts, and what is wrong with it.</summary>
 /// <param name="Targets">Targets of the nearest generated [LoRA] base class (Inherited), then the class's own.</param>
@@ -198,6 +198,7 @@ internal static class LoraClassResolver
             UseRsLoRA: field?.UseRsLoRA ?? cls?.UseRsLoRA ?? LoraOptionRules.DefaultUseRsLoRA,
             Init: field?.Init ?? cls?.Init ?? LoraOptionRules.DefaultInit,
             Base: field?.Base ?? cls?.Base ?? LoraOptionRules.DefaultBase,
+            UseDoRA: field?.UseDoRA ?? cls?.UseDoRA ?? LoraOptionRules.DefaultUseDoRA,
             Shape: shape,
             Inherited: false);
     }

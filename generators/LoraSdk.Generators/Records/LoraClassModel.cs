@@ -31,6 +31,7 @@ internal sealed record LoraClassModel(
 /// <param name="Kind">Linear, Conv1d, Conv2d or Embedding (names of <c>LoraSdk.LoraLayerKind</c>); a collection's element kind.</param>
 /// <param name="Init">A <c>LoraSdk.LoraInit</c> member name.</param>
 /// <param name="Base">A <c>LoraSdk.LoraBase</c> member name: how the frozen base weight is stored.</param>
+/// <param name="UseDoRA">DoRA (weight-decomposed LoRA) for this target.</param>
 /// <param name="Inherited">Declared and attached by a [LoRA] base class; this class only routes its calls.</param>
 internal sealed record LoraTargetModel(
     string Member,
@@ -42,6 +43,7 @@ internal sealed record LoraTargetModel(
     bool UseRsLoRA,
     string Init,
     string Base,
+    bool UseDoRA,
     TargetShape Shape,
     bool Inherited)
 {

@@ -43,7 +43,7 @@ public sealed record AdapterConfig
     [JsonPropertyName("bias")] public string Bias { get; init; } = "none";
     /// <summary><c>fan_in_fan_out</c>: false, weights are (out × in); true is refused on load.</summary>
     [JsonPropertyName("fan_in_fan_out")] public bool FanInFanOut { get; init; }
-    /// <summary><c>use_dora</c>: DoRA is not supported; true is refused on load.</summary>
+    /// <summary><c>use_dora</c>: DoRA (weight-decomposed LoRA); the file then holds each target's <c>lora_magnitude_vector</c>.</summary>
     [JsonPropertyName("use_dora")] public bool UseDora { get; init; }
     /// <summary><c>lora_bias</c>: a bias on B is not supported; true is refused on load.</summary>
     [JsonPropertyName("lora_bias")] public bool LoraBias { get; init; }
@@ -147,7 +147,6 @@ public sealed record AdapterConfig
         if (!(LoraAlpha > 0) || double.IsInfinity(LoraAlpha)) Fail("lora_alpha", $"must be a positive number, found {LoraAlpha}.");
         if (Bias != "none") Fail("bias", $"is '{Bias}'; only 'none' is supported (bias tensors are not part of LoraSdk adapters).");
         if (FanInFanOut) Fail("fan_in_fan_out", "is true; only layers that store weights as (out, in) are supported.");
-        if (UseDora) Fail("use_dora", "is true; DoRA adapters are not supported.");
         if (LoraBias) Fail("lora_bias", "is true; LoRA B biases are not supported.");
         foreach (var (key, rank) in RankPattern)
         {

@@ -11,6 +11,7 @@ internal static class AdapterConfigBuilder
     {
         RequireUniform(adapters, a => a.Options.UseRsLoRA, "use_rslora");
         RequireUniform(adapters, a => a.Options.Init == LoraInit.PiSSA, "PiSSA initialisation (init_lora_weights)");
+        RequireUniform(adapters, a => a.Options.UseDoRA, "use_dora");
 
         int rank = MostCommon(adapters.Select(a => a.Adapter.Rank));
         double alpha = MostCommon(adapters.Select(a => a.Adapter.Options.Alpha));
@@ -34,6 +35,7 @@ internal static class AdapterConfigBuilder
             LoraDropout = MostCommon(adapters.Select(a => a.Adapter.Options.Dropout)),
             TargetModules = adapters.Select(a => a.Adapter.TargetName).Distinct().Order(StringComparer.Ordinal).ToList(),
             UseRsLora = adapters[0].Adapter.Options.UseRsLoRA,
+            UseDora = adapters[0].Adapter.Options.UseDoRA,
             InitLoraWeights = InitName(MostCommon(adapters.Select(a => a.Adapter.Options.Init))),
             RankPattern = rankPattern,
             AlphaPattern = alphaPattern,

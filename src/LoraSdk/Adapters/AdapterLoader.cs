@@ -87,6 +87,7 @@ internal sealed class AdapterLoader : IDisposable
         var merged = _adapters.Select(a => a.Adapter).Where(a => a.IsMerged).ToList();
         foreach (var adapter in merged) adapter.Unmerge();
         foreach (var (destination, source) in _copies) destination.copy_(source);
+        foreach (var (_, adapter) in _adapters) adapter.MagnitudeWasLoaded(); // DoRA: the file's m, not one derived from W
         foreach (var adapter in merged) adapter.MergeChecked(safe: false); // merged before the load: restore that state
     }
 
@@ -112,6 +113,10 @@ internal sealed class AdapterLoader : IDisposable
                 throw new AdapterFormatException(configPath, path, $"the file gives lora_alpha {alpha}, the model's adapter has alpha {options.Alpha}.");
             if (config.UseRsLora != options.UseRsLoRA)
                 throw new AdapterFormatException(configPath, path, $"the file gives use_rslora {Lower(config.UseRsLora)}, the model's adapter has {Lower(options.UseRsLoRA)}.");
+            // A DoRA adapter's A/B only reproduce its model together with its magnitudes, and a plain adapter has none.
+            if (config.UseDora != options.UseDoRA)
+                throw new AdapterFormatException(configPath, path,
+                    $"the file gives use_dora {Lower(config.UseDora)}, the model's adapter has {Lower(options.UseDoRA)}; build the model with UseDoRA = {Lower(config.UseDora)} ([LoRA(UseDoRA = …)] or LoRA:UseDoRA) to load it.");
             // PiSSA moves the top singular directions out of the base weight, so A/B trained with it only fit a PiSSA model.
             bool filePissa = config.Init == LoraInit.PiSSA, modelPissa = options.Init == LoraInit.PiSSA;
             if (filePissa != modelPissa)

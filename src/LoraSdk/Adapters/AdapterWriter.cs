@@ -28,6 +28,7 @@ internal static class AdapterWriter
         {
             bool isDefault = name == LoraAdapter.DefaultName;
             var adapters = hosts.Select(h => (h.Path, h.Host.FindAdapter(name)!)).ToList();
+            foreach (var (_, adapter) in adapters) adapter.SettleMagnitude(); // DoRA: m from the weight in force if never used yet
             var config = AdapterConfigBuilder.Build(adapters, isDefault ? options.ModulesToSave : [], options);
             var tensors = adapters
                 .SelectMany(a => a.Item2.ParameterNames.Select(p => (PeftKeys.For(a.Path, p.Name), p.Parameter)))

@@ -139,7 +139,7 @@ internal static class MultiAdapterFolders
     {
         try
         {
-            return new LoraOptions(config.RankFor(path), config.AlphaFor(path), config.LoraDropout, config.UseRsLora);
+            return new LoraOptions(config.RankFor(path), config.AlphaFor(path), config.LoraDropout, config.UseRsLora, useDoRA: config.UseDora);
         }
         catch (ArgumentOutOfRangeException e)
         {

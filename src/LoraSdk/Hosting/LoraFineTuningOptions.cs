@@ -117,7 +117,7 @@ public sealed record LoraFineTuningOptions
     {
         int rank = Adapter.Rank ?? LoraOptionRules.DefaultRank;
         return new LoraOptions(rank, Adapter.Alpha ?? LoraOptionRules.DefaultAlpha(rank), Adapter.Dropout ?? LoraOptionRules.DefaultDropout,
-            Adapter.UseRsLoRA ?? LoraOptionRules.DefaultUseRsLoRA, Adapter.Init);
+            Adapter.UseRsLoRA ?? LoraOptionRules.DefaultUseRsLoRA, Adapter.Init, useDoRA: Adapter.UseDoRA ?? LoraOptionRules.DefaultUseDoRA);
     }
 
     /// <summary>The trainer's settings, checkpoints in <see cref="ResolvedCheckpointDirectory"/>.</summary>

@@ -163,7 +163,7 @@ internal sealed class LoraFineTuningService(
 
     private static string Describe(LoraOptionsOverride o) => string.Join(", ", new (string Key, object? Value)[]
         {
-            (nameof(o.Rank), o.Rank), (nameof(o.Alpha), o.Alpha), (nameof(o.Dropout), o.Dropout), (nameof(o.UseRsLoRA), o.UseRsLoRA), (nameof(o.Init), o.Init),
+            (nameof(o.Rank), o.Rank), (nameof(o.Alpha), o.Alpha), (nameof(o.Dropout), o.Dropout), (nameof(o.UseRsLoRA), o.UseRsLoRA), (nameof(o.Init), o.Init), (nameof(o.UseDoRA), o.UseDoRA),
         }.Where(p => p.Value is not null)
          .Select(p => $"{LoraFineTuningOptions.SectionName}:{p.Key}={Convert.ToString(p.Value, System.Globalization.CultureInfo.InvariantCulture)}"));
 

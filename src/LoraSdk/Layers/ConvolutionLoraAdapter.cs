@@ -50,7 +50,7 @@ public abstract class ConvolutionLoraAdapter : LoraAdapter
 
     /// <inheritdoc/>
     public override IReadOnlyList<(string Name, Tensor Parameter)> ParameterNames =>
-        [("lora_A.weight", LoraA), ("lora_B.weight", LoraB)];
+        WithMagnitude([("lora_A.weight", LoraA), ("lora_B.weight", LoraB)]);
 
     /// <inheritdoc/>
     public override Tensor BaseForward(Tensor input) => _target.forward(input);
@@ -73,9 +73,9 @@ public abstract class ConvolutionLoraAdapter : LoraAdapter
     /// The target's forward with another weight: its stride, padding (size or rule), dilation, padding mode and bias.
     /// As TorchSharp's convolutions do, a non-zero padding mode pads the input first and convolves without padding.
     /// </summary>
-    private Tensor TargetConvolution(Tensor input, Tensor weight)
+    private Tensor TargetConvolution(Tensor input, Tensor weight, bool withBias = true)
     {
-        var bias = _target.bias;
+        var bias = withBias ? _target.bias : null;
         if (_target.padding_mode != PaddingModes.Zeros)
         {
             using var padded = nn.functional.pad(input, ReversedPadding(), _target.padding_mode);
@@ -133,9 +133,27 @@ public abstract class ConvolutionLoraAdapter : LoraAdapter
     public override Tensor LowRankForward(Tensor input)
     {
         using var dropped = Dropout(input);
+        return LowRankOfDropped(dropped);
+    }
+
+    /// <inheritdoc/>
+    private protected override Tensor LowRankOfDropped(Tensor dropped)
+    {
         using var down = _loraA.forward(dropped);
         return _loraB.forward(down);
     }
+
+    /// <inheritdoc/>
+    private protected override Tensor BaseWithoutBias(Tensor input) => TargetConvolution(input, _target.weight!, withBias: false);
+
+    /// <inheritdoc/>
+    private protected override Tensor? BaseBias => _target.bias;
+
+    /// <summary>PEFT's shape of a convolution's m: (1, out, 1, …).</summary>
+    private protected override long[] MagnitudeShape => [1, OutFeatures, .. Enumerable.Repeat(1L, _target.kernel_size.Length)];
+
+    /// <summary>(out, 1, …): the channel axis of a batched or unbatched output.</summary>
+    private protected override long[] OutputChannelShape => [OutFeatures, .. Enumerable.Repeat(1L, _target.kernel_size.Length)];
 
     /// <inheritdoc/>
     public override void ResetLoraParameters() =>

@@ -47,7 +47,7 @@ public sealed class EmbeddingLoraAdapter : LoraAdapter
 
     /// <inheritdoc/>
     public override IReadOnlyList<(string Name, Tensor Parameter)> ParameterNames =>
-        [(AName, LoraA), (BName, LoraB)];
+        WithMagnitude([(AName, LoraA), (BName, LoraB)]);
 
     /// <inheritdoc/>
     public override Tensor BaseForward(Tensor input) => _target.forward(input);
@@ -69,6 +69,22 @@ public sealed class EmbeddingLoraAdapter : LoraAdapter
     {
         using var product = LoraB.matmul(LoraA);
         return product.t().mul(Scaling);
+    }
+
+    /// <inheritdoc/>
+    private protected override Tensor BaseWithoutBias(Tensor input) => _target.forward(input);
+
+    /// <summary>Token ids take no dropout (PEFT's embedding DoRA has none).</summary>
+    private protected override bool DoraUsesDropout => false;
+
+    /// <summary>(1, dim): m scales the table's columns, one per embedding dimension.</summary>
+    private protected override long[] WeightChannelShape => [1, OutFeatures];
+
+    /// <summary>The norm of each embedding dimension over the vocabulary (the table is the transpose of a Linear weight).</summary>
+    private protected override Tensor ChannelNorm(Tensor weight)
+    {
+        using var squares = weight.square();
+        return squares.sum(dim: 0).sqrt_();
     }
 
     /// <inheritdoc/>

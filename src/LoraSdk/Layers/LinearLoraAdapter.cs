@@ -47,7 +47,7 @@ public sealed class LinearLoraAdapter : LoraAdapter
 
     /// <inheritdoc/>
     public override IReadOnlyList<(string Name, Tensor Parameter)> ParameterNames =>
-        [("lora_A.weight", LoraA), ("lora_B.weight", LoraB)];
+        WithMagnitude([("lora_A.weight", LoraA), ("lora_B.weight", LoraB)]);
 
     /// <summary>The frozen layer's forward; a quantized base is dequantized for the call (<see cref="FrozenWeight.LinearForward"/>).</summary>
     public override Tensor BaseForward(Tensor input) => Base.Weight.LinearForward(_target, input);
@@ -82,9 +82,26 @@ public sealed class LinearLoraAdapter : LoraAdapter
     public override Tensor LowRankForward(Tensor input)
     {
         using var dropped = Dropout(input);
+        return LowRankOfDropped(dropped);
+    }
+
+    /// <inheritdoc/>
+    private protected override Tensor LowRankOfDropped(Tensor dropped)
+    {
         using var down = nn.functional.linear(dropped, LoraA);
         return nn.functional.linear(down, LoraB);
     }
+
+    /// <inheritdoc/>
+    private protected override Tensor BaseWithoutBias(Tensor input) =>
+        FusedLinearLora.Forward(input, Base.Weight, null, null, null, 0, null); // x·Wᵀ alone, float or quantized storage
+
+    /// <inheritdoc/>
+    private protected override Tensor? BaseBias => _target.bias;
+
+    /// <summary>x·Wᵀ + s·x·Aᵀ·Bᵀ as plain LoRA's fused node computes it, without bias and dropout (DoRA then scales it).</summary>
+    private protected override Tensor DoraDirection(Tensor input) =>
+        FusedLinearLora.Forward(input, Base.Weight, null, LoraA, LoraB, Scaling, mask: null);
 
     /// <inheritdoc/>
     public override Tensor DeltaWeight() => LoraB.matmul(LoraA).mul_(Scaling);

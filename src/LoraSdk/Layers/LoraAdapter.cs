@@ -16,7 +16,7 @@ namespace LoraSdk;
 /// storage (<see cref="LayerBase"/> with its <see cref="FrozenWeight"/> strategy) and the named adapters, the active
 /// one and the per-row plan (<see cref="NamedAdapterSet"/>).
 /// </summary>
-public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
+public abstract partial class LoraAdapter : nn.Module<Tensor, Tensor>
 {
     /// <summary>PEFT's name for the adapter a model is built (or <c>from_pretrained</c> loaded) with.</summary>
     public const string DefaultName = "default";
@@ -188,6 +188,7 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
         Base.ApplyPending();
         if (_baseOnly) return BaseForward(input);
         if (_set.RowPlan is { } rows) return rows.AddUpdates(_set.Host, BaseForward(input), input, inPlace: true);
+        if (Options.UseDoRA) return DoraForward(input); // its own path: the fused Linear stays plain LoRA's
         return AdaptedForward(input);
     }
 
@@ -204,6 +205,7 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
         var result = layerBase.Weight.Call(input);
         if (_baseOnly) return result; // result not disposed: a hook's reference must stay valid
         if (_set.RowPlan is { } rows) return rows.AddUpdates(_set.Host, result, input, inPlace: false);
+        if (Options.UseDoRA) return DoraPlusUpdate(result, input);
         return PlusUpdate(result, input);
     }
 
@@ -252,7 +254,8 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var weight = BaseWeight;
-        weight.add_(DeltaWeight().to(weight.dtype));
+        if (Options.UseDoRA) MergeDora(weight);
+        else weight.add_(DeltaWeight().to(weight.dtype));
         _merged = _baseOnly = true;
     }
 
@@ -266,7 +269,7 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var weight = BaseWeight;
-        var merged = weight + DeltaWeight().to(weight.dtype);
+        var merged = Options.UseDoRA ? DoraMergedWeight(weight).Merged : weight + DeltaWeight().to(weight.dtype);
         if (!isfinite(merged).all().item<bool>())
             throw new InvalidOperationException(
                 $"Safe merge of LoRA adapter '{displayName}' refused: the merged weight would contain NaN or Inf. The base weight is unchanged.");
@@ -279,7 +282,8 @@ public abstract class LoraAdapter : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var weight = BaseWeight;
-        weight.sub_(DeltaWeight().to(weight.dtype));
+        if (Options.UseDoRA) UnmergeDora(weight);
+        else weight.sub_(DeltaWeight().to(weight.dtype));
         _merged = false;
         _baseOnly = !_enabled;
     }

@@ -44,6 +44,7 @@ internal static class LoraInitializer
                 else Kaiming(a, b);
                 break;
         }
+        adapter.ResetMagnitude(); // DoRA's m = ‖W + s·B·A‖ with the factors just drawn (a no-op for plain LoRA)
     }
 
     private static void PiSSAInto(Tensor a, Tensor b, Tensor baseWeight, int rank, double scaling, FactorLayout layout)

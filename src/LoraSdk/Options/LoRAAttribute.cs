@@ -30,6 +30,12 @@ public sealed class LoRAAttribute(int rank) : Attribute
     public LoraInit Init { get; set; } = LoraOptions.DefaultInit;
 
     /// <summary>
+    /// DoRA (weight-decomposed LoRA, PEFT's <c>use_dora</c>): the adapted weight is m ⊙ (W + s·B·A) / ‖W + s·B·A‖ with a
+    /// trainable magnitude m per output channel. See docs/numerics.md, "DoRA".
+    /// </summary>
+    public bool UseDoRA { get; set; } = LoraOptionRules.DefaultUseDoRA;
+
+    /// <summary>
     /// How the frozen base weight is stored (QLoRA-style quantized base, Linear targets only): quantized at the layer's
     /// first forward, after pretrained weights were loaded. A field's value wins over the class's. See docs/quantization.md.
     /// </summary>

@@ -17,9 +17,11 @@ public sealed record LoraOptions
     /// <param name="useRsLoRA">Scale by alpha / √r instead of alpha / r.</param>
     /// <param name="init">How A and B start; null for <see cref="DefaultInit"/>.</param>
     /// <param name="base">How the layer's frozen base weight is stored (<see cref="LoraBase"/>); float unless set.</param>
+    /// <param name="useDoRA">DoRA: a trainable magnitude per output channel times the normalised W + s·B·A (PEFT's <c>use_dora</c>).</param>
     /// <exception cref="ArgumentOutOfRangeException">A value breaks its rule; the message names it.</exception>
     public LoraOptions(int rank, double alpha, double dropout = LoraOptionRules.DefaultDropout,
-        bool useRsLoRA = LoraOptionRules.DefaultUseRsLoRA, LoraInit? init = null, LoraBase @base = LoraBase.Float32)
+        bool useRsLoRA = LoraOptionRules.DefaultUseRsLoRA, LoraInit? init = null, LoraBase @base = LoraBase.Float32,
+        bool useDoRA = LoraOptionRules.DefaultUseDoRA)
     {
         foreach (var (option, value, requirement) in LoraOptionRules.Problems(rank, alpha, dropout))
             throw new ArgumentOutOfRangeException(option.ToLowerInvariant(), value, $"LoRA {option.ToLowerInvariant()} must be {requirement}.");
@@ -31,6 +33,7 @@ public sealed record LoraOptions
         UseRsLoRA = useRsLoRA;
         Init = init ?? DefaultInit;
         Base = @base;
+        UseDoRA = useDoRA;
     }
 
     /// <summary>r: the inner dimension of B·A.</summary>
@@ -49,10 +52,16 @@ public sealed record LoraOptions
     /// </summary>
     public LoraBase Base { get; }
 
+    /// <summary>
+    /// DoRA (weight-decomposed LoRA, PEFT's <c>use_dora</c>): the layer computes with m ⊙ (W + s·B·A) / ‖W + s·B·A‖, the
+    /// norm per output channel and detached from autograd, m a trainable magnitude that starts as that norm.
+    /// </summary>
+    public bool UseDoRA { get; }
+
     /// <summary>alpha / r, or alpha / √r with rsLoRA.</summary>
     public double Scaling => UseRsLoRA ? Alpha / Math.Sqrt(Rank) : Alpha / Rank;
 
     /// <summary>The options an attribute declares (its alpha defaulting to its rank).</summary>
     public static LoraOptions From(LoRAAttribute attribute) =>
-        new(attribute.Rank, attribute.Alpha, attribute.Dropout, attribute.UseRsLoRA, attribute.Init, attribute.Base);
+        new(attribute.Rank, attribute.Alpha, attribute.Dropout, attribute.UseRsLoRA, attribute.Init, attribute.Base, attribute.UseDoRA);
 }

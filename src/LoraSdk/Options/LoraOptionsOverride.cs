@@ -27,6 +27,8 @@ public sealed record LoraOptionsOverride
     public bool? UseRsLoRA { get; init; }
     /// <summary>Replaces every target's initialisation when set.</summary>
     public LoraInit? Init { get; init; }
+    /// <summary>Replaces every target's DoRA setting when set.</summary>
+    public bool? UseDoRA { get; init; }
 
     /// <summary>
     /// When set, only the targets named here (the target names of the generated <c>LoraTargets</c>, e.g. field names)
@@ -60,7 +62,7 @@ public sealed record LoraOptionsOverride
     {
         ArgumentNullException.ThrowIfNull(declared);
         return new LoraOptions(Rank ?? declared.Rank, Alpha ?? declared.Alpha, Dropout ?? declared.Dropout,
-            UseRsLoRA ?? declared.UseRsLoRA, Init ?? declared.Init, declared.Base);
+            UseRsLoRA ?? declared.UseRsLoRA, Init ?? declared.Init, declared.Base, UseDoRA ?? declared.UseDoRA);
     }
 
     /// <summary>Whether <paramref name="options"/> has every value this override sets (i.e. the override reached it).</summary>
@@ -73,6 +75,7 @@ public sealed record LoraOptionsOverride
         Dropout = inner.Dropout ?? Dropout,
         UseRsLoRA = inner.UseRsLoRA ?? UseRsLoRA,
         Init = inner.Init ?? Init,
+        UseDoRA = inner.UseDoRA ?? UseDoRA,
         Targets = inner.Targets ?? Targets,
     };
 

@@ -6,7 +6,7 @@ namespace LoraSdk;
 /// </summary>
 /// <param name="Name">The field (or property) name, which is also the target's name in adapter files.</param>
 /// <param name="Kind">The kind of layer adapted.</param>
-/// <param name="Options">Rank, alpha, dropout, rsLoRA, initialisation and base storage, as the attributes resolve them.</param>
+/// <param name="Options">Rank, alpha, dropout, rsLoRA, initialisation, base storage and DoRA, as the attributes resolve them.</param>
 public sealed record LoraTargetInfo(string Name, LoraLayerKind Kind, LoraOptions Options)
 {
     /// <summary>The declared <see cref="LoraOptions.Rank"/>.</summary>
@@ -21,6 +21,8 @@ public sealed record LoraTargetInfo(string Name, LoraLayerKind Kind, LoraOptions
     public LoraInit Init => Options.Init;
     /// <summary>The declared <see cref="LoraOptions.Base"/>.</summary>
     public LoraBase Base => Options.Base;
+    /// <summary>The declared <see cref="LoraOptions.UseDoRA"/>.</summary>
+    public bool UseDoRA => Options.UseDoRA;
     /// <summary>The declared <see cref="LoraOptions.Scaling"/>.</summary>
     public double Scaling => Options.Scaling;
 }

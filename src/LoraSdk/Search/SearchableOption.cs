@@ -23,6 +23,7 @@ internal sealed record SearchableOption(string Key, string Kind, Func<string, st
         Integer("GradientAccumulationSteps", 1),
         Real("LoraPlusLrRatio", v => v > 0, "must be a positive number (1 is plain LoRA)"),
         Choice<bool>("UseRsLoRA"),
+        Choice<bool>("UseDoRA"),
         Choice<LoraInit>("Init"),
         Choice<LearningRateDecay>("Decay"),
     ];

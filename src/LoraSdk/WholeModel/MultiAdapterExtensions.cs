@@ -79,6 +79,8 @@ public static class MultiAdapterExtensions
         if (adapterIds.Count == 0) throw new ArgumentException("A mixed batch needs one adapter name per row.", nameof(adapterIds));
         var plan = new MixedBatchPlan(adapterIds);
         foreach (var name in plan.AdapterNames.Where(n => n != MixedBatchPlan.BaseName)) RequireExisting(hosts, name);
+        foreach (var name in plan.AdapterNames.Where(n => n != MixedBatchPlan.BaseName))
+            foreach (var (_, host) in hosts) host.EnsurePerRowCapable(name);
         foreach (var (_, host) in hosts) host.NamedSet.RowPlan = plan;
         return new Scope(() =>
         {

@@ -26,6 +26,13 @@ public static class WeightedAdapters
             if (combination == AdapterCombination.Linear && weight < 0)
                 throw new ArgumentException($"Linear combination takes √(weight·scaling); the weight of '{adapter}' is negative ({weight}).", nameof(weights));
         }
+        // PEFT gives the combined adapter the first one's use_dora and a fresh magnitude ‖W‖, dropping every trained
+        // magnitude without a word; magnitudes of different directions do not combine linearly either. Refused instead.
+        var dora = parts.Select(p => p.Adapter).FirstOrDefault(n => hosts.Any(h => h.Host.FindAdapter(n)!.Options.UseDoRA));
+        if (dora is not null)
+            throw new NotSupportedException(
+                $"AddWeightedAdapter cannot combine adapter '{dora}': it uses DoRA, whose trained magnitude vectors have no exact weighted combination " +
+                "(PEFT would keep only B·A and reset the magnitudes to the base weight's norms). Merge the DoRA adapters one after another instead (MergeLoRA).");
         if (svdRank is <= 0) throw new ArgumentOutOfRangeException(nameof(svdRank), svdRank, "The SVD rank must be positive.");
 
         var created = new List<LoraAdapter>();

@@ -57,7 +57,7 @@ public sealed class LoraFineTuneTaskTests
             }
             """);
         var engine = new RecordingBuildEngine();
-        var task = trainer.CreateTask(engine, ("Config", "other.json"), ("Rank", "8"), ("Targets", "dense"));
+        var task = trainer.CreateTask(engine, ("Config", "other.json"), ("Rank", "8"), ("Targets", "dense"), ("UseDoRA", "true"));
 
         Assert.True(task.Execute(), engine.Log);
 
@@ -74,6 +74,7 @@ public sealed class LoraFineTuneTaskTests
             "--LoRA:Labels:1=bye",
             "--LoRA:Rank=8",
             "--LoRA:Targets=dense",
+            "--LoRA:UseDoRA=true",
             "--LoRA:Output=obj/lora/intents",
             "--LoraSdkBuild:DependencyFile=obj/lora/intents.inputs",
         }, trainer.RecordedArguments);

@@ -88,7 +88,7 @@ public class AdapterConfigTests
 
     [Theory]
     [InlineData("bias", "\"all\"")]
-    [InlineData("use_dora", "true")]
+    [InlineData("lora_bias", "true")]
     [InlineData("fan_in_fan_out", "true")]
     [InlineData("r", "0")]
     [InlineData("lora_alpha", "-1")]

@@ -38,6 +38,27 @@ public class AdapterOverrideHostTests
     }
 
     [Fact]
+    public async Task UseDoRAOnTheCommandLineTrainsAndSavesADoraAdapter()
+    {
+        using var folder = new TempFolder();
+        var output = folder.Combine("adapter");
+        var warnings = new List<string>();
+        TinyByteLm? built = null;
+        using var host = BuildHost(folder, output, warnings, _ => built = new TinyByteLm(), "--LoRA:UseDoRA=true");
+
+        Assert.Equal(FineTuningExitCodes.Success, await host.RunLoraFineTuningAsync());
+
+        Assert.All(built!.ActiveLoraAdapters(), a => Assert.True(a.Adapter.Options.UseDoRA));
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "adapter_config.json")));
+        Assert.True(config.RootElement.GetProperty("use_dora").GetBoolean());
+        var shapes = SafetensorsShapes(Path.Combine(output, "adapter_model.safetensors"));
+        var magnitudes = shapes.Where(s => s.Key.EndsWith(".lora_magnitude_vector")).ToList();
+        Assert.Equal(2 * 6 + 1, magnitudes.Count); // one per adapted projection, shape (out)
+        Assert.All(magnitudes, s => Assert.Single(s.Value));
+        Assert.Empty(warnings);
+    }
+
+    [Fact]
     public async Task BaseQuantizationOnTheCommandLineQuantizesTheBaseAndSavesAnOrdinaryAdapter()
     {
         using var folder = new TempFolder();

@@ -28,10 +28,11 @@ public class OptionBindingTests
     [Fact]
     public void EachKeyLandsInTheTypeThatDefinesIt()
     {
-        var options = Bind("--LoRA:Rank=16", "--LoRA:Init=PiSSA", "--LoRA:Epochs=3", "--LoRA:LearningRate=0.0005", "--LoRA:Beta2=0.99", "--LoRA:LoraPlusLrRatio=16",
+        var options = Bind("--LoRA:Rank=16", "--LoRA:Init=PiSSA", "--LoRA:UseDoRA=true", "--LoRA:Epochs=3", "--LoRA:LearningRate=0.0005", "--LoRA:Beta2=0.99", "--LoRA:LoraPlusLrRatio=16",
             "--LoRA:ModulesToSave:0=classifier", "--LoRA:Resume=false", "--LoRA:MaxLength=64", "--LoRA:Output=out/adapter");
 
-        Assert.Equal(new LoraOptionsOverride { Rank = 16, Init = LoraInit.PiSSA }, options.Adapter);
+        Assert.Equal(new LoraOptionsOverride { Rank = 16, Init = LoraInit.PiSSA, UseDoRA = true }, options.Adapter);
+        Assert.True(options.ToLoraOptions().UseDoRA);
         Assert.Equal(new TrainerOptions { Epochs = 3, LearningRate = 5e-4, Beta2 = 0.99, LoraPlusLrRatio = 16, Resume = false }, options.Trainer with { ModulesToSave = [] });
         Assert.Equal(["classifier"], options.Trainer.ModulesToSave);
         Assert.Equal(64, options.MaxLength);

@@ -44,4 +44,22 @@ public class SearchReportTests
         Assert.StartsWith("<svg", svg);
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(svg, ">winner</text>")); // the LearningRate panel only
     }
+
+    [Fact]
+    public void ADoraAxisShowsInTheReportAndThePlot()
+    {
+        var space = SearchSpaceParser.Parse("UseDoRA=false,true");
+        var grid = space.Candidates();
+        var incumbent = grid[0]; // the configured UseDoRA=false is the grid's first candidate
+        var doraFull = Trial(grid[1], 1, 60, 0.93);
+        var outcome = new SearchOutcome(doraFull, [Trial(grid[0], 0, 20, 0.7), Trial(grid[1], 0, 20, 0.8), Trial(grid[0], 1, 60, 0.9), doraFull],
+            null, incumbent, Trial(grid[0], 1, 60, 0.9));
+        var plan = SuccessiveHalvingPlan.Create([0, 1], 3, seed: 1, incumbent: false);
+        string report = SearchReport.Markdown("intents", space, new SearchOptions { Search = space.ToString() }, plan, 2, outcome, Ranking, 1, "intents.search.svg", "/p/intents");
+        Assert.Contains("**Winner: UseDoRA=true**", report);
+        Assert.Contains("| UseDoRA=false (configured) |", report);
+        // The plot's axes are numeric keys; a search of true/false alone plots accuracy against steps.
+        string svg = SearchPlotSvg.Render(space, outcome.Trials, outcome.Winner!, Ranking, "intents");
+        Assert.Contains(">steps<", svg);
+    }
 }

@@ -28,6 +28,16 @@ public class SearchSpaceParserTests
         Assert.True(SearchableOption.Find("LoraPlusLrRatio")!.IsScale); // plotted on a log axis, as the learning rate
     }
 
+    [Fact]
+    public void UseDoRAIsASearchAxis()
+    {
+        var space = SearchSpaceParser.Parse("UseDoRA=false,TRUE;Rank=8");
+        Assert.Equal("UseDoRA=false,true;Rank=8", space.ToString());
+        Assert.Equal(["UseDoRA=false, Rank=8", "UseDoRA=true, Rank=8"], space.Candidates().Select(c => c.Label));
+        Assert.Contains("UseDoRA value 'maybe' must be one of true, false",
+            Assert.Throws<SearchSpaceException>(() => SearchSpaceParser.Parse("UseDoRA=maybe")).Message);
+    }
+
     [Theory]
     [InlineData("", "the search space is empty")]
     [InlineData(" ; ", "the search space is empty")]
