@@ -10,7 +10,9 @@ namespace LoraSdk.Bench.Decoder;
 /// </summary>
 public static class TrainStep
 {
-    public sealed record Result(string Mode, int Batch, int Length, bool GradientCheckpointing, double MedianStepMilliseconds, long TrainableParameters, long PeakRssBytes, double LastLoss);
+    /// <param name="MedianForwardMilliseconds">Forward and loss; with the backward and the optimizer step, the phases pytorch_twin.py reports too (where a gap to the twin lies).</param>
+    public sealed record Result(string Mode, int Batch, int Length, bool GradientCheckpointing, double MedianStepMilliseconds, long TrainableParameters, long PeakRssBytes, double LastLoss,
+        double MedianForwardMilliseconds = 0, double MedianBackwardMilliseconds = 0, double MedianOptimizerMilliseconds = 0);
 
     public static Result Run(BenchShape shape, bool lora, int warmup, int steps, bool checkpointing = false)
     {
@@ -29,18 +31,30 @@ public static class TrainStep
         model.train();
         double lastLoss = double.NaN;
 
+        var forward = new List<double>();
+        var backward = new List<double>();
+        var update = new List<double>();
         void Step()
         {
             using var scope = NewDisposeScope();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var logits = model.call(inputs);
             var loss = nn.functional.cross_entropy(logits.reshape(-1, shape.Vocab), targets);
+            forward.Add(clock.Elapsed.TotalMilliseconds);
+            clock.Restart();
             optimizer.zero_grad();
             loss.backward();
+            backward.Add(clock.Elapsed.TotalMilliseconds);
+            clock.Restart();
             optimizer.step();
+            update.Add(clock.Elapsed.TotalMilliseconds);
             lastLoss = loss.item<float>();
         }
 
         for (int i = 0; i < warmup; i++) Step();
+        forward.Clear();
+        backward.Clear();
+        update.Clear();
         var times = new List<double>();
         for (int i = 0; i < steps; i++)
         {
@@ -48,7 +62,8 @@ public static class TrainStep
             Step();
             times.Add(clock.Elapsed.TotalMilliseconds);
         }
-        return new Result(lora ? "LoRA r=8 (q_proj, v_proj)" : "full fine-tuning", shape.Batch, shape.Length, checkpointing, Median(times), trainable.Sum(p => p.numel()), PeakRss.Bytes(), lastLoss);
+        return new Result(lora ? "LoRA r=8 (q_proj, v_proj)" : "full fine-tuning", shape.Batch, shape.Length, checkpointing, Median(times), trainable.Sum(p => p.numel()), PeakRss.Bytes(), lastLoss,
+            Median(forward), Median(backward), Median(update));
     }
 
     private static double Median(List<double> values)

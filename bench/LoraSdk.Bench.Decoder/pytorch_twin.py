@@ -124,26 +124,40 @@ def run(lora, warmup, steps):
     model.train()
     last = [float("nan")]
 
+    phases = {"forward": [], "backward": [], "optimizer": []}
+
     def step():
+        clock = time.perf_counter()
         logits = model(inputs)
         loss = F.cross_entropy(logits.reshape(-1, VOCAB), targets)
+        phases["forward"].append((time.perf_counter() - clock) * 1000)
+        clock = time.perf_counter()
         optimizer.zero_grad()
         loss.backward()
+        phases["backward"].append((time.perf_counter() - clock) * 1000)
+        clock = time.perf_counter()
         optimizer.step()
+        phases["optimizer"].append((time.perf_counter() - clock) * 1000)
         last[0] = loss.item()
 
     for _ in range(warmup):
         step()
+    for values in phases.values():
+        values.clear()
     times = []
     for _ in range(steps):
         start = time.perf_counter()
         step()
         times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    median = times[len(times) // 2] if len(times) % 2 else (times[len(times) // 2 - 1] + times[len(times) // 2]) / 2
+    def median_of(values):
+        values = sorted(values)
+        return values[len(values) // 2] if len(values) % 2 else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
+    median = median_of(times)
     return {"Mode": "LoRA r=8 (q_proj, v_proj)" if lora else "full fine-tuning", "MedianStepMilliseconds": median,
             "TrainableParameters": sum(p.numel() for p in trainable),
-            "PeakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "LastLoss": last[0]}
+            "PeakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "LastLoss": last[0],
+            "MedianForwardMilliseconds": median_of(phases["forward"]), "MedianBackwardMilliseconds": median_of(phases["backward"]),
+            "MedianOptimizerMilliseconds": median_of(phases["optimizer"])}
 
 
 if part not in ("train-lora", "train-full"):

@@ -41,10 +41,10 @@ public sealed partial class CausalLM
             var factory = DecoderLayerFactory(config, options, (index, layer) =>
             {
                 layers.Add(layer); // disposed with the others if a later layer fails
-                Fill(layer, $"model.layers.{index}.", checkpoint, options.DType);
+                Fill(layer, $"model.layers.{index}.", checkpoint);
             });
-            built = new CausalLM(config, options, factory) { GenerationConfig = generation, SourceFolder = hfFolder };
-            Fill(built, "", checkpoint, options.DType, onlyOutsideLayers: true);
+            built = new CausalLM(config, options, factory, initialise: false) { GenerationConfig = generation, SourceFolder = hfFolder };
+            Fill(built, "", checkpoint, onlyOutsideLayers: true);
             built.eval(); // as transformers' from_pretrained: call train() before fine-tuning (adapter dropout)
             if (File.Exists(Path.Combine(hfFolder, TokenizerFile))) built.Tokenizer = HuggingFaceTokenizer.Load(hfFolder);
             string generationPath = Path.Combine(hfFolder, GenerationConfigFile);
@@ -98,13 +98,14 @@ public sealed partial class CausalLM
     }
 
     /// <summary>Copies the checkpoint's tensors into <paramref name="module"/>'s base parameters (path prefix <paramref name="prefix"/>), one tensor at a time.</summary>
-    private static void Fill(nn.Module module, string prefix, HfCheckpoint checkpoint, ScalarType dtype, bool onlyOutsideLayers = false)
+    private static void Fill(nn.Module module, string prefix, HfCheckpoint checkpoint, bool onlyOutsideLayers = false)
     {
         using var _ = no_grad();
         foreach (var (name, parameter) in module.named_parameters())
         {
             if (name.Contains("_lora.", StringComparison.Ordinal) || (onlyOutsideLayers && name.StartsWith("model.layers.", StringComparison.Ordinal))) continue;
-            using var loaded = checkpoint.Read(prefix + name, dtype);
+            // As stored: copy_ converts to the parameter's dtype without a full-size converted copy (the embedding's is 4 bytes × vocab × hidden).
+            using var loaded = checkpoint.Read(prefix + name);
             parameter.copy_(loaded);
         }
     }

@@ -1,3 +1,4 @@
+using LoraSdk.Native;
 using static TorchSharp.torch;
 
 namespace LoraSdk.Models;
@@ -9,7 +10,10 @@ namespace LoraSdk.Models;
 /// input and trainable parameters from that. Peak activation memory is then one layer's, plus one hidden state per
 /// layer. The adapters' dropout draws from the CPU generator, so its state is saved and put back for the recomputation,
 /// which then draws the same masks; other devices' generators are not reachable from TorchSharp, so checkpointing
-/// with active dropout is refused there rather than computing gradients of different masks.
+/// with active dropout is refused there rather than computing gradients of different masks. After each layer (its
+/// no-graph forward, its recomputation and backward) the heap is trimmed (<see cref="MallocTrim"/>): glibc kept the
+/// freed activations, and the SmolLM2-135M shape at 1,024 tokens peaked at 2.44 GB with checkpointing (0.68× without)
+/// before, 1.65 GB after (docs/training.md).
 /// </summary>
 internal sealed class CheckpointedLayer : autograd.SingleTensorFunction<CheckpointedLayer>
 {
@@ -41,6 +45,7 @@ internal sealed class CheckpointedLayer : autograd.SingleTensorFunction<Checkpoi
             using (var state = get_rng_state()) rngState = state.data<byte>().ToArray();
         Tensor output;
         using (no_grad()) output = layer.Forward(hidden, cos, sin, additive, null);
+        MallocTrim.Release(); // see backward
         ctx.save_for_backward([hidden, cos, sin, additive]);
         ctx.save_data(nameof(layer), layer);
         ctx.save_data("inputNeedsGrad", hidden.requires_grad);
@@ -83,6 +88,10 @@ internal sealed class CheckpointedLayer : autograd.SingleTensorFunction<Checkpoi
         {
             foreach (var tensor in saved) tensor?.Dispose();
         }
+        // The recomputed layer's activations are freed by now, but glibc keeps freed heap chunks and the next layer does
+        // not reuse all of them: without this, RSS grew by about a layer's activations per layer (measured), which is the
+        // memory checkpointing exists to save.
+        MallocTrim.Release();
         return BackwardHandles.Finish(gradOutput, grads);
     }
 }

@@ -23,14 +23,19 @@ public sealed partial class DecoderAttention : nn.Module
     private readonly DecoderConfig _config;
 
     /// <summary>Creates the projections with <paramref name="config"/>'s sizes, randomly initialised.</summary>
-    public DecoderAttention(DecoderConfig config) : base("self_attn")
+    public DecoderAttention(DecoderConfig config) : this(config, initialise: true)
+    {
+    }
+
+    /// <summary>Creates the projections, randomly initialised or (for a loader that overwrites them) uninitialised.</summary>
+    internal DecoderAttention(DecoderConfig config, bool initialise) : base("self_attn")
     {
         _config = config;
         long qWidth = (long)config.NumHeads * config.HeadDim, kvWidth = (long)config.NumKeyValueHeads * config.HeadDim;
-        q_proj = nn.Linear(config.HiddenSize, qWidth, hasBias: config.QkvBias);
-        k_proj = nn.Linear(config.HiddenSize, kvWidth, hasBias: config.QkvBias);
-        v_proj = nn.Linear(config.HiddenSize, kvWidth, hasBias: config.QkvBias);
-        o_proj = nn.Linear(qWidth, config.HiddenSize, hasBias: config.OutputBias);
+        q_proj = DecoderWeights.Linear(config.HiddenSize, qWidth, config.QkvBias, initialise);
+        k_proj = DecoderWeights.Linear(config.HiddenSize, kvWidth, config.QkvBias, initialise);
+        v_proj = DecoderWeights.Linear(config.HiddenSize, kvWidth, config.QkvBias, initialise);
+        o_proj = DecoderWeights.Linear(qWidth, config.HiddenSize, config.OutputBias, initialise);
         RegisterComponents();
     }
 

@@ -17,10 +17,15 @@ public sealed class DecoderLayer : nn.Module
 #pragma warning restore IDE1006
 
     /// <summary>Creates the block with <paramref name="config"/>'s sizes, randomly initialised.</summary>
-    public DecoderLayer(DecoderConfig config) : base(nameof(DecoderLayer))
+    public DecoderLayer(DecoderConfig config) : this(config, initialise: true)
     {
-        self_attn = new DecoderAttention(config);
-        mlp = new DecoderMlp(config);
+    }
+
+    /// <summary>Creates the block, randomly initialised or (for a loader that overwrites every weight) uninitialised.</summary>
+    internal DecoderLayer(DecoderConfig config, bool initialise) : base(nameof(DecoderLayer))
+    {
+        self_attn = new DecoderAttention(config, initialise);
+        mlp = new DecoderMlp(config, initialise);
         input_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
         post_attention_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
         RegisterComponents();

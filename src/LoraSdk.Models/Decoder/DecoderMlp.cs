@@ -18,11 +18,16 @@ public sealed partial class DecoderMlp : nn.Module<Tensor, Tensor>
 #pragma warning restore IDE1006
 
     /// <summary>Creates the projections with <paramref name="config"/>'s sizes, randomly initialised.</summary>
-    public DecoderMlp(DecoderConfig config) : base("mlp")
+    public DecoderMlp(DecoderConfig config) : this(config, initialise: true)
     {
-        gate_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: config.MlpBias);
-        up_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: config.MlpBias);
-        down_proj = nn.Linear(config.IntermediateSize, config.HiddenSize, hasBias: config.MlpBias);
+    }
+
+    /// <summary>Creates the projections, randomly initialised or (for a loader that overwrites them) uninitialised.</summary>
+    internal DecoderMlp(DecoderConfig config, bool initialise) : base("mlp")
+    {
+        gate_proj = DecoderWeights.Linear(config.HiddenSize, config.IntermediateSize, config.MlpBias, initialise);
+        up_proj = DecoderWeights.Linear(config.HiddenSize, config.IntermediateSize, config.MlpBias, initialise);
+        down_proj = DecoderWeights.Linear(config.IntermediateSize, config.HiddenSize, config.MlpBias, initialise);
         RegisterComponents();
     }
 

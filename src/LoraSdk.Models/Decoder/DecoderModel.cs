@@ -18,12 +18,15 @@ public sealed class DecoderModel : nn.Module
     private readonly DecoderConfig _config;
     private readonly RotaryEmbedding _rotary;
 
-    /// <summary>Creates the stack, building layer i with <paramref name="buildLayer"/> (the loader fills each with its weights as it goes).</summary>
-    internal DecoderModel(DecoderConfig config, Func<int, DecoderLayer> buildLayer) : base("model")
+    /// <summary>
+    /// Creates the stack, building layer i with <paramref name="buildLayer"/> (the loader fills each with its weights as
+    /// it goes); <paramref name="initialise"/> false leaves the embedding uninitialised, for a loader that overwrites it.
+    /// </summary>
+    internal DecoderModel(DecoderConfig config, Func<int, DecoderLayer> buildLayer, bool initialise = true) : base("model")
     {
         _config = config;
         _rotary = new RotaryEmbedding(config);
-        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize);
+        embed_tokens = DecoderWeights.Embedding(config.VocabSize, config.HiddenSize, initialise);
         layers = nn.ModuleList(Enumerable.Range(0, config.NumLayers).Select(buildLayer).ToArray());
         norm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
         RegisterComponents();

@@ -63,8 +63,8 @@ internal sealed class HfCheckpoint : IDisposable
         return new HfCheckpoint(tensors) { LargestFileBytes = files.Max(f => new FileInfo(f).Length) };
     }
 
-    /// <summary>Reads one tensor from its file and converts it to <paramref name="dtype"/>.</summary>
-    public Tensor Read(string name, ScalarType dtype)
+    /// <summary>Reads one tensor from its file, in the file's dtype (<c>copy_</c> into a parameter converts it).</summary>
+    public Tensor Read(string name)
     {
         var (file, entry, dataStart) = _tensors[name];
         try
@@ -73,9 +73,16 @@ internal sealed class HfCheckpoint : IDisposable
                 _streams[file] = stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
             stream.Position = dataStart + entry.Begin;
             var raw = empty(entry.Shape, entry.Type);
-            raw.ReadBytesFromStream(stream);
-            if (raw.dtype == dtype) return raw;
-            using (raw) return raw.to_type(dtype);
+            try
+            {
+                raw.ReadBytesFromStream(stream);
+                return raw;
+            }
+            catch
+            {
+                raw.Dispose();
+                throw;
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
