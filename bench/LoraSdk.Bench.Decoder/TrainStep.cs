@@ -12,7 +12,7 @@ public static class TrainStep
 {
     /// <param name="MedianForwardMilliseconds">Forward and loss; with the backward and the optimizer step, the phases pytorch_twin.py reports too (where a gap to the twin lies).</param>
     public sealed record Result(string Mode, int Batch, int Length, bool GradientCheckpointing, double MedianStepMilliseconds, long TrainableParameters, long PeakRssBytes, double LastLoss,
-        double MedianForwardMilliseconds = 0, double MedianBackwardMilliseconds = 0, double MedianOptimizerMilliseconds = 0);
+        double MedianForwardMilliseconds = 0, double MedianBackwardMilliseconds = 0, double MedianOptimizerMilliseconds = 0, double MinorFaultsPerStep = 0);
 
     public static Result Run(BenchShape shape, bool lora, int warmup, int steps, bool checkpointing = false)
     {
@@ -56,6 +56,7 @@ public static class TrainStep
         backward.Clear();
         update.Clear();
         var times = new List<double>();
+        long faultsBefore = PeakRss.MinorFaults();
         for (int i = 0; i < steps; i++)
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -63,7 +64,7 @@ public static class TrainStep
             times.Add(clock.Elapsed.TotalMilliseconds);
         }
         return new Result(lora ? "LoRA r=8 (q_proj, v_proj)" : "full fine-tuning", shape.Batch, shape.Length, checkpointing, Median(times), trainable.Sum(p => p.numel()), PeakRss.Bytes(), lastLoss,
-            Median(forward), Median(backward), Median(update));
+            Median(forward), Median(backward), Median(update), (PeakRss.MinorFaults() - faultsBefore) / (double)Math.Max(1, steps));
     }
 
     private static double Median(List<double> values)
@@ -81,5 +82,16 @@ public static class PeakRss
     {
         var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
         return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0]) * 1024;
+    }
+
+    /// <summary>
+    /// Minor page faults of this process so far (/proc/self/stat field 10): each is a fresh page the kernel zeroed, the
+    /// cost of memory given back to the system and asked for again (large tensors are mappings of their own in glibc).
+    /// </summary>
+    public static long MinorFaults()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // after "pid (comm) ": field 3 onwards
+        return long.Parse(fields[10 - 3], System.Globalization.CultureInfo.InvariantCulture);
     }
 }

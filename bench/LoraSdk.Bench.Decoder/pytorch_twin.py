@@ -145,6 +145,7 @@ def run(lora, warmup, steps):
     for values in phases.values():
         values.clear()
     times = []
+    faults_before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(steps):
         start = time.perf_counter()
         step()
@@ -157,7 +158,8 @@ def run(lora, warmup, steps):
             "TrainableParameters": sum(p.numel() for p in trainable),
             "PeakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "LastLoss": last[0],
             "MedianForwardMilliseconds": median_of(phases["forward"]), "MedianBackwardMilliseconds": median_of(phases["backward"]),
-            "MedianOptimizerMilliseconds": median_of(phases["optimizer"])}
+            "MedianOptimizerMilliseconds": median_of(phases["optimizer"]),
+            "MinorFaultsPerStep": (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults_before) / max(1, steps)}
 
 
 if part not in ("train-lora", "train-full"):

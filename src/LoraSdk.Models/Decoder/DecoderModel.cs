@@ -1,3 +1,4 @@
+using LoraSdk.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -118,6 +119,9 @@ public sealed class DecoderModel : nn.Module
 
     private Tensor RunLayers(Tensor hidden, Tensor cos, Tensor sin, Tensor additive, IReadOnlyList<LayerKeyValues>? caches)
     {
+        // Training (train mode, a graph recorded): keep the large freed blocks (logits, their gradients) in the heap from
+        // step to step instead of faulting them in again (see LargeBlockRetention for the time and memory measured).
+        if (training && is_grad_enabled()) LargeBlockRetention.Enable();
         using var keep = new DisposeAll(cos, sin, additive);
         for (int i = 0; i < layers.Count; i++)
         {

@@ -37,6 +37,36 @@ public sealed class MixedBatchTests
         Assert.Equal("default", model.ActiveAdapter());
     }
 
+    [Theory]
+    [InlineData(8.0, 8.0)] // one scaling for every row
+    [InlineData(2.0, 12.0)] // a scaling per row
+    public void Adapters_of_one_rank_gathered_in_one_stack_give_each_row_its_own_answer(double alphaB, double alphaC)
+    {
+        // Every adapter rank 4 (the default's) and no __base__ row: the Linear layers take the stacked gather, the
+        // embedding and the convolution the loop; exact in float64 up to summation order.
+        manual_seed(9);
+        using var model = new TinyNet();
+        RandomizeLora(model, seed: 4);
+        model.AddAdapter("b", new LoraOptions(rank: 4, alpha: alphaB));
+        model.AddAdapter("c", new LoraOptions(rank: 4, alpha: alphaC));
+        using (model.UseAdapter("b")) RandomizeLora(model, seed: 5);
+        using (model.UseAdapter("c")) RandomizeLora(model, seed: 6);
+        model.eval();
+        model.to(float64);
+        string[] rows = ["b", "c", "default", "c", "b", "default", "c"];
+        using var ids = randint(0, TinyNet.Vocabulary, [rows.Length, 5], dtype: ScalarType.Int64);
+
+        using var _ = no_grad();
+        using var mixed = Forward(model, ids, rows);
+        for (int row = 0; row < rows.Length; row++)
+        {
+            using var single = ids[row..(row + 1)];
+            using var alone = WithAdapter(model, single, rows[row]);
+            double error = (mixed[row..(row + 1)] - alone).abs().max().item<double>();
+            Assert.True(error <= 1e-12, $"row {row} ({rows[row]}): {error:E2}");
+        }
+    }
+
     [Fact]
     public void Wrong_row_counts_unknown_names_and_merged_models_are_refused()
     {
