@@ -5,6 +5,8 @@ using static TorchSharp.torch;
 // SmolLM2-135M-shaped decoder, random weights. From the repository root, after a Release build:
 //   dotnet bench/LoraSdk.Bench.Decoder/bin/Release/net10.0/linux-x64/LoraSdk.Bench.Decoder.dll <part> [--tiny] [--threads 2] [--warmup 2] [--steps 5]
 //   [--length 1024 --batch 1] [--checkpointing]: another sequence shape, and gradient checkpointing (CausalLM.GradientCheckpointing).
+//   [--own-thread]: train-lora/train-full on a thread of their own, as the hosted trainer runs (glibc gives it an arena of
+//   its own, which cannot keep blocks above 64 MiB: see LargeBlockRetention).
 // Parts: train-lora, train-full (one step time each; run each in its own process so each peak RSS is its own),
 //        checkpoint-rss [--length 1024] [--batch 1] (issue 26's memory goal: train-lora without and with --checkpointing, each
 //        in a child process of its own, peak RSS of each and their ratio vs the goal ≤ 0.5; default 1 warm-up step and 1 step),
@@ -26,7 +28,18 @@ switch (part)
 {
     case "train-lora":
     case "train-full":
-        Emit(TrainStep.Run(shape, part == "train-lora", warmup, steps, args.Contains("--checkpointing")));
+    {
+        TrainStep.Result? result = null;
+        void Train() => result = TrainStep.Run(shape, part == "train-lora", warmup, steps, args.Contains("--checkpointing"));
+        if (args.Contains("--own-thread"))
+        {
+            var thread = new Thread(Train, maxStackSize: 16 << 20);
+            thread.Start();
+            thread.Join();
+        }
+        else Train();
+        Emit(result!);
+    }
         return 0;
     case "checkpoint-rss":
     {
