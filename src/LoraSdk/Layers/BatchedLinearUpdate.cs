@@ -23,7 +23,7 @@ internal static class BatchedLinearUpdate
         long inFeatures = host.InFeatures, outFeatures = host.OutFeatures;
         int rank = adapters.Max(a => a?.Rank ?? 0);
         if (rank == 0) return true; // every row is __base__
-        var groupOfRow = new int[batchSize];
+        var groupOfRow = new long[batchSize];
         for (int g = 0; g < groups.Count; g++)
             foreach (var row in groups[g].Rows) groupOfRow[row] = g;
         var (aRows, bRows) = adapters.All(a => a is not null && a.Rank == rank && a.LoraA.dtype == input.dtype && a.LoraB.dtype == input.dtype)
@@ -39,7 +39,7 @@ internal static class BatchedLinearUpdate
         }
         else
         {
-            low.mul_(tensor(scaling, dtype: input.dtype, device: input.device).index_select(0, tensor(groupOfRow.Select(g => (long)g).ToArray(), device: input.device)).view(batchSize, 1, 1));
+            low.mul_(tensor(scaling, dtype: input.dtype, device: input.device).index_select(0, tensor(groupOfRow, device: input.device)).view(batchSize, 1, 1));
         }
         // output += low·Bᵀ per row (TorchSharp has no in-place baddbmm_). An explicit Scalar: add_(t) would pass an
         // implicit one that the finalizer may free during the native call.
@@ -50,14 +50,14 @@ internal static class BatchedLinearUpdate
     }
 
     /// <summary>Every row's A (batch × r × in) and B (batch × out × r) in one <c>stack</c> each: all adapters of one rank and the input's dtype.</summary>
-    private static (Tensor A, Tensor B) Stacked(IReadOnlyList<LinearLoraAdapter?> adapters, int[] groupOfRow) =>
-        (stack(groupOfRow.Select(g => adapters[g]!.LoraA).ToArray()), stack(groupOfRow.Select(g => adapters[g]!.LoraB).ToArray()));
+    private static (Tensor A, Tensor B) Stacked(IReadOnlyList<LinearLoraAdapter?> adapters, long[] groupOfRow) =>
+        (stack(groupOfRow.Select(g => adapters[(int)g]!.LoraA).ToArray()), stack(groupOfRow.Select(g => adapters[(int)g]!.LoraB).ToArray()));
 
     /// <summary>
     /// Every row's A and B zero-padded to <paramref name="rank"/> (zero rows and columns add nothing) and in the input's
     /// dtype; <c>__base__</c> rows get zeros: mixed ranks, dtypes or base rows.
     /// </summary>
-    private static (Tensor A, Tensor B) Padded(IReadOnlyList<LinearLoraAdapter?> adapters, int[] groupOfRow, int rank, long inFeatures, long outFeatures, Tensor input)
+    private static (Tensor A, Tensor B) Padded(IReadOnlyList<LinearLoraAdapter?> adapters, long[] groupOfRow, int rank, long inFeatures, long outFeatures, Tensor input)
     {
         var a = zeros([adapters.Count, rank, inFeatures], dtype: input.dtype, device: input.device);
         var b = zeros([adapters.Count, outFeatures, rank], dtype: input.dtype, device: input.device);
@@ -67,7 +67,7 @@ internal static class BatchedLinearUpdate
             a[g, ..adapter.Rank].copy_(adapter.LoraA);
             b[g, .., ..adapter.Rank].copy_(adapter.LoraB);
         }
-        using var rows = tensor(groupOfRow.Select(g => (long)g).ToArray(), device: input.device);
+        using var rows = tensor(groupOfRow, device: input.device);
         return (a.index_select(0, rows), b.index_select(0, rows));
     }
 }

@@ -47,7 +47,7 @@ public static class MallocThreshold
             for (int attempt = 0; attempt < MaxAttempts; attempt++)
             {
                 var block = Marshal.AllocHGlobal(PrimingBytes);
-                if ((Marshal.ReadInt64(block - 8) & IsMmappedBit) != 0)
+                if (IsOwnMapping(block))
                 {
                     Marshal.FreeHGlobal(block);
                     return true;
@@ -61,6 +61,12 @@ public static class MallocThreshold
             foreach (var block in held) Marshal.FreeHGlobal(block);
         }
     }
+
+    /// <summary>
+    /// Whether glibc serves the malloc'd <paramref name="block"/> as a mapping of its own (unmapped again on free) rather
+    /// than from an arena: glibc's IS_MMAPPED bit, bit 1 of the chunk's size word (the 8 bytes before the pointer).
+    /// </summary>
+    internal static bool IsOwnMapping(IntPtr block) => (Marshal.ReadInt64(block - 8) & IsMmappedBit) != 0;
 
     private const long IsMmappedBit = 0x2;
     private const int MaxAttempts = 8;
